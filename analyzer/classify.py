@@ -1,0 +1,88 @@
+"""Findings -> one verdict. Works on findings only, never on raw events.
+
+Each stall class scores the best of its findings, plus ``CORROBORATION`` for every further
+distinct detector agreeing. The best class wins if it reaches ``verdict_min_score``, except
+that a class earlier in ``PRECEDENCE`` within ``PRECEDENCE_MARGIN`` of it wins instead: the
+cause that ends a run (context limit, re-entry, input wait, blocked tool) explains the
+repetition it produces, not the other way round. With no stall: ``healthy`` if the run terminated, otherwise ``unknown``.
+Confidence is the winner's score less a quarter of the runner-up's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .config import Thresholds
+from .findings import STALL_CLASSES, Diagnosis, Evidence, Finding
+
+PRECEDENCE = ("context_explosion", "recursive_reentry", "input_wait", "blocking_tool", "loop")
+CORROBORATION = 0.05
+PRECEDENCE_MARGIN = 0.1
+_CITED = 4
+
+HEALTHY_FIX = "Nothing to fix: the run terminated on its own."
+LABELS = {
+    "loop": "Loop",
+    "blocking_tool": "Blocking tool",
+    "input_wait": "Waiting for human input",
+    "context_explosion": "Context explosion",
+    "recursive_reentry": "Recursive re-entry",
+    "healthy": "Healthy",
+    "unknown": "Unknown",
+}
+
+
+def class_scores(findings: Sequence[Finding]) -> dict[str, float]:
+    scores: dict[str, float] = {}
+    for cls in STALL_CLASSES:
+        mine = sorted((f.score for f in findings if f.stall_class == cls), reverse=True)
+        if mine:
+            scores[cls] = min(0.97, mine[0] + CORROBORATION * (len({f.code for f in findings if f.stall_class == cls}) - 1))
+    return scores
+
+
+def classify(findings: Sequence[Finding], source: str, cfg: Thresholds) -> Diagnosis:
+    scores = class_scores(findings)
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], PRECEDENCE.index(kv[0])))
+    if ranked:
+        near = [kv for kv in ranked if kv[1] >= ranked[0][1] - PRECEDENCE_MARGIN]
+        first = min(near, key=lambda kv: PRECEDENCE.index(kv[0]))
+        ranked.remove(first)
+        ranked.insert(0, first)
+    end = next((f for f in findings if f.code == "RUN01"), None)
+    if ranked and ranked[0][1] >= cfg.verdict_min_score:
+        label, score = ranked[0]
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+        confidence = max(0.0, min(1.0, score - 0.25 * runner_up))
+        mine = sorted((f for f in findings if f.stall_class == label), key=lambda f: -f.score)
+        top = mine[0]
+        because = tuple(f.code for f in mine)
+        text = f"{LABELS[label]}: {top.summary}." + "".join(
+            f" Also: {f.summary}." for f in mine[1:3]
+        )
+        if end is not None and end.stall_class == "unknown":
+            text += f" The log ends there: {end.summary}."
+        cited = [e for f in mine for e in f.evidence]
+        return Diagnosis(label, top.phase, round(confidence, 2),
+                         _cite(text, cited, source), top.fix, because)
+    best = ranked[0][1] if ranked else 0.0
+    if end is not None and end.stall_class == "healthy":
+        text = f"Healthy: {end.summary}; no stall signal reached the threshold."
+        return Diagnosis("healthy", "none", round(max(0.0, end.score - 0.5 * best), 2),
+                         _cite(text, list(end.evidence), source), HEALTHY_FIX, (end.code,))
+    text = "Unknown: no stall signal reached the threshold"
+    text += f", and {end.summary}." if end else "."
+    return Diagnosis("unknown", end.phase if end else "none", round(1.0 - best, 2),
+                     _cite(text, list(end.evidence) if end else [], source),
+                     end.fix if end else "", (end.code,) if end else ())
+
+
+def _cite(text: str, evidence: list[Evidence], source: str) -> str:
+    seen: list[str] = []
+    for ev in evidence:
+        ref = f"{source}:{ev.source_line}"
+        if ref not in seen:
+            seen.append(ref)
+        if len(seen) == _CITED:
+            break
+    return f"{text} Evidence: {', '.join(seen)}." if seen else text

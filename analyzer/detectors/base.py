@@ -1,0 +1,112 @@
+"""The detector interface and the helpers detectors share (masking, evidence, event subsets)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, ClassVar, Protocol
+
+import polars as pl
+
+from ..config import Thresholds
+from ..findings import Evidence, Finding
+from ..redact import excerpt
+
+# Drain3-style masks: volatile tokens that differ between otherwise identical messages.
+_MASKS = (
+    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I), "<UUID>"),
+    (re.compile(r"\b(?:call|chatcmpl|toolu|req|run|msg)_[A-Za-z0-9]{6,}\b"), "<ID>"),
+    (re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"), "<TS>"),
+    (re.compile(r"\b0x[0-9a-f]+\b|\b[0-9a-f]{16,}\b", re.I), "<HEX>"),
+    (re.compile(r"\d+(?:\.\d+)?"), "<N>"),
+)
+PROGRESS_KINDS = ("message", "tool_call", "tool_result", "llm_call", "input_request", "input_reply")
+MANAGER_HINTS = ("manager", "chat_manager")
+
+
+def mask_volatile(text: str | None) -> str:
+    """Replace ids, timestamps and numbers so that drifting repeats compare equal."""
+    if not text:
+        return ""
+    for pattern, token in _MASKS:
+        text = pattern.sub(token, text)
+    return text
+
+
+def evidence(row: Mapping[str, Any], note: str, text: str | None = None) -> Evidence:
+    """An Evidence record for one event row (a dict from ``iter_rows(named=True)``)."""
+    body = text if text is not None else row.get("content")
+    if not body and row.get("tool_name"):
+        body = f"{row['tool_name']}({row.get('tool_args') or ''})"
+    return Evidence(
+        seq=int(row["seq"]),
+        source_line=int(row["source_line"]),
+        agent=row.get("agent") or row.get("recipient"),
+        excerpt=excerpt(body),
+        note=note,
+    )
+
+
+def rows(df: pl.DataFrame) -> Iterator[dict[str, Any]]:
+    return df.iter_rows(named=True)
+
+
+def progress(events: pl.DataFrame) -> pl.DataFrame:
+    """Events that show the conversation moving (not relays, configs or tracebacks)."""
+    return events.filter(
+        pl.col("kind").is_in(PROGRESS_KINDS)
+        | pl.col("subkind").is_in(["tool_exec_start", "tool_exec_end", "code_exec_start"])
+    )
+
+
+def is_manager(name: str | None) -> bool:
+    return bool(name) and any(h in name.lower() for h in MANAGER_HINTS)  # type: ignore[union-attr]
+
+
+def spread(items: list[Evidence], keep: int = 5) -> tuple[Evidence, ...]:
+    """First, second and last few items: enough to see a pattern without flooding the report."""
+    if len(items) <= keep:
+        return tuple(items)
+    return (*items[:2], *items[-(keep - 2) :])
+
+
+class Detector(Protocol):
+    """One check. ``run`` yields findings; class attributes identify and document it."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    stall_class: ClassVar[str]
+    fix: ClassVar[Mapping[str, str]]  # framework family -> remedy
+
+    def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterable[Finding]:
+        ...
+
+
+def open_tool_calls(events: pl.DataFrame) -> list[dict[str, Any]]:
+    """Tool calls (and execution starts) that no later result or execution end answers.
+
+    Results are matched by call id; runtime file logs give executions no id, so there a result
+    with the same tool name and arguments closes the oldest open call.
+    """
+    pending: dict[str, dict[str, Any]] = {}
+    calls = events.filter(
+        pl.col("kind").is_in(["tool_call", "tool_result"])
+        | pl.col("subkind").is_in(["tool_exec_start", "tool_exec_end"])
+    )
+    for row in rows(calls):
+        key = row["tool_call_id"]
+        if row["kind"] == "tool_call" or row["subkind"] == "tool_exec_start":
+            if key is None:
+                key = f"{row['tool_name']}|{row['tool_args']}|{row['seq']}"
+            pending[key] = row  # an exec start replaces its call: it is the later sign of life
+        elif key is not None and key in pending:
+            del pending[key]
+        else:
+            sig = f"{row['tool_name']}|{row['tool_args']}|"
+            match = next((k for k, r in pending.items()
+                          if f"{r['tool_name']}|{r['tool_args']}|" == sig or k == key), None)
+            if match is None and row["tool_name"] is None:
+                match = next(iter(pending), None)
+            if match is not None:
+                del pending[match]
+    return sorted(pending.values(), key=lambda r: r["seq"])

@@ -1,0 +1,94 @@
+"""CTX01: the context grows geometrically, not linearly.
+
+**Symptom**: prompt tokens 1.2k, 2.6k, 5.5k, 11k...; tool outputs that double each call;
+model calls that slow down as the prompt grows.
+
+**Signal**: two series, each needing ``growth_min_steps`` consecutive geometric steps ending
+above a floor: (a) per agent, the *increments* of ``prompt_tokens`` of its model calls grow by
+``growth_ratio`` step over step (linear growth has constant increments, so a conversation that
+merely gets longer is not flagged); (b) per agent, the sizes of its messages/tool results grow
+by ``growth_ratio`` step over step.
+
+**False positives**: linear prompt growth of any slope; a single large tool result; prompts
+below ``context_floor_tokens`` / ``context_floor_chars``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import polars as pl
+
+from ..config import Thresholds
+from ..findings import Finding
+from .base import evidence, rows
+
+
+def geometric_run(values: Sequence[float], ratio: float, on_increments: bool) -> tuple[int, int]:
+    """(steps, end index) of the longest run of consecutive steps growing by ``ratio``."""
+    series = [b - a for a, b in zip(values, values[1:], strict=False)] if on_increments else list(values)
+    offset = 1 if on_increments else 0
+    best = (0, -1)
+    run = 0
+    for i in range(1, len(series)):
+        prev, cur = series[i - 1], series[i]
+        run = run + 1 if prev > 0 and cur >= ratio * prev else 0
+        if run > best[0]:
+            best = (run, i + offset)
+    return best
+
+
+class ContextGrowth:
+    code = "CTX01"
+    name = "context-growth"
+    stall_class = "context_explosion"
+    fix = {
+        "classic": "The context grows geometrically: stop feeding whole outputs back (truncate or "
+        "summarise tool results), limit history with transform_messages "
+        "(MessageHistoryLimiter/MessageTokenLimiter), and avoid agents that quote the previous "
+        "message in full.",
+        "agentchat": "The context grows geometrically: bound the agent's model_context "
+        "(BufferedChatCompletionContext / TokenLimitedChatCompletionContext), truncate tool "
+        "outputs, and stop agents from quoting previous messages in full.",
+    }
+
+    def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
+        candidates = []
+        calls = events.filter(
+            (pl.col("kind") == "llm_call") & pl.col("prompt_tokens").is_not_null()
+            & (pl.col("subkind").is_null() | (pl.col("subkind") != "selector_call"))
+        )
+        for _, group in calls.group_by("agent", maintain_order=True):
+            series = group["prompt_tokens"].to_list()
+            steps, end = geometric_run(series, cfg.growth_ratio, on_increments=True)
+            if steps >= cfg.growth_min_steps and series[end] >= cfg.context_floor_tokens:
+                candidates.append((steps, group, end, "prompt tokens", series))
+        sized = events.filter(pl.col("kind").is_in(["message", "tool_result"])).with_columns(
+            size=pl.col("content").str.len_chars().fill_null(0)
+        )
+        for _, group in sized.group_by("agent", maintain_order=True):
+            series = group["size"].to_list()
+            steps, end = geometric_run(series, cfg.growth_ratio, on_increments=False)
+            if steps >= cfg.growth_min_steps and series[end] >= cfg.context_floor_chars:
+                candidates.append((steps, group, end, "characters per message", series))
+        if not candidates:
+            return
+        steps, group, end, unit, series = max(candidates, key=lambda c: (c[0], c[2]))
+        start = end - steps - (1 if unit == "prompt tokens" else 0)
+        window = group.slice(max(start, 0), end - max(start, 0) + 1)
+        values = series[max(start, 0) : end + 1]
+        growth = (values[-1] / values[0]) if values[0] else float(values[-1])
+        items = [evidence(r, f"{v:,} {unit}") for r, v in zip(rows(window), values, strict=False)]
+        metrics = {"growth_ratio": round(growth, 2), "steps": steps, "last_value": values[-1]}
+        durations = window["duration_ms"].drop_nulls().to_list()
+        if len(durations) >= 2 and durations[0]:
+            metrics["latency_ratio"] = round(durations[-1] / durations[0], 2)
+        agent = group["agent"][0] or "an agent"
+        yield Finding(
+            code=self.code, detector=self.name, stall_class=self.stall_class, phase="model_call",
+            score=min(0.85, 0.6 + 0.08 * (steps - cfg.growth_min_steps)),
+            summary=f"{agent}'s {unit} grew {growth:.1f}x over {len(values)} steps, "
+            f"accelerating every step (to {values[-1]:,})",
+            evidence=tuple(items[:2] + items[-3:]) if len(items) > 5 else tuple(items),
+            metrics=metrics,
+        )

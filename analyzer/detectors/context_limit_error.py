@@ -1,0 +1,64 @@
+"""CTX02: the model API rejected the prompt as too long.
+
+**Symptom**: ``openai.BadRequestError: Error code: 400 - {... 'code': 'context_length_exceeded'}``,
+``error_code:context_length_exceeded, config 0 failed`` in a runtime log, "This model's maximum
+context length is 8192 tokens" (newer SDKs print only the message), Anthropic's "prompt is too
+long".
+
+**Signal**: any event text matching the known context-limit phrasings.
+
+**False positives**: a message that merely talks about context windows is not an error event;
+only errors, failed model calls and tool results are searched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import polars as pl
+
+from ..config import Thresholds
+from ..findings import Finding
+from .base import evidence, rows
+
+CONTEXT_LIMIT = re.compile(
+    r"context_length_exceeded|maximum context length|context window (?:is )?exceeded"
+    r"|prompt is too long|too many tokens|reduce the length of the messages|string_above_max_length",
+    re.I,
+)
+_PATTERN = CONTEXT_LIMIT.pattern
+
+
+class ContextLimitError:
+    code = "CTX02"
+    name = "context-limit-error"
+    stall_class = "context_explosion"
+    fix = {
+        "classic": "The prompt outgrew the model's context window: trim history with "
+        "transform_messages (MessageHistoryLimiter, MessageTokenLimiter), truncate or summarise "
+        "large tool outputs before returning them, and use summary_method='reflection_with_llm' "
+        "for carry-over.",
+        "agentchat": "The prompt outgrew the model's context window: give the agent a bounded "
+        "model_context (BufferedChatCompletionContext / TokenLimitedChatCompletionContext), "
+        "truncate large tool outputs, and summarise history between runs.",
+    }
+
+    def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
+        hits = events.filter(
+            (pl.col("is_error") | pl.col("kind").is_in(["error", "llm_call"]))
+            & pl.col("content").str.contains(_PATTERN, literal=False)
+        )
+        if hits.is_empty():
+            return
+        items = []
+        for row in rows(hits.head(3)):
+            text = row["content"] or ""
+            m = CONTEXT_LIMIT.search(text)
+            start = max(0, (m.start() if m else 0) - 60)
+            items.append(evidence(row, "context limit exceeded", text=text[start:]))
+        yield Finding(
+            code=self.code, detector=self.name, stall_class=self.stall_class, phase="model_call",
+            score=0.95, summary="the model rejected the prompt: context length exceeded",
+            evidence=tuple(items), metrics={"errors": hits.height},
+        )

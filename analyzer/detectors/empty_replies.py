@@ -1,0 +1,54 @@
+"""LOOP04: empty replies bounce between agents.
+
+**Symptom**: ``user (to assistant):`` followed by an empty body, the assistant answering with
+nothing, again and again (a ``default_auto_reply`` of "" meeting an agent with nothing to say).
+
+**Signal**: ``empty_reply_min`` or more consecutive ``message`` rows with blank content.
+
+**False positives**: one empty message (a tool-call-only turn has no message row at all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import polars as pl
+
+from ..config import Thresholds
+from ..findings import Finding
+from .base import evidence, rows, spread
+
+
+class EmptyReplies:
+    code = "LOOP04"
+    name = "empty-replies"
+    stall_class = "loop"
+    fix = {
+        "classic": "Agents are exchanging empty messages: give the proxy a meaningful "
+        "default_auto_reply or human_input_mode='NEVER' with is_termination_msg that treats an "
+        "empty message as the end (lambda m: not (m.get('content') or '').strip()).",
+        "agentchat": "Agents are exchanging empty messages: add a termination condition that "
+        "stops on an empty reply and check the model client's response handling.",
+    }
+
+    def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
+        msgs = events.filter(pl.col("kind") == "message")
+        best: list[dict] = []
+        streak: list[dict] = []
+        for row in rows(msgs):
+            if (row["content"] or "").strip():
+                streak = []
+            else:
+                streak.append(row)
+                if len(streak) > len(best):
+                    best = list(streak)
+        if len(best) < cfg.empty_reply_min:
+            return
+        yield Finding(
+            code=self.code, detector=self.name, stall_class=self.stall_class, phase="model_call",
+            score=min(0.85, 0.55 + 0.05 * (len(best) - cfg.empty_reply_min)),
+            summary=f"{len(best)} empty messages in a row between "
+            f"{', '.join(sorted({r['agent'] or '?' for r in best}))}",
+            evidence=spread([evidence(r, "empty message", text="(empty)") for r in best]),
+            metrics={"repeat_count": len(best)},
+        )

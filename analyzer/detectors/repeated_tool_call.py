@@ -1,0 +1,78 @@
+"""LOOP01: the same tool is invoked again and again with the same (or drifting) arguments.
+
+**Symptom**: ``Suggested tool call ... check_status {"job": "build-42"}`` ten times, each with a
+fresh call id, often with identical results, until ``max_consecutive_auto_reply`` stops it.
+
+**Signal**: ``tool_call`` rows grouped by ``tool_name``; arguments are masked (ids, numbers,
+timestamps) and compared exactly, then fuzzily (``tool_args_similarity``) against each cluster's
+first member. A cluster of ``tool_repeat_min`` or more is a loop.
+
+**False positives**: the same tool with different arguments (a search over several queries)
+is not flagged; neither are two calls (a retry).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import polars as pl
+from rapidfuzz import fuzz
+
+from ..config import Thresholds
+from ..findings import Finding
+from .base import evidence, mask_volatile, rows, spread
+
+_MAX_CLUSTERS = 50  # per tool; beyond that, only exact repeats are clustered
+
+
+class RepeatedToolCall:
+    code = "LOOP01"
+    name = "repeated-tool-call"
+    stall_class = "loop"
+    fix = {
+        "classic": "The model keeps requesting the same tool call: make the tool result tell it what "
+        "to do next (e.g. 'still pending, stop polling'), add a termination condition "
+        "(is_termination_msg) and keep max_consecutive_auto_reply low; cache or de-duplicate "
+        "identical calls in the tool.",
+        "agentchat": "The model keeps requesting the same tool call: return a result that ends the "
+        "attempt, add a termination condition (e.g. TextMentionTermination | "
+        "MaxMessageTermination), set max_tool_iterations, and de-duplicate identical calls.",
+    }
+
+    def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
+        calls = events.filter((pl.col("kind") == "tool_call") & pl.col("tool_name").is_not_null())
+        best: list[dict] = []
+        for (tool,), group in calls.group_by("tool_name", maintain_order=True):
+            clusters: list[tuple[str, list[dict]]] = []
+            by_key: dict[str, list[dict]] = {}
+            for row in rows(group):
+                key = mask_volatile(row["tool_args"] or "")
+                members = by_key.get(key)
+                if members is None and len(clusters) < _MAX_CLUSTERS:
+                    members = next(
+                        (m for rep, m in clusters
+                         if fuzz.ratio(rep, key, score_cutoff=cfg.tool_args_similarity)),
+                        None,
+                    )
+                if members is None:
+                    members = []
+                    clusters.append((key, members))
+                by_key[key] = members
+                members.append(row)
+            top = max((m for _, m in clusters), key=len)
+            if len(top) > len(best):
+                best = top
+        count = len(best)
+        if count < cfg.tool_repeat_min:
+            return
+        distinct = len({r["tool_args"] for r in best})
+        tool = best[0]["tool_name"]
+        score = min(0.9, 0.55 + 0.05 * (count - cfg.tool_repeat_min))
+        yield Finding(
+            code=self.code, detector=self.name, stall_class=self.stall_class, phase="model_call",
+            score=score,
+            summary=f"`{tool}` was called {count} times with the same arguments"
+            + (f" ({distinct} spellings after masking)" if distinct > 1 else ""),
+            evidence=spread([evidence(r, f"call {i + 1} of {count}") for i, r in enumerate(best)]),
+            metrics={"repeat_count": count, "distinct_args": distinct},
+        )

@@ -1,0 +1,62 @@
+"""BLOCK02: a tool result arrived only after a long silence (logs with timestamps only).
+
+**Symptom**: in a runtime log or logging stream, ``ToolCall``/``function_use`` lands minutes
+after the call, while every other step takes seconds.
+
+**Signal**: call-to-result time per call id (``ts``) of at least ``slow_tool_s`` seconds and
+``slow_tool_factor`` times the run's median call-to-result time.
+
+**False positives**: uniformly slow tools (every call slow) are not outliers; logs without
+clocks (console, chat history, IOStream JSON) are never judged.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterator
+
+import polars as pl
+
+from ..config import Thresholds
+from ..findings import Finding
+from .base import evidence, rows
+
+_SLOW_SCORE = 0.6
+
+
+class SlowToolCall:
+    code = "BLOCK02"
+    name = "slow-tool-call"
+    stall_class = "blocking_tool"
+    fix = {
+        "classic": "A tool took far longer than the rest of the run: add a timeout to its I/O and "
+        "run it asynchronously so the chat is not frozen while it works.",
+        "agentchat": "A tool took far longer than the rest of the run: add a timeout "
+        "(asyncio.wait_for) and keep blocking work off the event loop (asyncio.to_thread).",
+    }
+
+    def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
+        timed = events.filter(pl.col("ts").is_not_null() & pl.col("tool_call_id").is_not_null())
+        starts: dict[str, dict] = {}
+        spans: list[tuple[float, dict, dict]] = []
+        for row in rows(timed):
+            cid = row["tool_call_id"]
+            if row["kind"] == "tool_call":
+                starts.setdefault(cid, row)
+            elif cid in starts and (row["kind"] == "tool_result" or row["subkind"] == "tool_exec_end"):
+                call = starts.pop(cid)
+                spans.append(((row["ts"] - call["ts"]).total_seconds(), call, row))
+        if not spans:
+            return
+        median = statistics.median(s for s, _, _ in spans)
+        slow = [s for s in spans if s[0] >= cfg.slow_tool_s and s[0] >= cfg.slow_tool_factor * max(median, 0.001)]
+        if len(slow) == 0 or len(slow) == len(spans):
+            return
+        gap, call, result = max(slow, key=lambda s: s[0])
+        yield Finding(
+            code=self.code, detector=self.name, stall_class=self.stall_class,
+            phase="tool_execution", score=_SLOW_SCORE,
+            summary=f"`{call['tool_name']}` took {gap:.0f} s to return (median tool time {median:.1f} s)",
+            evidence=(evidence(call, "called"), evidence(result, f"returned {gap:.0f} s later")),
+            metrics={"gap_s": round(gap, 3), "median_s": round(median, 3), "slow_calls": len(slow)},
+        )

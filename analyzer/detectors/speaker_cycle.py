@@ -1,0 +1,73 @@
+"""LOOP03: group-chat speaker selection cycles between one or two members, starving the rest.
+
+**Symptom**: ``Next speaker: planner``, ``Next speaker: coder``, ``planner``, ``coder``... for
+dozens of rounds while a third member is never picked; or one agent re-selected every round.
+
+**Signal**: the sequence of ``speaker_selected`` recipients (or, without them, the senders of
+messages addressed to a manager). The longest tail using at most two speakers, when other
+members exist. Weak alone (``speaker_cycle_min`` rounds score below the verdict threshold);
+it grows with length and corroborates LOOP01/LOOP02.
+
+**False positives**: two-agent chats alternate by construction and are never checked; a group
+where the same two members legitimately trade a few turns stays below the verdict threshold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import polars as pl
+
+from ..config import Thresholds
+from ..findings import Finding
+from .base import evidence, is_manager, rows, spread
+
+
+class SpeakerCycle:
+    code = "LOOP03"
+    name = "speaker-cycle"
+    stall_class = "loop"
+    fix = {
+        "classic": "Speaker selection is stuck on the same members: use deterministic selection "
+        "(speaker_selection_method='round_robin' or a custom function, or "
+        "allowed_or_disallowed_speaker_transitions), set max_round, and make the manager "
+        "recognise the end (is_termination_msg on the GroupChatManager).",
+        "agentchat": "Speaker selection is stuck on the same members: give SelectorGroupChat a "
+        "selector_func / candidate_func (or allow_repeated_speaker=False), or use "
+        "RoundRobinGroupChat, and add a termination condition.",
+    }
+
+    def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
+        selected = events.filter(pl.col("subkind") == "speaker_selected").rename(
+            {"recipient": "speaker"}
+        )
+        if selected.is_empty():
+            selected = events.filter(
+                (pl.col("kind") == "message")
+                & pl.col("recipient").map_elements(is_manager, return_dtype=pl.Boolean)
+            ).with_columns(speaker=pl.col("agent"))
+        speakers = [r for r in rows(selected) if r["speaker"]]
+        roster = {r["speaker"] for r in speakers}
+        roster |= {a for a in events["agent"].drop_nulls().unique() if not is_manager(a)}
+        if len(roster) < 3 or len(speakers) < cfg.speaker_cycle_min:
+            return
+        tail: list[dict] = []
+        names: set[str] = set()
+        for row in reversed(speakers):
+            if row["speaker"] not in names and len(names) == 2:
+                break
+            names.add(row["speaker"])
+            tail.append(row)
+        tail.reverse()
+        if len(tail) < cfg.speaker_cycle_min or len(roster - names) == 0:
+            return
+        score = min(0.85, 0.3 + 0.015 * len(tail))
+        starved = sorted(roster - names)
+        yield Finding(
+            code=self.code, detector=self.name, stall_class=self.stall_class,
+            phase="speaker_selection", score=round(score, 3),
+            summary=f"the last {len(tail)} speaker turns went to {' and '.join(sorted(names))} only; "
+            f"{', '.join(starved[:4])} never spoke in that stretch",
+            evidence=spread([evidence(r, f"turn {i + 1} of the cycle") for i, r in enumerate(tail)]),
+            metrics={"cycle_length": len(tail), "speakers": len(names), "roster": len(roster)},
+        )

@@ -1,0 +1,51 @@
+"""LOOP05: the chat was ended by a turn/round/auto-reply limit rather than by its task.
+
+**Symptom**: ``TERMINATING RUN (...): Maximum number of consecutive auto-replies reached``,
+``Maximum rounds (N) reached``, agentchat ``Maximum number of messages N reached``.
+
+**Signal**: ``termination`` rows whose reason names a limit. Corroborating only (scores below
+the verdict threshold): a healthy run may end at ``max_turns`` too.
+
+**False positives**: none by itself; it never decides a verdict alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import polars as pl
+
+from ..config import Thresholds
+from ..findings import Finding
+from .base import evidence, rows
+
+LIMIT = re.compile(
+    r"maximum (number of )?(rounds|turns|consecutive auto-replies|messages|iterations)"
+    r"|max_(round|turns|messages)|turn limit",
+    re.I,
+)
+
+
+class TurnLimit:
+    code = "LOOP05"
+    name = "turn-limit-reached"
+    stall_class = "loop"
+    fix = {
+        "classic": "The chat only stopped because a limit ran out: add an explicit termination "
+        "condition so the task ends when it is done.",
+        "agentchat": "The run only stopped because a limit ran out: add an explicit termination "
+        "condition so the task ends when it is done.",
+    }
+
+    def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
+        ends = [r for r in rows(events.filter(pl.col("kind") == "termination"))
+                if LIMIT.search(r["content"] or "")]
+        if not ends:
+            return
+        last = ends[-1]
+        yield Finding(
+            code=self.code, detector=self.name, stall_class=self.stall_class, phase="none",
+            score=0.3, summary=f"the chat ended on a limit: {last['content']}",
+            evidence=(evidence(last, "limit reached"),), metrics={"limit_hits": len(ends)},
+        )

@@ -1,0 +1,74 @@
+"""The result records: evidence rows, findings and the verdict. Frozen, so they can be shared."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+STALL_CLASSES = (
+    "loop",
+    "blocking_tool",
+    "input_wait",
+    "context_explosion",
+    "recursive_reentry",
+)
+VERDICTS = (*STALL_CLASSES, "healthy", "unknown")
+PHASES = ("model_call", "tool_execution", "speaker_selection", "human_input", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One cited event."""
+
+    seq: int
+    """Row key in the run's event table."""
+    source_line: int
+    """1-based line (or SQLite row id) in the input file."""
+    agent: str | None
+    """Who produced the event, if known."""
+    excerpt: str
+    """Short, secret-redacted excerpt of the event."""
+    note: str
+    """Why this event is evidence."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One detector's conclusion about one run."""
+
+    code: str
+    """Stable detector code, e.g. ``LOOP01``."""
+    detector: str
+    """Kebab-case detector name (``--select``/``--ignore`` take codes or names)."""
+    stall_class: str
+    """A member of ``VERDICTS``: the class this finding argues for."""
+    phase: str
+    """A member of ``PHASES``: where the run was when this happened."""
+    score: float
+    """Strength of the signal in [0, 1]."""
+    summary: str
+    """One sentence a person can read."""
+    evidence: tuple[Evidence, ...]
+    """The events that show it, in order."""
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    """Numbers behind the score (``repeat_count``, ``growth_ratio``, ``gap_s``...)."""
+    fix: str = ""
+    """The concrete remedy for this cause, for the run's framework."""
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """The verdict for one run."""
+
+    label: str
+    """A member of ``VERDICTS``."""
+    phase: str
+    """A member of ``PHASES``."""
+    confidence: float
+    """In [0, 1]."""
+    summary: str
+    """One paragraph, citing evidence as ``file:line``."""
+    fix: str
+    """What to change."""
+    because: tuple[str, ...]
+    """Codes of the findings the verdict rests on."""

@@ -1,0 +1,61 @@
+"""Every supported log format, and picking the right one from a file's content."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import AnalyzerError, LogFormatError, UnknownFormatError
+from .base import LogFormat, ParsedLog, read_head
+from .chat_history_json import ChatHistoryJson
+from .classic_console import ClassicConsole
+from .classic_events_json import ClassicEventsJson
+from .classic_runtime_file import ClassicRuntimeFile
+from .classic_runtime_sqlite import ClassicRuntimeSqlite
+
+ALL_FORMATS: tuple[type[LogFormat], ...] = (
+    ClassicConsole,
+    ClassicRuntimeFile,
+    ClassicRuntimeSqlite,
+    ClassicEventsJson,
+    ChatHistoryJson,
+)
+FORMATS_BY_NAME = {fmt.name: fmt for fmt in ALL_FORMATS}
+
+
+def detect_format(path: Path) -> type[LogFormat]:
+    """The format whose sniffer is most confident about the file's first 64 KiB."""
+    try:
+        head = read_head(path)
+    except OSError as exc:
+        raise AnalyzerError(path, f"cannot read: {exc.strerror or exc}") from exc
+    except EOFError as exc:
+        raise LogFormatError(path, "truncated gzip file") from exc
+    if not head.strip():
+        raise LogFormatError(path, "empty file")
+    scored = sorted(((fmt.sniff(head), i, fmt) for i, fmt in enumerate(ALL_FORMATS)),
+                    key=lambda t: (-t[0], t[1]))
+    best_score, _, best = scored[0]
+    if best_score <= 0:
+        raise UnknownFormatError(path, "not a recognised AutoGen log (try --format)")
+    return best
+
+
+def parse_log(path: Path, fmt: str | None = None) -> tuple[type[LogFormat], ParsedLog]:
+    """Parse with the named format, or the sniffed one."""
+    if fmt is not None:
+        if fmt not in FORMATS_BY_NAME:
+            raise UnknownFormatError(path, f"unknown format {fmt!r}")
+        chosen = FORMATS_BY_NAME[fmt]
+    else:
+        chosen = detect_format(path)
+    try:
+        return chosen, chosen.parse(path)
+    except AnalyzerError:
+        raise
+    except (OSError, EOFError) as exc:
+        raise LogFormatError(path, f"cannot read: {exc}") from exc
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        raise LogFormatError(path, f"not valid {chosen.name} content ({type(exc).__name__}: {exc})") from exc
+
+
+__all__ = ["ALL_FORMATS", "FORMATS_BY_NAME", "LogFormat", "ParsedLog", "detect_format", "parse_log"]

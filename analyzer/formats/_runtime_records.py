@@ -1,0 +1,178 @@
+"""Turn classic ``runtime_logging`` records into events (shared by the file and SQLite forms).
+
+Records carry no type field; the kind is inferred from the key set (shared/formats §5).
+In a GroupChat the manager relays every message to each member, and each member logs its copy:
+copies become ``relay`` events so messages are counted once.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from .base import EventSink, canonical_json, loads, parse_ts
+
+_USAGE = {
+    "prompt_tokens": re.compile(r"prompt_tokens['\"]?\s*[=:]\s*(\d+)"),
+    "completion_tokens": re.compile(r"completion_tokens['\"]?\s*[=:]\s*(\d+)"),
+}
+_CONTENT = re.compile(r"content='((?:[^'\\]|\\.)*)'|\"content\":\s*\"((?:[^\"\\]|\\.)*)\"")
+SELECTOR_AGENTS = frozenset({"speaker_selection_agent", "checking_agent"})
+# check_termination_and_human_reply returning final with no reply means the chat ended there.
+_ENDING_REPLY_FUNCS = frozenset({"check_termination_and_human_reply", "run_chat", "a_run_chat"})
+
+
+class RuntimeRecords:
+    """Feeds decoded records into an EventSink, keeping the little state the format needs."""
+
+    def __init__(self, sink: EventSink) -> None:
+        self.sink = sink
+        self.calls: dict[str, str] = {}  # tool call id -> tool name
+        self.last_call_by_args: dict[str, str] = {}  # canonical args -> tool name
+
+    def record(self, rec: dict[str, Any], line: int, ref: str | None = None) -> None:
+        if "event_name" in rec:
+            self._event(rec, line, ref)
+        elif "invocation_id" in rec:
+            self._chat_completion(rec, line, ref)
+        elif "input_args" in rec or "returns" in rec:
+            self._function_use(rec, line, ref)
+        elif "agent_name" in rec:
+            self._new_agent(rec, line, ref)
+        # new_wrapper / new_client carry configuration only.
+
+    def _event(self, rec: dict[str, Any], line: int, ref: str | None) -> None:
+        state = _json(rec.get("json_state")) or {}
+        receiver = rec.get("source_name")
+        ts = parse_ts(rec.get("timestamp"))
+        if rec["event_name"] == "received_message":
+            self._message(state.get("message"), state.get("sender"), receiver, line, ref, ts)
+        elif rec["event_name"] == "reply_func_executed":
+            name = state.get("reply_func_name") or ""
+            self.sink.add("other", line, ref=ref, ts=ts, subkind="reply_func", agent=receiver,
+                          content=name)
+            if name in _ENDING_REPLY_FUNCS and state.get("final") and not state.get("reply"):
+                self.sink.add("termination", line, ref=ref, ts=ts, agent=receiver,
+                              content=f"{receiver}: {name} ended the chat")
+
+    def _message(self, msg: Any, sender: str | None, receiver: str | None, line: int,
+                 ref: str | None, ts: datetime | None) -> None:
+        add = self.sink.add
+        if not isinstance(msg, dict):
+            if sender in SELECTOR_AGENTS or receiver in SELECTOR_AGENTS:
+                self._selection(str(msg or ""), sender, receiver, line, ref, ts)
+                return
+            add("message", line, ref=ref, ts=ts, agent=sender, recipient=receiver,
+                content=str(msg) if msg is not None else "")
+            return
+        speaker = msg.get("name")
+        text = _text(msg.get("content"))
+        if sender in SELECTOR_AGENTS or receiver in SELECTOR_AGENTS:
+            self._selection(text, sender, receiver, line, ref, ts)
+            return
+        if speaker and speaker != sender:  # a manager's broadcast copy of another's message
+            add("other", line, ref=ref, ts=ts, subkind="relay", agent=speaker,
+                recipient=receiver, content=text)
+            return
+        responses = msg.get("tool_responses") or []
+        if responses or msg.get("role") in ("tool", "function"):
+            for resp in responses or [msg]:
+                call_id = resp.get("tool_call_id")
+                body = _text(resp.get("content"))
+                add("tool_result", line, ref=ref, ts=ts, agent=sender, recipient=receiver,
+                    tool_call_id=call_id, tool_name=self.calls.get(call_id or "", msg.get("name")),
+                    content=body, is_error=body.startswith("Error:"))
+            return
+        calls = msg.get("tool_calls") or []
+        if msg.get("function_call"):
+            calls = [{"id": None, "function": msg["function_call"]}]
+        if text or not calls:
+            add("message", line, ref=ref, ts=ts, agent=sender, recipient=receiver, content=text)
+        for call in calls:
+            fn = call.get("function") or {}
+            name, args = fn.get("name"), canonical_json(fn.get("arguments") or "{}")
+            call_id = call.get("id") or f"{name}@{line}"
+            self.calls[call_id] = name
+            self.last_call_by_args[args] = name
+            add("tool_call", line, ref=ref, ts=ts, agent=sender, recipient=receiver,
+                tool_name=name, tool_call_id=call_id, tool_args=args, content=args)
+
+    def _selection(self, text: str, sender: str | None, receiver: str | None, line: int,
+                   ref: str | None, ts: datetime | None) -> None:
+        """'auto' selection runs an internal chat per round; its answer names the next speaker."""
+        name = text.strip().strip("'\"`.")
+        if sender == "speaker_selection_agent" and name and " " not in name:
+            self.sink.add("other", line, ref=ref, ts=ts, subkind="speaker_selected",
+                          agent=sender, recipient=name, content=f"Next speaker: {name}")
+        else:
+            self.sink.add("other", line, ref=ref, ts=ts, subkind="selector_chat", agent=sender,
+                          recipient=receiver, content=text)
+
+    def _chat_completion(self, rec: dict[str, Any], line: int, ref: str | None) -> None:
+        response = rec.get("response")
+        text = response if isinstance(response, str) else orjson.dumps(response).decode()
+        start, end = parse_ts(rec.get("start_time")), parse_ts(rec.get("end_time"))
+        failed = "error_code:" in text[:200]
+        usage = {k: int(m[1]) if (m := rx.search(text)) else None for k, rx in _USAGE.items()}
+        source = rec.get("source_name")
+        content = text if failed else _reply_text(text)
+        self.sink.add(
+            "llm_call", line, ref=ref, ts=end, agent=source,
+            subkind="selector_call" if source in SELECTOR_AGENTS else None,
+            content=content, is_error=failed,
+            prompt_tokens=usage["prompt_tokens"], completion_tokens=usage["completion_tokens"],
+            duration_ms=(end - start).total_seconds() * 1000 if start and end else None,
+        )
+
+    def _function_use(self, rec: dict[str, Any], line: int, ref: str | None) -> None:
+        args = canonical_json(rec.get("input_args") or rec.get("args") or "{}")
+        name = rec.get("function_name") or self.last_call_by_args.get(args)
+        returns = rec.get("returns")
+        body = _text(_json(returns) if isinstance(returns, str) else returns)
+        self.sink.add("other", line, ref=ref, ts=parse_ts(rec.get("timestamp")),
+                      subkind="tool_exec_end", agent=rec.get("source_name"), tool_name=name,
+                      tool_args=args, content=body, is_error=body.startswith("Error:"))
+
+    def _new_agent(self, rec: dict[str, Any], line: int, ref: str | None) -> None:
+        args = rec.get("args") or rec.get("init_args") or {}
+        if isinstance(args, str):
+            args = _json(args) or {}
+        config = {
+            "class": rec.get("agent_type") or rec.get("class"),
+            "human_input_mode": args.get("human_input_mode"),
+            "max_consecutive_auto_reply": args.get("max_consecutive_auto_reply"),
+        }
+        self.sink.add("other", line, ref=ref, ts=parse_ts(rec.get("current_time") or rec.get("timestamp")),
+                      subkind="agent_config", agent=rec.get("agent_name") or rec.get("name"),
+                      content=orjson.dumps(config).decode())
+
+
+def _json(text: Any) -> Any:
+    if not isinstance(text, str):
+        return text
+    try:
+        return loads(text)
+    except orjson.JSONDecodeError:
+        return text
+
+
+def _text(content: Any) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # multimodal parts
+        return "\n".join(str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content)
+    return orjson.dumps(content, default=str).decode()
+
+
+def _reply_text(response: str) -> str:
+    """The assistant text of a logged completion (repr in the file log, JSON in SQLite)."""
+    m = _CONTENT.search(response)
+    if not m:
+        return ""
+    raw = m[1] if m[1] is not None else m[2]
+    return raw.encode().decode("unicode_escape", errors="replace") if "\\" in raw else raw

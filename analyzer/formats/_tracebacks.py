@@ -1,0 +1,56 @@
+"""Collect multi-line Python tracebacks from console text (shared by both console parsers)."""
+
+from __future__ import annotations
+
+import re
+
+TRACEBACK_START = re.compile(r"Traceback \(most recent call last\):\s*$")
+_CHAIN = re.compile(
+    r"^(During handling of the above exception|The above exception was the direct cause)"
+)
+# The final line of a traceback: a dotted exception name at column 0, maybe a message.
+EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Warning|Exceeded)|KeyboardInterrupt|StopIteration|CancelledError)\b(:.*)?$")
+
+
+class TracebackCollector:
+    """Feed lines after a ``Traceback`` header; ``feed`` returns False once the block ended."""
+
+    def __init__(self, first_line: int) -> None:
+        self.first_line = first_line
+        self.lines: list[str] = ["Traceback (most recent call last):"]
+        self._after_exception = False
+
+    def feed(self, line: str) -> bool:
+        if self._after_exception:
+            if not line.strip():
+                self.lines.append(line)
+                return True
+            if _CHAIN.match(line) or TRACEBACK_START.match(line):
+                self._after_exception = False
+                self.lines.append(line)
+                return True
+            # RuntimeError messages of agentchat embed an agent traceback after "Traceback:".
+            if line.startswith(("Traceback:", "  File ", "    ")):
+                self.lines.append(line)
+                return True
+            return False
+        self.lines.append(line)
+        if EXCEPTION_LINE.match(line):
+            self._after_exception = True
+        return True
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines).rstrip()
+
+    @property
+    def exception(self) -> str:
+        """The last exception line (what finally stopped the process)."""
+        for line in reversed(self.lines):
+            if EXCEPTION_LINE.match(line):
+                return line
+        return ""
+
+    @property
+    def is_interrupt(self) -> bool:
+        return self.exception.startswith("KeyboardInterrupt")

@@ -1,0 +1,92 @@
+"""A saved chat history: ``json.dump(chat_result.chat_history)`` or ``groupchat.messages``.
+
+A list of ``{role, name, content, tool_calls, tool_responses}`` dicts, alone or nested anywhere
+inside a larger JSON document. No clock, no usage: order and content only. Line numbers are
+found by locating each message's content in the text, in order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import orjson
+
+from ..errors import LogFormatError
+from ._runtime_records import _text
+from .base import EventSink, ParsedLog, canonical_json, loads, open_text
+
+_MAX_DEPTH = 6
+
+
+class ChatHistoryJson:
+    name: ClassVar[str] = "chat-history-json"
+    family: ClassVar[str] = "classic"
+    description: ClassVar[str] = "chat_result.chat_history / groupchat.messages saved as JSON"
+
+    @staticmethod
+    def sniff(head: str) -> float:
+        text = head.lstrip()
+        if not text.startswith(("[", "{")):
+            return 0.0
+        if '"role"' in head and '"content"' in head:
+            return 0.6
+        return 0.0
+
+    @staticmethod
+    def parse(path: Path) -> ParsedLog:
+        with open_text(path) as fh:
+            raw = fh.read()
+        try:
+            doc = loads(raw)
+        except orjson.JSONDecodeError as exc:
+            line = raw.count("\n", 0, getattr(exc, "pos", 0) or 0) + 1
+            raise LogFormatError(path, f"invalid JSON ({exc})", line) from exc
+        messages = _find_messages(doc, 0)
+        if messages is None:
+            raise LogFormatError(path, "no list of chat messages (role/content) in this JSON")
+        sink = EventSink(ChatHistoryJson.name)
+        pos = 0
+        for msg in messages:
+            text = _text(msg.get("content"))
+            probe = orjson.dumps(text).decode()[1:61] if text else '"role"'
+            found = raw.find(probe, pos)
+            pos = found if found >= 0 else pos
+            _add(sink, raw.count("\n", 0, pos) + 1, msg, text)
+            pos += 1
+        if not len(sink):
+            raise LogFormatError(path, "the chat history is empty")
+        return sink.result()
+
+
+def _find_messages(doc: Any, depth: int) -> list[dict[str, Any]] | None:
+    if isinstance(doc, list) and doc and all(isinstance(m, dict) for m in doc):
+        if all(("role" in m or "content" in m) for m in doc):
+            return doc
+    if depth >= _MAX_DEPTH:
+        return None
+    children = doc.values() if isinstance(doc, dict) else doc if isinstance(doc, list) else []
+    for child in children:
+        if isinstance(child, (dict, list)):
+            found = _find_messages(child, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
+def _add(sink: EventSink, line: int, msg: dict[str, Any], text: str) -> None:
+    agent = msg.get("name") or msg.get("role")
+    if msg.get("tool_responses") or msg.get("role") in ("tool", "function"):
+        for resp in msg.get("tool_responses") or [msg]:
+            body = _text(resp.get("content"))
+            sink.add("tool_result", line, agent=agent, tool_call_id=resp.get("tool_call_id"),
+                     content=body, is_error=body.startswith("Error:"))
+        return
+    calls = msg.get("tool_calls") or ([{"function": msg["function_call"]}] if msg.get("function_call") else [])
+    if text or not calls:
+        sink.add("message", line, agent=agent, content=text)
+    for call in calls:
+        fn = call.get("function") or {}
+        args = canonical_json(fn.get("arguments") or "{}")
+        sink.add("tool_call", line, agent=agent, tool_name=fn.get("name"),
+                 tool_call_id=call.get("id"), tool_args=args, content=args)

@@ -1,0 +1,62 @@
+"""``runtime_logging`` file logger of classic AutoGen: one JSON record per line, plus text lines.
+
+Line 1 is ``Started new session with Session ID: <uuid>`` (a new such line starts a new run);
+``[file_logger] Failed to log ...`` lines are the logger's own failures, kept when they matter
+(recursion depth) and skipped otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import ClassVar
+
+import orjson
+
+from ._runtime_records import RuntimeRecords
+from .base import EventSink, ParsedLog, iter_lines, loads, require_events
+
+SESSION = re.compile(r"Started new session with Session ID: (\S+)")
+_KEYS = ('"event_name"', '"invocation_id"', '"source_name"', '"agent_name"', '"input_args"')
+
+
+class ClassicRuntimeFile:
+    name: ClassVar[str] = "classic-runtime-file"
+    family: ClassVar[str] = "classic"
+    description: ClassVar[str] = 'runtime_logging.start(logger_type="file") output'
+
+    @staticmethod
+    def sniff(head: str) -> float:
+        if SESSION.search(head[:2000]):
+            return 1.0
+        first = head.lstrip()[:4000]
+        if first.startswith("{") and any(k in first for k in _KEYS) and '"json_state"' in head:
+            return 0.8
+        return 0.0
+
+    @staticmethod
+    def parse(path: Path) -> ParsedLog:
+        sink = EventSink(ClassicRuntimeFile.name)
+        records = RuntimeRecords(sink)
+        for number, line in iter_lines(path):
+            if not line.strip():
+                continue
+            start = line.find("{")
+            if start < 0 or not line.rstrip().endswith("}"):
+                if m := SESSION.search(line):
+                    sink.run_id = m[1]
+                elif "recursion depth" in line:
+                    sink.add("error", number, content=line.strip(), is_error=True)
+                elif not line.startswith(("[file_logger]", "Object of type")):
+                    sink.skip(number, "not a runtime-log record")
+                continue
+            try:
+                # A logging prefix ("... INFO autogen.logger.file_logger: {...}") is allowed.
+                rec = loads(line[start:])
+            except orjson.JSONDecodeError:
+                sink.skip(number, "truncated or invalid JSON record")
+                continue
+            if isinstance(rec, dict):
+                records.record(rec, number)
+        require_events(path, sink, "runtime-log records")
+        return sink.result()

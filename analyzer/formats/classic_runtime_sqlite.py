@@ -1,0 +1,86 @@
+"""``runtime_logging`` SQLite database of classic AutoGen (``logs.db``), opened read-only.
+
+Rows of all tables are merged in time order into one event stream. ``events`` and
+``function_calls`` have no session column, so a database with several sessions is split at the
+first timestamp each session wrote anywhere; every session becomes its own run.
+"""
+
+from __future__ import annotations
+
+import bisect
+import sqlite3
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ..errors import LogFormatError
+from ._runtime_records import RuntimeRecords
+from .base import EventSink, ParsedLog, require_events
+
+_QUERIES = {
+    # table -> (query, columns mapped into the file-log record shape)
+    "agents": "SELECT id, agent_id, name AS agent_name, class AS agent_type, init_args, "
+    "timestamp AS current_time, session_id FROM agents",
+    "events": "SELECT id, event_name, source_id, source_name, json_state, timestamp FROM events",
+    "chat_completions": "SELECT id, invocation_id, source_name, request, response, cost, "
+    "start_time, end_time, end_time AS timestamp, session_id FROM chat_completions",
+    "function_calls": "SELECT rowid AS id, source_name, function_name, args AS input_args, "
+    "returns, timestamp FROM function_calls",
+}
+
+
+class ClassicRuntimeSqlite:
+    name: ClassVar[str] = "classic-runtime-sqlite"
+    family: ClassVar[str] = "classic"
+    description: ClassVar[str] = 'runtime_logging.start(logger_type="sqlite") database'
+
+    @staticmethod
+    def sniff(head: str) -> float:
+        return 1.0 if head.startswith("SQLite format 3\x00") else 0.0
+
+    @staticmethod
+    def parse(path: Path) -> ParsedLog:
+        rows = _read_rows(path)
+        starts = _session_starts(rows)
+        sink = EventSink(ClassicRuntimeSqlite.name)
+        records = RuntimeRecords(sink)
+        for _, _, table, rec in sorted(rows, key=lambda r: (r[0], r[1])):
+            if starts:
+                at = bisect.bisect_right([s for s, _ in starts], rec.get("timestamp") or "") - 1
+                sink.run_id = starts[max(at, 0)][1]
+            records.record(rec, int(rec["id"]), ref=f"{table}#{rec['id']}")
+        require_events(path, sink, "runtime-log rows")
+        return sink.result()
+
+
+def _read_rows(path: Path) -> list[tuple[str, int, str, dict[str, Any]]]:
+    try:
+        # mode=ro + immutable: never write, never create a journal next to the user's file.
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error as exc:
+        raise LogFormatError(path, f"cannot open SQLite database: {exc}") from exc
+    try:
+        con.row_factory = sqlite3.Row
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not {"events", "chat_completions"} <= tables:
+            raise LogFormatError(path, "SQLite file is not an AutoGen runtime_logging database")
+        rows = []
+        for order, (table, query) in enumerate(_QUERIES.items()):
+            if table not in tables:
+                continue
+            for row in con.execute(query):
+                rec = {k: row[k] for k in row.keys() if row[k] is not None}  # noqa: SIM118
+                rows.append((rec.get("timestamp") or "", order, table, rec))
+        return rows
+    except sqlite3.DatabaseError as exc:
+        raise LogFormatError(path, f"corrupt SQLite database: {exc}") from exc
+    finally:
+        con.close()
+
+
+def _session_starts(rows: list[tuple[str, int, str, dict[str, Any]]]) -> list[tuple[str, str]]:
+    first: dict[str, str] = {}
+    for ts, _, _, rec in rows:
+        session = rec.get("session_id")
+        if session and (session not in first or ts < first[session]):
+            first[session] = ts
+    return sorted((ts, session) for session, ts in first.items())
