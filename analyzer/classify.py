@@ -5,7 +5,8 @@ distinct detector agreeing. The best class wins if it reaches ``verdict_min_scor
 that a class earlier in ``PRECEDENCE`` within ``PRECEDENCE_MARGIN`` of it wins instead: the
 cause that ends a run (context limit, re-entry, input wait, blocked tool) explains the
 repetition it produces, not the other way round. With no stall: ``healthy`` if the run terminated, otherwise ``unknown``.
-Confidence is the winner's score less a quarter of the runner-up's.
+Confidence is the winner's score less a quarter of the runner-up's (a tenth when the
+runner-up comes later in ``PRECEDENCE``, i.e. is explained by the winner).
 """
 
 from __future__ import annotations
@@ -37,7 +38,11 @@ def class_scores(findings: Sequence[Finding]) -> dict[str, float]:
     for cls in STALL_CLASSES:
         mine = sorted((f.score for f in findings if f.stall_class == cls), reverse=True)
         if mine:
-            scores[cls] = min(0.97, mine[0] + CORROBORATION * (len({f.code for f in findings if f.stall_class == cls}) - 1))
+            scores[cls] = min(
+                0.97,
+                mine[0]
+                + CORROBORATION * (len({f.code for f in findings if f.stall_class == cls}) - 1),
+            )
     return scores
 
 
@@ -52,8 +57,14 @@ def classify(findings: Sequence[Finding], source: str, cfg: Thresholds) -> Diagn
     end = next((f for f in findings if f.code == "RUN01"), None)
     if ranked and ranked[0][1] >= cfg.verdict_min_score:
         label, score = ranked[0]
-        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-        confidence = max(0.0, min(1.0, score - 0.25 * runner_up))
+        confidence = score
+        for other, other_score in ranked[1:]:
+            # A class later in PRECEDENCE is a consequence (re-entry produces loops): it barely
+            # competes. An earlier one that lost on score does.
+            explained = PRECEDENCE.index(other) > PRECEDENCE.index(label)
+            confidence -= (0.1 if explained else 0.25) * other_score
+            break
+        confidence = max(0.0, min(1.0, confidence))
         mine = sorted((f for f in findings if f.stall_class == label), key=lambda f: -f.score)
         top = mine[0]
         because = tuple(f.code for f in mine)
@@ -63,24 +74,36 @@ def classify(findings: Sequence[Finding], source: str, cfg: Thresholds) -> Diagn
         if end is not None and end.stall_class == "unknown":
             text += f" The log ends there: {end.summary}."
         cited = [e for f in mine for e in f.evidence]
-        return Diagnosis(label, top.phase, round(confidence, 2),
-                         _cite(text, cited, source), top.fix, because)
+        return Diagnosis(
+            label, top.phase, round(confidence, 2), _cite(text, cited, source), top.fix, because
+        )
     best = ranked[0][1] if ranked else 0.0
     if end is not None and end.stall_class == "healthy":
         text = f"Healthy: {end.summary}; no stall signal reached the threshold."
-        return Diagnosis("healthy", "none", round(max(0.0, end.score - 0.5 * best), 2),
-                         _cite(text, list(end.evidence), source), HEALTHY_FIX, (end.code,))
+        return Diagnosis(
+            "healthy",
+            "none",
+            round(max(0.0, end.score - 0.5 * best), 2),
+            _cite(text, list(end.evidence), source),
+            HEALTHY_FIX,
+            (end.code,),
+        )
     text = "Unknown: no stall signal reached the threshold"
     text += f", and {end.summary}." if end else "."
-    return Diagnosis("unknown", end.phase if end else "none", round(1.0 - best, 2),
-                     _cite(text, list(end.evidence) if end else [], source),
-                     end.fix if end else "", (end.code,) if end else ())
+    return Diagnosis(
+        "unknown",
+        end.phase if end else "none",
+        round(1.0 - best, 2),
+        _cite(text, list(end.evidence) if end else [], source),
+        end.fix if end else "",
+        (end.code,) if end else (),
+    )
 
 
 def _cite(text: str, evidence: list[Evidence], source: str) -> str:
     seen: list[str] = []
     for ev in evidence:
-        ref = f"{source}:{ev.source_line}"
+        ref = ev.cite(source)
         if ref not in seen:
             seen.append(ref)
         if len(seen) == _CITED:

@@ -30,6 +30,12 @@ class Evidence:
     """Short, secret-redacted excerpt of the event."""
     note: str
     """Why this event is evidence."""
+    ref: str | None = None
+    """Where it is when a line number is not enough (SQLite: ``table#rowid``)."""
+
+    def cite(self, source: str) -> str:
+        """``file:line`` (or ``file:table#rowid``) for reports."""
+        return f"{source}:{self.ref or self.source_line}"
 
 
 @dataclass(frozen=True, slots=True)

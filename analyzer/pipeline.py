@@ -64,15 +64,27 @@ def analyze_file(
         if parsed.skipped:
             findings.insert(0, _unparsed(parsed.skipped))
         diagnosis = classify(findings, source, cfg)
-        runs.append(RunResult(str(run_id), run_events, turns, tuple(findings), diagnosis,
-                              run_stats(run_events, turns)))
+        runs.append(
+            RunResult(
+                str(run_id),
+                run_events,
+                turns,
+                tuple(findings),
+                diagnosis,
+                run_stats(run_events, turns),
+            )
+        )
     return AnalysisResult(source, chosen.name, chosen.family, tuple(runs), parsed.skipped)
 
 
 def _unparsed(skipped: tuple[Skipped, ...]) -> Finding:
     return Finding(
-        code=UNPARSED_CODE, detector="unparsed-input", stall_class="unknown", phase="none",
-        score=0.0, summary=f"{len(skipped)} line(s) could not be read and were skipped",
+        code=UNPARSED_CODE,
+        detector="unparsed-input",
+        stall_class="unknown",
+        phase="none",
+        score=0.0,
+        summary=f"{len(skipped)} line(s) could not be read and were skipped",
         evidence=tuple(Evidence(0, s.line, None, "", s.reason) for s in skipped[:5]),
         metrics={"skipped_lines": len(skipped)},
     )
@@ -82,7 +94,9 @@ def run_stats(events: pl.DataFrame, turns: pl.DataFrame) -> dict[str, Any]:
     """Counts and totals for the report and the batch summary (plain JSON types)."""
     kinds = events["kind"].cast(pl.String).value_counts()
     count = dict(zip(kinds["kind"].to_list(), kinds["count"].to_list(), strict=False))
-    ts = events["ts"].drop_nulls()
+    span = events.select(
+        (pl.col("ts").max() - pl.col("ts").min()).dt.total_microseconds() / 1e6
+    ).item()
     ends = events.filter(pl.col("kind") == "termination")
     agents = sorted(set(turns["agent"].drop_nulls().to_list()))
     return {
@@ -97,9 +111,9 @@ def run_stats(events: pl.DataFrame, turns: pl.DataFrame) -> dict[str, Any]:
         "errors": count.get("error", 0),
         "prompt_tokens": int(events["prompt_tokens"].sum() or 0),
         "completion_tokens": int(events["completion_tokens"].sum() or 0),
-        "duration_s": round((ts.max() - ts.min()).total_seconds(), 3) if ts.len() > 1 else None,  # type: ignore[operator]
+        "duration_s": round(span, 3) if span else None,
         "terminated": bool(ends.height),
         "termination_reason": ends["content"][-1] if ends.height else None,
-        "first_line": int(events["source_line"].min() or 0),
-        "last_line": int(events["source_line"].max() or 0),
+        "first_line": events.select(pl.col("source_line").min()).item(),
+        "last_line": events.select(pl.col("source_line").max()).item(),
     }

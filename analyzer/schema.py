@@ -7,6 +7,8 @@ One row per observable event, in file order. ``seq`` is the key evidence refers 
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 
 EVENT_KINDS = (
@@ -43,45 +45,43 @@ SUBKINDS = {
     "selector_chat": "a message of the internal speaker-selection chat (classic 'auto' mode)",
 }
 
-EVENT_SCHEMA = pl.Schema(
-    {
-        "run_id": pl.String,
-        "seq": pl.UInt32,
-        "source_line": pl.UInt32,
-        "source_ref": pl.String,
-        "ts": pl.Datetime("us", "UTC"),
-        "kind": EventKind,
-        "subkind": pl.String,
-        "agent": pl.String,
-        "recipient": pl.String,
-        "content": pl.String,
-        "tool_name": pl.String,
-        "tool_call_id": pl.String,
-        "tool_args": pl.String,
-        "prompt_tokens": pl.Int64,
-        "completion_tokens": pl.Int64,
-        "duration_ms": pl.Float64,
-        "is_error": pl.Boolean,
-        "source_format": pl.String,
-    }
-)
+_EVENT_COLUMNS: dict[str, Any] = {
+    "run_id": pl.String,
+    "seq": pl.UInt32,
+    "source_line": pl.UInt32,
+    "source_ref": pl.String,
+    "ts": pl.Datetime("us", "UTC"),
+    "kind": EventKind,
+    "subkind": pl.String,
+    "agent": pl.String,
+    "recipient": pl.String,
+    "content": pl.String,
+    "tool_name": pl.String,
+    "tool_call_id": pl.String,
+    "tool_args": pl.String,
+    "prompt_tokens": pl.Int64,
+    "completion_tokens": pl.Int64,
+    "duration_ms": pl.Float64,
+    "is_error": pl.Boolean,
+    "source_format": pl.String,
+}
+EVENT_SCHEMA = pl.Schema(_EVENT_COLUMNS)
 
-TURN_SCHEMA = pl.Schema(
-    {
-        "run_id": pl.String,
-        "turn": pl.UInt32,
-        "seq_start": pl.UInt32,
-        "seq_end": pl.UInt32,
-        "agent": pl.String,
-        "n_events": pl.UInt32,
-        "ts_start": pl.Datetime("us", "UTC"),
-        "ts_end": pl.Datetime("us", "UTC"),
-        "gap_before_s": pl.Float64,
-        "content_chars": pl.Int64,
-        "cum_content_chars": pl.Int64,
-        "cum_prompt_tokens": pl.Int64,
-    }
-)
+_TURN_COLUMNS: dict[str, Any] = {
+    "run_id": pl.String,
+    "turn": pl.UInt32,
+    "seq_start": pl.UInt32,
+    "seq_end": pl.UInt32,
+    "agent": pl.String,
+    "n_events": pl.UInt32,
+    "ts_start": pl.Datetime("us", "UTC"),
+    "ts_end": pl.Datetime("us", "UTC"),
+    "gap_before_s": pl.Float64,
+    "content_chars": pl.Int64,
+    "cum_content_chars": pl.Int64,
+    "cum_prompt_tokens": pl.Int64,
+}
+TURN_SCHEMA = pl.Schema(_TURN_COLUMNS)
 
 
 def validate_events(df: pl.DataFrame) -> None:

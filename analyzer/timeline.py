@@ -15,8 +15,13 @@ def build_turns(events: pl.DataFrame) -> pl.DataFrame:
     if acts.is_empty():
         return pl.DataFrame(schema=TURN_SCHEMA)
     acts = acts.with_columns(
-        turn=(pl.col("agent") != pl.col("agent").shift(1)).fill_null(True).cum_sum().cast(pl.UInt32) - 1,
-        chars=pl.when(pl.col("kind") != "llm_call").then(pl.col("content").str.len_chars()).otherwise(0).fill_null(0).cast(pl.Int64),
+        turn=(pl.col("agent") != pl.col("agent").shift(1)).fill_null(True).cum_sum().cast(pl.UInt32)
+        - 1,
+        chars=pl.when(pl.col("kind") != "llm_call")
+        .then(pl.col("content").str.len_chars())
+        .otherwise(0)
+        .fill_null(0)
+        .cast(pl.Int64),
     )
     turns = (
         acts.group_by("turn", maintain_order=True)
@@ -32,9 +37,10 @@ def build_turns(events: pl.DataFrame) -> pl.DataFrame:
             prompt_tokens=pl.col("prompt_tokens").max(),
         )
         .with_columns(
-            gap_before_s=(pl.col("ts_start") - pl.col("ts_end").shift(1)).dt.total_microseconds() / 1e6,
+            gap_before_s=(pl.col("ts_start") - pl.col("ts_end").shift(1)).dt.total_microseconds()
+            / 1e6,
             cum_content_chars=pl.col("content_chars").cum_sum(),
             cum_prompt_tokens=pl.col("prompt_tokens").fill_null(0).cum_sum().cast(pl.Int64),
         )
     )
-    return turns.select(TURN_SCHEMA.names()).cast(dict(TURN_SCHEMA))
+    return turns.select(TURN_SCHEMA.names()).cast(TURN_SCHEMA)

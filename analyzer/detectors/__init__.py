@@ -47,11 +47,13 @@ UNPARSED_CODE = "AZ00"
 
 def selected(select: Collection[str] = (), ignore: Collection[str] = ()) -> list[type[Detector]]:
     """Detectors chosen by code or name (``--select``/``--ignore``); RUN01 always runs."""
+
     def named(det: type[Detector], names: Collection[str]) -> bool:
         return det.code in names or det.name in names
 
     return [
-        det for det in ALL_DETECTORS
+        det
+        for det in ALL_DETECTORS
         if det is RunEnd or ((not select or named(det, select)) and not named(det, ignore))
     ]
 
@@ -69,11 +71,18 @@ def run_detectors(
             for finding in det().run(events, turns, cfg):
                 fix = det.fix.get(family) or next(iter(det.fix.values()))
                 findings.append(_with_fix(finding, fix))
-        except Exception as exc:  # noqa: BLE001 - one broken detector must not erase the report
-            findings.append(Finding(
-                code=CRASH_CODE, detector=det.name, stall_class="unknown", phase="none",
-                score=0.0, summary=f"{det.name} crashed: {exc!r}", evidence=(),
-            ))
+        except Exception as exc:
+            findings.append(
+                Finding(
+                    code=CRASH_CODE,
+                    detector=det.name,
+                    stall_class="unknown",
+                    phase="none",
+                    score=0.0,
+                    summary=f"{det.name} crashed: {exc!r}",
+                    evidence=(),
+                )
+            )
     return sorted(findings, key=lambda f: (f.code, f.evidence[0].seq if f.evidence else -1))
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, ClassVar, Protocol
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
 
 import polars as pl
 
@@ -14,14 +14,23 @@ from ..redact import excerpt
 
 # Drain3-style masks: volatile tokens that differ between otherwise identical messages.
 _MASKS = (
-    (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I), "<UUID>"),
+    (
+        re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I),
+        "<UUID>",
+    ),
     (re.compile(r"\b(?:call|chatcmpl|toolu|req|run|msg)_[A-Za-z0-9]{6,}\b"), "<ID>"),
-    (re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"), "<TS>"),
+    (
+        re.compile(
+            r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"
+        ),
+        "<TS>",
+    ),
     (re.compile(r"\b0x[0-9a-f]+\b|\b[0-9a-f]{16,}\b", re.I), "<HEX>"),
     (re.compile(r"\d+(?:\.\d+)?"), "<N>"),
 )
 PROGRESS_KINDS = ("message", "tool_call", "tool_result", "llm_call", "input_request", "input_reply")
 MANAGER_HINTS = ("manager", "chat_manager")
+T = TypeVar("T")
 
 
 def mask_volatile(text: str | None) -> str:
@@ -36,7 +45,9 @@ def mask_volatile(text: str | None) -> str:
 def evidence(row: Mapping[str, Any], note: str, text: str | None = None) -> Evidence:
     """An Evidence record for one event row (a dict from ``iter_rows(named=True)``)."""
     body = text if text is not None else row.get("content")
-    if not body and row.get("tool_name"):
+    if (text is None and row.get("kind") == "tool_call" and row.get("tool_name")) or (
+        not body and row.get("tool_name")
+    ):
         body = f"{row['tool_name']}({row.get('tool_args') or ''})"
     return Evidence(
         seq=int(row["seq"]),
@@ -44,6 +55,7 @@ def evidence(row: Mapping[str, Any], note: str, text: str | None = None) -> Evid
         agent=row.get("agent") or row.get("recipient"),
         excerpt=excerpt(body),
         note=note,
+        ref=row.get("source_ref"),
     )
 
 
@@ -63,23 +75,30 @@ def is_manager(name: str | None) -> bool:
     return bool(name) and any(h in name.lower() for h in MANAGER_HINTS)  # type: ignore[union-attr]
 
 
-def spread(items: list[Evidence], keep: int = 5) -> tuple[Evidence, ...]:
-    """First, second and last few items: enough to see a pattern without flooding the report."""
+def spread(items: Sequence[T], keep: int = 5) -> tuple[T, ...]:
+    """First, second and last few items: enough to see a pattern without flooding the report.
+
+    Pick rows with it *before* building evidence: evidence is redacted text, not free.
+    """
     if len(items) <= keep:
         return tuple(items)
     return (*items[:2], *items[-(keep - 2) :])
 
 
-class Detector(Protocol):
+class Detector:
     """One check. ``run`` yields findings; class attributes identify and document it."""
 
     code: ClassVar[str]
+    """``^[A-Z]+\\d{2}$``, stable across versions."""
     name: ClassVar[str]
+    """kebab-case, for --select/--ignore."""
     stall_class: ClassVar[str]
-    fix: ClassVar[Mapping[str, str]]  # framework family -> remedy
+    """The verdict class its findings argue for."""
+    fix: ClassVar[dict[str, str]]
+    """Framework family ("classic", "agentchat") -> the remedy for this cause."""
 
     def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterable[Finding]:
-        ...
+        raise NotImplementedError
 
 
 def open_tool_calls(events: pl.DataFrame) -> list[dict[str, Any]]:
@@ -103,8 +122,14 @@ def open_tool_calls(events: pl.DataFrame) -> list[dict[str, Any]]:
             del pending[key]
         else:
             sig = f"{row['tool_name']}|{row['tool_args']}|"
-            match = next((k for k, r in pending.items()
-                          if f"{r['tool_name']}|{r['tool_args']}|" == sig or k == key), None)
+            match = next(
+                (
+                    k
+                    for k, r in pending.items()
+                    if f"{r['tool_name']}|{r['tool_args']}|" == sig or k == key
+                ),
+                None,
+            )
             if match is None and row["tool_name"] is None:
                 match = next(iter(pending), None)
             if match is not None:

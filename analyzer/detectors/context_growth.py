@@ -16,17 +16,19 @@ below ``context_floor_tokens`` / ``context_floor_chars``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from itertools import pairwise
+from typing import ClassVar
 
 import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import evidence, rows
+from .base import Detector, evidence, rows
 
 
 def geometric_run(values: Sequence[float], ratio: float, on_increments: bool) -> tuple[int, int]:
     """(steps, end index) of the longest run of consecutive steps growing by ``ratio``."""
-    series = [b - a for a, b in zip(values, values[1:], strict=False)] if on_increments else list(values)
+    series = [b - a for a, b in pairwise(values)] if on_increments else list(values)
     offset = 1 if on_increments else 0
     best = (0, -1)
     run = 0
@@ -38,11 +40,11 @@ def geometric_run(values: Sequence[float], ratio: float, on_increments: bool) ->
     return best
 
 
-class ContextGrowth:
+class ContextGrowth(Detector):
     code = "CTX01"
     name = "context-growth"
     stall_class = "context_explosion"
-    fix = {
+    fix: ClassVar[dict[str, str]] = {
         "classic": "The context grows geometrically: stop feeding whole outputs back (truncate or "
         "summarise tool results), limit history with transform_messages "
         "(MessageHistoryLimiter/MessageTokenLimiter), and avoid agents that quote the previous "
@@ -55,7 +57,8 @@ class ContextGrowth:
     def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
         candidates = []
         calls = events.filter(
-            (pl.col("kind") == "llm_call") & pl.col("prompt_tokens").is_not_null()
+            (pl.col("kind") == "llm_call")
+            & pl.col("prompt_tokens").is_not_null()
             & (pl.col("subkind").is_null() | (pl.col("subkind") != "selector_call"))
         )
         for _, group in calls.group_by("agent", maintain_order=True):
@@ -85,7 +88,10 @@ class ContextGrowth:
             metrics["latency_ratio"] = round(durations[-1] / durations[0], 2)
         agent = group["agent"][0] or "an agent"
         yield Finding(
-            code=self.code, detector=self.name, stall_class=self.stall_class, phase="model_call",
+            code=self.code,
+            detector=self.name,
+            stall_class=self.stall_class,
+            phase="model_call",
             score=min(0.85, 0.6 + 0.08 * (steps - cfg.growth_min_steps)),
             summary=f"{agent}'s {unit} grew {growth:.1f}x over {len(values)} steps, "
             f"accelerating every step (to {values[-1]:,})",

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import ClassVar
 
 import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import evidence, rows
+from .base import Detector, evidence, rows
 
 CONTEXT_LIMIT = re.compile(
     r"context_length_exceeded|maximum context length|context window (?:is )?exceeded"
@@ -30,11 +31,11 @@ CONTEXT_LIMIT = re.compile(
 _PATTERN = CONTEXT_LIMIT.pattern
 
 
-class ContextLimitError:
+class ContextLimitError(Detector):
     code = "CTX02"
     name = "context-limit-error"
     stall_class = "context_explosion"
-    fix = {
+    fix: ClassVar[dict[str, str]] = {
         "classic": "The prompt outgrew the model's context window: trim history with "
         "transform_messages (MessageHistoryLimiter, MessageTokenLimiter), truncate or summarise "
         "large tool outputs before returning them, and use summary_method='reflection_with_llm' "
@@ -58,7 +59,12 @@ class ContextLimitError:
             start = max(0, (m.start() if m else 0) - 60)
             items.append(evidence(row, "context limit exceeded", text=text[start:]))
         yield Finding(
-            code=self.code, detector=self.name, stall_class=self.stall_class, phase="model_call",
-            score=0.95, summary="the model rejected the prompt: context length exceeded",
-            evidence=tuple(items), metrics={"errors": hits.height},
+            code=self.code,
+            detector=self.name,
+            stall_class=self.stall_class,
+            phase="model_call",
+            score=0.95,
+            summary="the model rejected the prompt: context length exceeded",
+            evidence=tuple(items),
+            metrics={"errors": hits.height},
         )

@@ -11,19 +11,20 @@ nothing, again and again (a ``default_auto_reply`` of "" meeting an agent with n
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import ClassVar
 
 import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import evidence, rows, spread
+from .base import Detector, evidence, rows, spread
 
 
-class EmptyReplies:
+class EmptyReplies(Detector):
     code = "LOOP04"
     name = "empty-replies"
     stall_class = "loop"
-    fix = {
+    fix: ClassVar[dict[str, str]] = {
         "classic": "Agents are exchanging empty messages: give the proxy a meaningful "
         "default_auto_reply or human_input_mode='NEVER' with is_termination_msg that treats an "
         "empty message as the end (lambda m: not (m.get('content') or '').strip()).",
@@ -45,10 +46,13 @@ class EmptyReplies:
         if len(best) < cfg.empty_reply_min:
             return
         yield Finding(
-            code=self.code, detector=self.name, stall_class=self.stall_class, phase="model_call",
+            code=self.code,
+            detector=self.name,
+            stall_class=self.stall_class,
+            phase="model_call",
             score=min(0.85, 0.55 + 0.05 * (len(best) - cfg.empty_reply_min)),
             summary=f"{len(best)} empty messages in a row between "
             f"{', '.join(sorted({r['agent'] or '?' for r in best}))}",
-            evidence=spread([evidence(r, "empty message", text="(empty)") for r in best]),
+            evidence=tuple(evidence(r, "empty message", text="(empty)") for r in spread(best)),
             metrics={"repeat_count": len(best)},
         )

@@ -15,24 +15,22 @@ sentence twice in a long, varied conversation stays below the share threshold.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterator
+from typing import ClassVar
 
 import polars as pl
-from rapidfuzz import fuzz, process, utils
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import evidence, mask_volatile, rows, spread
+from ..repetition import message_rows, scan
+from .base import Detector, evidence, spread
 
-_MIN_CHARS = 12  # shorter messages carry no content worth comparing
 
-
-class NearDuplicateMessages:
+class NearDuplicateMessages(Detector):
     code = "LOOP02"
     name = "near-duplicate-messages"
     stall_class = "loop"
-    fix = {
+    fix: ClassVar[dict[str, str]] = {
         "classic": "Agents are repeating themselves: add a termination condition "
         "(is_termination_msg on every agent and the GroupChatManager), cap max_round / "
         "max_consecutive_auto_reply, and give each agent a concrete exit criterion in its "
@@ -43,54 +41,36 @@ class NearDuplicateMessages:
     }
 
     def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
-        msgs = events.filter(
-            (pl.col("kind") == "message") & (pl.col("content").str.len_chars() >= _MIN_CHARS)
-        )
+        msgs = message_rows(events)
         if msgs.height < cfg.dup_min_repeats + 1:
             return
-        seen: dict[tuple[str, str], int] = {}  # (agent, masked) -> seq of first occurrence
-        recent: dict[str, deque[tuple[str, int]]] = {}
-        repeats: list[tuple[dict, int, float]] = []  # (row, seq of earlier match, similarity)
-        first_repeat_index = None
-        for index, row in enumerate(rows(msgs)):
-            agent = row["agent"] or ""
-            key = utils.default_process(mask_volatile(row["content"]))
-            window = recent.setdefault(agent, deque(maxlen=cfg.dup_window))
-            match: tuple[int, float] | None = None
-            if (agent, key) in seen:
-                match = (seen[(agent, key)], 100.0)
-            elif window:
-                hit = process.extractOne(
-                    key, [k for k, _ in window], scorer=fuzz.ratio, score_cutoff=cfg.similarity
-                )
-                if hit:
-                    match = (window[hit[2]][1], float(hit[1]))
-            if match:
-                repeats.append((row, *match))
-                if first_repeat_index is None:
-                    first_repeat_index = index
-            seen.setdefault((agent, key), row["seq"])
-            window.append((key, row["seq"]))
-        if len(repeats) < cfg.dup_min_repeats or first_repeat_index is None:
+        found = scan(msgs, cfg)
+        repeats = [(i, r) for i, r in enumerate(found) if r.earlier_seq is not None]
+        if len(repeats) < cfg.dup_min_repeats:
             return
-        share = len(repeats) / (msgs.height - first_repeat_index)
+        share = len(repeats) / (msgs.height - repeats[0][0])
         if share < cfg.dup_min_share:
             return
-        agents = sorted({r["agent"] or "?" for r, _, _ in repeats})
+        agents = sorted({r.agent or "?" for _, r in repeats})
         score = min(0.9, 0.5 + 0.04 * len(repeats) * share)
-        items = [
-            evidence(r, f"{sim:.0f}% like seq {earlier}") for r, earlier, sim in repeats
-        ]
+        items = tuple(
+            evidence(msgs.row(i, named=True), f"{r.similarity:.0f}% like seq {r.earlier_seq}")
+            for i, r in spread(repeats)
+        )
+        sims = [r.similarity for _, r in repeats]
         yield Finding(
-            code=self.code, detector=self.name, stall_class=self.stall_class, phase="model_call",
+            code=self.code,
+            detector=self.name,
+            stall_class=self.stall_class,
+            phase="model_call",
             score=round(score, 3),
             summary=f"{len(repeats)} of {msgs.height} messages repeat an earlier one nearly "
             f"word for word ({', '.join(agents)})",
-            evidence=spread(items),
+            evidence=items,
             metrics={
                 "repeat_count": len(repeats),
                 "repeat_share": round(share, 3),
-                "max_similarity": max(s for _, _, s in repeats),
-                "min_similarity": min(s for _, _, s in repeats),
+                "max_similarity": max(sims),
+                "min_similarity": min(sims),
             },
         )

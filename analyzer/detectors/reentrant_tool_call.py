@@ -15,19 +15,20 @@ finishes before the next message is not open; a tool retried after its result is
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import ClassVar
 
 import polars as pl
 
 from ..config import Thresholds
-from ..findings import Evidence, Finding
-from .base import evidence, rows, spread
+from ..findings import Finding
+from .base import Detector, evidence, rows, spread
 
 
-class ReentrantToolCall:
+class ReentrantToolCall(Detector):
     code = "REENT01"
     name = "reentrant-tool-call"
     stall_class = "recursive_reentry"
-    fix = {
+    fix: ClassVar[dict[str, str]] = {
         "classic": "A tool handler re-enters the chat it runs in (initiate_chat/send to the same "
         "GroupChatManager from inside a tool): separate orchestration from handlers. Return the "
         "sub-task as the tool result and let the manager schedule it, or run it in a separate "
@@ -44,23 +45,39 @@ class ReentrantToolCall:
         )
         open_calls: dict[str, dict] = {}  # call id -> tool_call row
         executing: list[dict] = []  # stack of exec starts without an end
-        nested: list[Evidence] = []
+        nested: list[tuple[dict, str]] = []  # (row, why); evidence is built for the few shown
         max_depth = 0
         for row in rows(relevant):
             kind, sub, cid = row["kind"], row["subkind"], row["tool_call_id"]
             if kind == "tool_call" and cid:
-                outer = next((c for c in open_calls.values()
-                              if c["tool_name"] == row["tool_name"]
-                              and c["source_line"] != row["source_line"]), None)
+                outer = next(
+                    (
+                        c
+                        for c in open_calls.values()
+                        if c["tool_name"] == row["tool_name"]
+                        and c["source_line"] != row["source_line"]
+                    ),
+                    None,
+                )
                 if outer is not None:  # the same tool again while its first call is unanswered
-                    nested.append(evidence(row, f"called again while `{outer['tool_name']}` from "
-                                                f"line {outer['source_line']} was still running"))
+                    nested.append(
+                        (
+                            row,
+                            f"called again while `{outer['tool_name']}` from "
+                            f"line {outer['source_line']} was still running",
+                        )
+                    )
                     max_depth = max(max_depth, len(open_calls) + 1)
                 open_calls[cid] = row
             elif sub == "tool_exec_start":
                 if executing:
-                    nested.append(evidence(row, f"started inside `{executing[-1]['tool_name']}` "
-                                                f"(depth {len(executing) + 1})"))
+                    nested.append(
+                        (
+                            row,
+                            f"started inside `{executing[-1]['tool_name']}` "
+                            f"(depth {len(executing) + 1})",
+                        )
+                    )
                 executing.append(row)
                 max_depth = max(max_depth, len(executing))
             elif sub == "tool_exec_end" or kind == "tool_result":
@@ -70,18 +87,25 @@ class ReentrantToolCall:
             elif kind == "message" and row["agent"]:
                 for call in open_calls.values():
                     if call["recipient"] == row["agent"]:
-                        nested.append(evidence(row, f"sent by the executor of open call "
-                                                    f"`{call['tool_name']}` (line {call['source_line']})"))
+                        nested.append(
+                            (
+                                row,
+                                f"sent by the executor of open call "
+                                f"`{call['tool_name']}` (line {call['source_line']})",
+                            )
+                        )
                         max_depth = max(max_depth, 2)
                         break
         if not nested:
             return
-        tools = sorted({e.excerpt.split()[0] for e in nested if e.excerpt} - {""})[:3]
         yield Finding(
-            code=self.code, detector=self.name, stall_class=self.stall_class,
-            phase="tool_execution", score=min(0.95, 0.75 + 0.02 * len(nested)),
+            code=self.code,
+            detector=self.name,
+            stall_class=self.stall_class,
+            phase="tool_execution",
+            score=min(0.95, 0.75 + 0.02 * len(nested)),
             summary=f"a tool handler re-entered the running chat {len(nested)} times "
             f"(nesting depth {max_depth})",
-            evidence=spread(nested),
-            metrics={"reentries": len(nested), "max_depth": max_depth, "tools": len(tools)},
+            evidence=tuple(evidence(row, why) for row, why in spread(nested)),
+            metrics={"reentries": len(nested), "max_depth": max_depth},
         )

@@ -17,25 +17,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import ClassVar
 
 import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import evidence, open_tool_calls, rows, spread
+from .base import Detector, evidence, open_tool_calls, rows, spread
 
 SIGNS = (
     (re.compile(r"team is already running", re.I), 0.85, "the team was asked to run while running"),
-    (re.compile(r"maximum recursion depth exceeded", re.I), 0.8, "recursion overflow inside a tool"),
+    (
+        re.compile(r"maximum recursion depth exceeded", re.I),
+        0.8,
+        "recursion overflow inside a tool",
+    ),
 )
-DEADLOCK = re.compile(r"concurrent/futures/_base\.py.*\n.*\n?.*(?:wait|result)|run_coroutine_threadsafe")
+DEADLOCK = re.compile(
+    r"concurrent/futures/_base\.py.*\n.*\n?.*(?:wait|result)|run_coroutine_threadsafe"
+)
 
 
-class ReentryError:
+class ReentryError(Detector):
     code = "REENT02"
     name = "reentry-error"
     stall_class = "recursive_reentry"
-    fix = {
+    fix: ClassVar[dict[str, str]] = {
         "classic": "Separate orchestration from handlers: a tool must not start or drive the chat "
         "that is executing it (no initiate_chat/send/run_chat on the active manager, no "
         "run_coroutine_threadsafe onto its own event loop). Return a request and let the "
@@ -47,7 +54,7 @@ class ReentryError:
 
     def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
         scope = events.filter(
-            (pl.col("kind").is_in(["tool_result", "error"]) | (pl.col("subkind") == "tool_exec_end"))
+            pl.col("kind").is_in(["tool_result", "error"]) | (pl.col("subkind") == "tool_exec_end")
         )
         items, score, what = [], 0.0, ""
         for row in rows(scope):
@@ -57,24 +64,33 @@ class ReentryError:
             for pattern, weight, label in SIGNS:
                 m = pattern.search(text)
                 if m:
-                    items.append(evidence(row, label, text=text[max(0, m.start() - 40):]))
+                    items.append(evidence(row, label, text=text[max(0, m.start() - 40) :]))
                     if weight > score:
                         score, what = weight, label
                     break
         if open_tool_calls(events):
             for row in rows(events.filter(pl.col("subkind") == "interrupt")):
                 if DEADLOCK.search(row["content"] or ""):
-                    items.append(evidence(row, "tool blocked waiting on its own event loop",
-                                          text=(row["content"] or "").strip().splitlines()[-1]))
-                    if 0.7 > score:
+                    items.append(
+                        evidence(
+                            row,
+                            "tool blocked waiting on its own event loop",
+                            text=(row["content"] or "").strip().splitlines()[-1],
+                        )
+                    )
+                    if score < 0.7:
                         score, what = 0.7, "tool blocked waiting on its own event loop"
         if not items:
             return
         yield Finding(
-            code=self.code, detector=self.name, stall_class=self.stall_class,
-            phase="tool_execution", score=min(0.95, score + 0.01 * (len(items) - 1)),
+            code=self.code,
+            detector=self.name,
+            stall_class=self.stall_class,
+            phase="tool_execution",
+            score=min(0.95, score + 0.01 * (len(items) - 1)),
             summary=f"{what} ({len(items)} times)" if len(items) > 1 else what,
-            evidence=spread(items), metrics={"occurrences": len(items)},
+            evidence=spread(items),
+            metrics={"occurrences": len(items)},
         )
 
 

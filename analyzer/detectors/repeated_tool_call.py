@@ -14,22 +14,23 @@ is not flagged; neither are two calls (a retry).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import ClassVar
 
 import polars as pl
 from rapidfuzz import fuzz
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import evidence, mask_volatile, rows, spread
+from .base import Detector, evidence, mask_volatile, rows, spread
 
 _MAX_CLUSTERS = 50  # per tool; beyond that, only exact repeats are clustered
 
 
-class RepeatedToolCall:
+class RepeatedToolCall(Detector):
     code = "LOOP01"
     name = "repeated-tool-call"
     stall_class = "loop"
-    fix = {
+    fix: ClassVar[dict[str, str]] = {
         "classic": "The model keeps requesting the same tool call: make the tool result tell it what "
         "to do next (e.g. 'still pending, stop polling'), add a termination condition "
         "(is_termination_msg) and keep max_consecutive_auto_reply low; cache or de-duplicate "
@@ -42,7 +43,7 @@ class RepeatedToolCall:
     def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
         calls = events.filter((pl.col("kind") == "tool_call") & pl.col("tool_name").is_not_null())
         best: list[dict] = []
-        for (tool,), group in calls.group_by("tool_name", maintain_order=True):
+        for _, group in calls.group_by("tool_name", maintain_order=True):
             clusters: list[tuple[str, list[dict]]] = []
             by_key: dict[str, list[dict]] = {}
             for row in rows(group):
@@ -50,8 +51,11 @@ class RepeatedToolCall:
                 members = by_key.get(key)
                 if members is None and len(clusters) < _MAX_CLUSTERS:
                     members = next(
-                        (m for rep, m in clusters
-                         if fuzz.ratio(rep, key, score_cutoff=cfg.tool_args_similarity)),
+                        (
+                            m
+                            for rep, m in clusters
+                            if fuzz.ratio(rep, key, score_cutoff=cfg.tool_args_similarity)
+                        ),
                         None,
                     )
                 if members is None:
@@ -69,10 +73,15 @@ class RepeatedToolCall:
         tool = best[0]["tool_name"]
         score = min(0.9, 0.55 + 0.05 * (count - cfg.tool_repeat_min))
         yield Finding(
-            code=self.code, detector=self.name, stall_class=self.stall_class, phase="model_call",
+            code=self.code,
+            detector=self.name,
+            stall_class=self.stall_class,
+            phase="model_call",
             score=score,
             summary=f"`{tool}` was called {count} times with the same arguments"
             + (f" ({distinct} spellings after masking)" if distinct > 1 else ""),
-            evidence=spread([evidence(r, f"call {i + 1} of {count}") for i, r in enumerate(best)]),
+            evidence=tuple(
+                evidence(r, f"call {i + 1} of {count}") for i, r in spread(list(enumerate(best)))
+            ),
             metrics={"repeat_count": count, "distinct_args": distinct},
         )

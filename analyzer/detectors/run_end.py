@@ -19,21 +19,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import ClassVar
 
 import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import evidence, is_manager, progress, rows
+from .base import Detector, evidence, is_manager, progress
 
 TERMINATE_WORD = re.compile(r"\bTERMINATE\b")
 
 
-class RunEnd:
+class RunEnd(Detector):
     code = "RUN01"
     name = "run-end"
     stall_class = "unknown"
-    fix = {
+    fix: ClassVar[dict[str, str]] = {
         "classic": "The log ends without a stall signal. Turn on runtime_logging "
         "(logger_type='sqlite') so the next occurrence has timestamps, model calls and tool "
         "executions, and record how the process was stopped.",
@@ -51,18 +52,32 @@ class RunEnd:
         if ends.height and not errors.filter(pl.col("seq") > ends["seq"].max()).height:
             end = ends.row(-1, named=True)
             yield Finding(
-                code=self.code, detector=self.name, stall_class="healthy", phase="none",
-                score=0.9, summary=f"the run terminated: {end['content']}",
-                evidence=(evidence(end, "termination"),), metrics={"terminated": 1.0},
+                code=self.code,
+                detector=self.name,
+                stall_class="healthy",
+                phase="none",
+                score=0.9,
+                summary=f"the run terminated: {end['content']}",
+                evidence=(evidence(end, "termination"),),
+                metrics={"terminated": 1.0},
             )
             return
-        if last and not errors.height and last["kind"] == "message" \
-                and TERMINATE_WORD.search(last["content"] or ""):
+        if (
+            last
+            and not errors.height
+            and last["kind"] == "message"
+            and TERMINATE_WORD.search(last["content"] or "")
+        ):
             yield Finding(
-                code=self.code, detector=self.name, stall_class="healthy", phase="none",
-                score=0.7, summary="the last message carries the TERMINATE keyword "
+                code=self.code,
+                detector=self.name,
+                stall_class="healthy",
+                phase="none",
+                score=0.7,
+                summary="the last message carries the TERMINATE keyword "
                 "(this log form records no termination event)",
-                evidence=(evidence(last, "termination keyword"),), metrics={"terminated": 0.5},
+                evidence=(evidence(last, "termination keyword"),),
+                metrics={"terminated": 0.5},
             )
             return
         items = [evidence(last, "last activity")] if last else []
@@ -70,15 +85,23 @@ class RunEnd:
         if errors.height:
             err = errors.row(-1, named=True)
             final = (err["content"] or "").strip().splitlines()[-1:] or [""]
-            how = ("it was interrupted (KeyboardInterrupt)" if err["subkind"] == "interrupt"
-                   else f"it crashed: {final[0][:120]}")
+            how = (
+                "it was interrupted (KeyboardInterrupt)"
+                if err["subkind"] == "interrupt"
+                else f"it crashed: {final[0][:120]}"
+            )
             items.append(evidence(err, "how it ended", text=final[0]))
         phase = _phase_after(last, events)
         where = f" after {_describe(last)}" if last else ""
         yield Finding(
-            code=self.code, detector=self.name, stall_class="unknown", phase=phase,
-            score=0.5, summary=f"no termination was logged; {how}{where}",
-            evidence=tuple(items), metrics={"terminated": 0.0, "crashed": float(bool(errors.height))},
+            code=self.code,
+            detector=self.name,
+            stall_class="unknown",
+            phase=phase,
+            score=0.5,
+            summary=f"no termination was logged; {how}{where}",
+            evidence=tuple(items),
+            metrics={"terminated": 0.0, "crashed": float(bool(errors.height))},
         )
 
 

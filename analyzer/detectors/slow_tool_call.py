@@ -14,21 +14,22 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterator
+from typing import ClassVar
 
 import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import evidence, rows
+from .base import Detector, evidence, rows
 
 _SLOW_SCORE = 0.6
 
 
-class SlowToolCall:
+class SlowToolCall(Detector):
     code = "BLOCK02"
     name = "slow-tool-call"
     stall_class = "blocking_tool"
-    fix = {
+    fix: ClassVar[dict[str, str]] = {
         "classic": "A tool took far longer than the rest of the run: add a timeout to its I/O and "
         "run it asynchronously so the chat is not frozen while it works.",
         "agentchat": "A tool took far longer than the rest of the run: add a timeout "
@@ -43,19 +44,28 @@ class SlowToolCall:
             cid = row["tool_call_id"]
             if row["kind"] == "tool_call":
                 starts.setdefault(cid, row)
-            elif cid in starts and (row["kind"] == "tool_result" or row["subkind"] == "tool_exec_end"):
+            elif cid in starts and (
+                row["kind"] == "tool_result" or row["subkind"] == "tool_exec_end"
+            ):
                 call = starts.pop(cid)
                 spans.append(((row["ts"] - call["ts"]).total_seconds(), call, row))
         if not spans:
             return
         median = statistics.median(s for s, _, _ in spans)
-        slow = [s for s in spans if s[0] >= cfg.slow_tool_s and s[0] >= cfg.slow_tool_factor * max(median, 0.001)]
+        slow = [
+            s
+            for s in spans
+            if s[0] >= cfg.slow_tool_s and s[0] >= cfg.slow_tool_factor * max(median, 0.001)
+        ]
         if len(slow) == 0 or len(slow) == len(spans):
             return
         gap, call, result = max(slow, key=lambda s: s[0])
         yield Finding(
-            code=self.code, detector=self.name, stall_class=self.stall_class,
-            phase="tool_execution", score=_SLOW_SCORE,
+            code=self.code,
+            detector=self.name,
+            stall_class=self.stall_class,
+            phase="tool_execution",
+            score=_SLOW_SCORE,
             summary=f"`{call['tool_name']}` took {gap:.0f} s to return (median tool time {median:.1f} s)",
             evidence=(evidence(call, "called"), evidence(result, f"returned {gap:.0f} s later")),
             metrics={"gap_s": round(gap, 3), "median_s": round(median, 3), "slow_calls": len(slow)},

@@ -15,19 +15,20 @@ where the same two members legitimately trade a few turns stays below the verdic
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import ClassVar
 
 import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import evidence, is_manager, rows, spread
+from .base import Detector, evidence, is_manager, rows, spread
 
 
-class SpeakerCycle:
+class SpeakerCycle(Detector):
     code = "LOOP03"
     name = "speaker-cycle"
     stall_class = "loop"
-    fix = {
+    fix: ClassVar[dict[str, str]] = {
         "classic": "Speaker selection is stuck on the same members: use deterministic selection "
         "(speaker_selection_method='round_robin' or a custom function, or "
         "allowed_or_disallowed_speaker_transitions), set max_round, and make the manager "
@@ -44,7 +45,7 @@ class SpeakerCycle:
         if selected.is_empty():
             selected = events.filter(
                 (pl.col("kind") == "message")
-                & pl.col("recipient").map_elements(is_manager, return_dtype=pl.Boolean)
+                & pl.col("recipient").str.to_lowercase().str.contains("manager")
             ).with_columns(speaker=pl.col("agent"))
         speakers = [r for r in rows(selected) if r["speaker"]]
         roster = {r["speaker"] for r in speakers}
@@ -64,10 +65,15 @@ class SpeakerCycle:
         score = min(0.85, 0.3 + 0.015 * len(tail))
         starved = sorted(roster - names)
         yield Finding(
-            code=self.code, detector=self.name, stall_class=self.stall_class,
-            phase="speaker_selection", score=round(score, 3),
+            code=self.code,
+            detector=self.name,
+            stall_class=self.stall_class,
+            phase="speaker_selection",
+            score=round(score, 3),
             summary=f"the last {len(tail)} speaker turns went to {' and '.join(sorted(names))} only; "
             f"{', '.join(starved[:4])} never spoke in that stretch",
-            evidence=spread([evidence(r, f"turn {i + 1} of the cycle") for i, r in enumerate(tail)]),
+            evidence=tuple(
+                evidence(r, f"turn {i + 1} of the cycle") for i, r in spread(list(enumerate(tail)))
+            ),
             metrics={"cycle_length": len(tail), "speakers": len(names), "roster": len(roster)},
         )

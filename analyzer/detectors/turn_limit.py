@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import ClassVar
 
 import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import evidence, rows
+from .base import Detector, evidence, rows
 
 LIMIT = re.compile(
     r"maximum (number of )?(rounds|turns|consecutive auto-replies|messages|iterations)"
@@ -27,11 +28,11 @@ LIMIT = re.compile(
 )
 
 
-class TurnLimit:
+class TurnLimit(Detector):
     code = "LOOP05"
     name = "turn-limit-reached"
     stall_class = "loop"
-    fix = {
+    fix: ClassVar[dict[str, str]] = {
         "classic": "The chat only stopped because a limit ran out: add an explicit termination "
         "condition so the task ends when it is done.",
         "agentchat": "The run only stopped because a limit ran out: add an explicit termination "
@@ -39,13 +40,21 @@ class TurnLimit:
     }
 
     def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
-        ends = [r for r in rows(events.filter(pl.col("kind") == "termination"))
-                if LIMIT.search(r["content"] or "")]
+        ends = [
+            r
+            for r in rows(events.filter(pl.col("kind") == "termination"))
+            if LIMIT.search(r["content"] or "")
+        ]
         if not ends:
             return
         last = ends[-1]
         yield Finding(
-            code=self.code, detector=self.name, stall_class=self.stall_class, phase="none",
-            score=0.3, summary=f"the chat ended on a limit: {last['content']}",
-            evidence=(evidence(last, "limit reached"),), metrics={"limit_hits": len(ends)},
+            code=self.code,
+            detector=self.name,
+            stall_class=self.stall_class,
+            phase="none",
+            score=0.3,
+            summary=f"the chat ended on a limit: {last['content']}",
+            evidence=(evidence(last, "limit reached"),),
+            metrics={"limit_hits": len(ends)},
         )

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import ClassVar
 
 import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import evidence, open_tool_calls, progress, rows
+from .base import Detector, evidence, open_tool_calls, progress, rows
 
 # Frames of a blocked tool in an interrupt traceback (where the thread was when stopped).
 BLOCKING_FRAMES = re.compile(
@@ -30,11 +31,11 @@ BLOCKING_FRAMES = re.compile(
 )
 
 
-class UnfinishedToolCall:
+class UnfinishedToolCall(Detector):
     code = "BLOCK01"
     name = "unfinished-tool-call"
     stall_class = "blocking_tool"
-    fix = {
+    fix: ClassVar[dict[str, str]] = {
         "classic": "A tool never returned: give it a timeout (requests/httpx timeout=, "
         "subprocess timeout=, socket.settimeout), run slow work asynchronously (async def tool "
         "with asyncio.wait_for) and return an error string instead of blocking the chat.",
@@ -61,8 +62,10 @@ class UnfinishedToolCall:
             (pl.col("subkind") == "tool_exec_end") | (pl.col("kind") == "tool_result")
         ).filter(pl.col("seq") < call["seq"])
         same = events.filter(
-            (pl.col("kind") == "tool_call") & (pl.col("seq") < call["seq"])
-            & (pl.col("tool_name") == call["tool_name"]) & (pl.col("tool_args") == call["tool_args"])
+            (pl.col("kind") == "tool_call")
+            & (pl.col("seq") < call["seq"])
+            & pl.col("tool_name").eq_missing(call["tool_name"])
+            & pl.col("tool_args").eq_missing(call["tool_args"])
         )
         if same.height and answered_before.height:
             # The identical call returned before: the log more likely stops mid-loop.
@@ -72,13 +75,18 @@ class UnfinishedToolCall:
             text = err["content"] or ""
             if err["subkind"] == "interrupt" and BLOCKING_FRAMES.search(text[-3000:]):
                 score = 0.92
-                items.append(evidence(err, "stopped while the tool was blocked",
-                                      text=_last_frame(text)))
+                items.append(
+                    evidence(err, "stopped while the tool was blocked", text=_last_frame(text))
+                )
         yield Finding(
-            code=self.code, detector=self.name, stall_class=self.stall_class,
-            phase="tool_execution", score=score,
+            code=self.code,
+            detector=self.name,
+            stall_class=self.stall_class,
+            phase="tool_execution",
+            score=score,
             summary=f"`{tool}` was called and never returned; the log ends inside it",
-            evidence=tuple(items), metrics={"open_calls": len(pending)},
+            evidence=tuple(items),
+            metrics={"open_calls": len(pending)},
         )
 
 

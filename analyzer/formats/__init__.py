@@ -32,8 +32,10 @@ def detect_format(path: Path) -> type[LogFormat]:
         raise LogFormatError(path, "truncated gzip file") from exc
     if not head.strip():
         raise LogFormatError(path, "empty file")
-    scored = sorted(((fmt.sniff(head), i, fmt) for i, fmt in enumerate(ALL_FORMATS)),
-                    key=lambda t: (-t[0], t[1]))
+    scored = sorted(
+        ((fmt.sniff(head), i, fmt) for i, fmt in enumerate(ALL_FORMATS)),
+        key=lambda t: (-t[0], t[1]),
+    )
     best_score, _, best = scored[0]
     if best_score <= 0:
         raise UnknownFormatError(path, "not a recognised AutoGen log (try --format)")
@@ -55,7 +57,9 @@ def parse_log(path: Path, fmt: str | None = None) -> tuple[type[LogFormat], Pars
     except (OSError, EOFError) as exc:
         raise LogFormatError(path, f"cannot read: {exc}") from exc
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
-        raise LogFormatError(path, f"not valid {chosen.name} content ({type(exc).__name__}: {exc})") from exc
+        raise LogFormatError(
+            path, f"not valid {chosen.name} content ({type(exc).__name__}: {exc})"
+        ) from exc
 
 
 __all__ = ["ALL_FORMATS", "FORMATS_BY_NAME", "LogFormat", "ParsedLog", "detect_format", "parse_log"]

@@ -52,21 +52,42 @@ class RuntimeRecords:
             self._message(state.get("message"), state.get("sender"), receiver, line, ref, ts)
         elif rec["event_name"] == "reply_func_executed":
             name = state.get("reply_func_name") or ""
-            self.sink.add("other", line, ref=ref, ts=ts, subkind="reply_func", agent=receiver,
-                          content=name)
+            self.sink.add(
+                "other", line, ref=ref, ts=ts, subkind="reply_func", agent=receiver, content=name
+            )
             if name in _ENDING_REPLY_FUNCS and state.get("final") and not state.get("reply"):
-                self.sink.add("termination", line, ref=ref, ts=ts, agent=receiver,
-                              content=f"{receiver}: {name} ended the chat")
+                self.sink.add(
+                    "termination",
+                    line,
+                    ref=ref,
+                    ts=ts,
+                    agent=receiver,
+                    content=f"{receiver}: {name} ended the chat",
+                )
 
-    def _message(self, msg: Any, sender: str | None, receiver: str | None, line: int,
-                 ref: str | None, ts: datetime | None) -> None:
+    def _message(
+        self,
+        msg: Any,
+        sender: str | None,
+        receiver: str | None,
+        line: int,
+        ref: str | None,
+        ts: datetime | None,
+    ) -> None:
         add = self.sink.add
         if not isinstance(msg, dict):
             if sender in SELECTOR_AGENTS or receiver in SELECTOR_AGENTS:
                 self._selection(str(msg or ""), sender, receiver, line, ref, ts)
                 return
-            add("message", line, ref=ref, ts=ts, agent=sender, recipient=receiver,
-                content=str(msg) if msg is not None else "")
+            add(
+                "message",
+                line,
+                ref=ref,
+                ts=ts,
+                agent=sender,
+                recipient=receiver,
+                content=str(msg) if msg is not None else "",
+            )
             return
         speaker = msg.get("name")
         text = _text(msg.get("content"))
@@ -74,17 +95,34 @@ class RuntimeRecords:
             self._selection(text, sender, receiver, line, ref, ts)
             return
         if speaker and speaker != sender:  # a manager's broadcast copy of another's message
-            add("other", line, ref=ref, ts=ts, subkind="relay", agent=speaker,
-                recipient=receiver, content=text)
+            add(
+                "other",
+                line,
+                ref=ref,
+                ts=ts,
+                subkind="relay",
+                agent=speaker,
+                recipient=receiver,
+                content=text,
+            )
             return
         responses = msg.get("tool_responses") or []
         if responses or msg.get("role") in ("tool", "function"):
             for resp in responses or [msg]:
                 call_id = resp.get("tool_call_id")
                 body = _text(resp.get("content"))
-                add("tool_result", line, ref=ref, ts=ts, agent=sender, recipient=receiver,
-                    tool_call_id=call_id, tool_name=self.calls.get(call_id or "", msg.get("name")),
-                    content=body, is_error=body.startswith("Error:"))
+                add(
+                    "tool_result",
+                    line,
+                    ref=ref,
+                    ts=ts,
+                    agent=sender,
+                    recipient=receiver,
+                    tool_call_id=call_id,
+                    tool_name=self.calls.get(call_id or "", msg.get("name")),
+                    content=body,
+                    is_error=body.startswith("Error:"),
+                )
             return
         calls = msg.get("tool_calls") or []
         if msg.get("function_call"):
@@ -95,21 +133,54 @@ class RuntimeRecords:
             fn = call.get("function") or {}
             name, args = fn.get("name"), canonical_json(fn.get("arguments") or "{}")
             call_id = call.get("id") or f"{name}@{line}"
-            self.calls[call_id] = name
-            self.last_call_by_args[args] = name
-            add("tool_call", line, ref=ref, ts=ts, agent=sender, recipient=receiver,
-                tool_name=name, tool_call_id=call_id, tool_args=args, content=args)
+            self.calls[call_id] = str(name)
+            self.last_call_by_args[args] = str(name)
+            add(
+                "tool_call",
+                line,
+                ref=ref,
+                ts=ts,
+                agent=sender,
+                recipient=receiver,
+                tool_name=name,
+                tool_call_id=call_id,
+                tool_args=args,
+                content=args,
+            )
 
-    def _selection(self, text: str, sender: str | None, receiver: str | None, line: int,
-                   ref: str | None, ts: datetime | None) -> None:
+    def _selection(
+        self,
+        text: str,
+        sender: str | None,
+        receiver: str | None,
+        line: int,
+        ref: str | None,
+        ts: datetime | None,
+    ) -> None:
         """'auto' selection runs an internal chat per round; its answer names the next speaker."""
         name = text.strip().strip("'\"`.")
         if sender == "speaker_selection_agent" and name and " " not in name:
-            self.sink.add("other", line, ref=ref, ts=ts, subkind="speaker_selected",
-                          agent=sender, recipient=name, content=f"Next speaker: {name}")
+            self.sink.add(
+                "other",
+                line,
+                ref=ref,
+                ts=ts,
+                subkind="speaker_selected",
+                agent=sender,
+                recipient=name,
+                content=f"Next speaker: {name}",
+            )
         else:
-            self.sink.add("other", line, ref=ref, ts=ts, subkind="selector_chat", agent=sender,
-                          recipient=receiver, content=text)
+            self.sink.add(
+                "other",
+                line,
+                ref=ref,
+                ts=ts,
+                subkind="selector_chat",
+                agent=sender,
+                recipient=receiver,
+                content=text,
+            )
 
     def _chat_completion(self, rec: dict[str, Any], line: int, ref: str | None) -> None:
         response = rec.get("response")
@@ -120,10 +191,16 @@ class RuntimeRecords:
         source = rec.get("source_name")
         content = text if failed else _reply_text(text)
         self.sink.add(
-            "llm_call", line, ref=ref, ts=end, agent=source,
+            "llm_call",
+            line,
+            ref=ref,
+            ts=end,
+            agent=source,
             subkind="selector_call" if source in SELECTOR_AGENTS else None,
-            content=content, is_error=failed,
-            prompt_tokens=usage["prompt_tokens"], completion_tokens=usage["completion_tokens"],
+            content=content,
+            is_error=failed,
+            prompt_tokens=usage["prompt_tokens"],
+            completion_tokens=usage["completion_tokens"],
             duration_ms=(end - start).total_seconds() * 1000 if start and end else None,
         )
 
@@ -132,9 +209,18 @@ class RuntimeRecords:
         name = rec.get("function_name") or self.last_call_by_args.get(args)
         returns = rec.get("returns")
         body = _text(_json(returns) if isinstance(returns, str) else returns)
-        self.sink.add("other", line, ref=ref, ts=parse_ts(rec.get("timestamp")),
-                      subkind="tool_exec_end", agent=rec.get("source_name"), tool_name=name,
-                      tool_args=args, content=body, is_error=body.startswith("Error:"))
+        self.sink.add(
+            "other",
+            line,
+            ref=ref,
+            ts=parse_ts(rec.get("timestamp")),
+            subkind="tool_exec_end",
+            agent=rec.get("source_name"),
+            tool_name=name,
+            tool_args=args,
+            content=body,
+            is_error=body.startswith("Error:"),
+        )
 
     def _new_agent(self, rec: dict[str, Any], line: int, ref: str | None) -> None:
         args = rec.get("args") or rec.get("init_args") or {}
@@ -145,9 +231,15 @@ class RuntimeRecords:
             "human_input_mode": args.get("human_input_mode"),
             "max_consecutive_auto_reply": args.get("max_consecutive_auto_reply"),
         }
-        self.sink.add("other", line, ref=ref, ts=parse_ts(rec.get("current_time") or rec.get("timestamp")),
-                      subkind="agent_config", agent=rec.get("agent_name") or rec.get("name"),
-                      content=orjson.dumps(config).decode())
+        self.sink.add(
+            "other",
+            line,
+            ref=ref,
+            ts=parse_ts(rec.get("current_time") or rec.get("timestamp")),
+            subkind="agent_config",
+            agent=rec.get("agent_name") or rec.get("name"),
+            content=orjson.dumps(config).decode(),
+        )
 
 
 def _json(text: Any) -> Any:

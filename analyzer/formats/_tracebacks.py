@@ -9,7 +9,9 @@ _CHAIN = re.compile(
     r"^(During handling of the above exception|The above exception was the direct cause)"
 )
 # The final line of a traceback: a dotted exception name at column 0, maybe a message.
-EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Warning|Exceeded)|KeyboardInterrupt|StopIteration|CancelledError)\b(:.*)?$")
+EXCEPTION_LINE = re.compile(
+    r"^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit|Warning|Exceeded)|KeyboardInterrupt|StopIteration|CancelledError)\b(:.*)?$"
+)
 
 
 class TracebackCollector:

@@ -87,7 +87,7 @@ def canonical_json(value: Any) -> str:
         try:
             value = orjson.loads(value)
         except orjson.JSONDecodeError:
-            return value
+            return str(value)
     try:
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
     except TypeError:
@@ -172,9 +172,9 @@ class EventSink:
     def frame(self) -> pl.DataFrame:
         # kind is built as String and cast strictly: an Enum column built directly would
         # silently turn an unknown kind into null.
-        loose = {**EVENT_SCHEMA, "kind": pl.String}
+        loose: dict[str, Any] = {**EVENT_SCHEMA, "kind": pl.String}
         df = pl.DataFrame(self._cols, schema=loose, strict=False)
-        return df.cast(dict(EVENT_SCHEMA), strict=True)
+        return df.cast(EVENT_SCHEMA, strict=True)
 
 
 def require_events(path: Path, sink: EventSink, what: str) -> None:

@@ -7,6 +7,7 @@ found by locating each message's content in the text, in order.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -49,8 +50,7 @@ class ChatHistoryJson:
         pos = 0
         for msg in messages:
             text = _text(msg.get("content"))
-            probe = orjson.dumps(text).decode()[1:61] if text else '"role"'
-            found = raw.find(probe, pos)
+            found = _locate(raw, text, pos)
             pos = found if found >= 0 else pos
             _add(sink, raw.count("\n", 0, pos) + 1, msg, text)
             pos += 1
@@ -59,10 +59,24 @@ class ChatHistoryJson:
         return sink.result()
 
 
+def _locate(raw: str, text: str, pos: int) -> int:
+    """Offset of the message's content in the raw text (as written, or ASCII-escaped)."""
+    if not text:
+        return raw.find('"role"', pos)
+    for probe in (orjson.dumps(text).decode(), json.dumps(text)):
+        found = raw.find(probe[1:61], pos)
+        if found >= 0:
+            return found
+    return -1
+
+
 def _find_messages(doc: Any, depth: int) -> list[dict[str, Any]] | None:
-    if isinstance(doc, list) and doc and all(isinstance(m, dict) for m in doc):
-        if all(("role" in m or "content" in m) for m in doc):
-            return doc
+    if (
+        isinstance(doc, list)
+        and doc
+        and all(isinstance(m, dict) and ("role" in m or "content" in m) for m in doc)
+    ):
+        return doc
     if depth >= _MAX_DEPTH:
         return None
     children = doc.values() if isinstance(doc, dict) else doc if isinstance(doc, list) else []
@@ -79,14 +93,29 @@ def _add(sink: EventSink, line: int, msg: dict[str, Any], text: str) -> None:
     if msg.get("tool_responses") or msg.get("role") in ("tool", "function"):
         for resp in msg.get("tool_responses") or [msg]:
             body = _text(resp.get("content"))
-            sink.add("tool_result", line, agent=agent, tool_call_id=resp.get("tool_call_id"),
-                     content=body, is_error=body.startswith("Error:"))
+            sink.add(
+                "tool_result",
+                line,
+                agent=agent,
+                tool_call_id=resp.get("tool_call_id"),
+                content=body,
+                is_error=body.startswith("Error:"),
+            )
         return
-    calls = msg.get("tool_calls") or ([{"function": msg["function_call"]}] if msg.get("function_call") else [])
+    calls = msg.get("tool_calls") or (
+        [{"function": msg["function_call"]}] if msg.get("function_call") else []
+    )
     if text or not calls:
         sink.add("message", line, agent=agent, content=text)
     for call in calls:
         fn = call.get("function") or {}
         args = canonical_json(fn.get("arguments") or "{}")
-        sink.add("tool_call", line, agent=agent, tool_name=fn.get("name"),
-                 tool_call_id=call.get("id"), tool_args=args, content=args)
+        sink.add(
+            "tool_call",
+            line,
+            agent=agent,
+            tool_name=fn.get("name"),
+            tool_call_id=call.get("id"),
+            tool_args=args,
+            content=args,
+        )

@@ -23,8 +23,7 @@ SUGGESTED_TOOL = re.compile(r"^\*{5} Suggested tool call \((\S+)\): (\S+) \*{5}\
 SUGGESTED_FUNC = re.compile(r"^\*{5} Suggested function call: (\S+) \*{5}\s*$")
 TOOL_RESPONSE = re.compile(r"^\*{5} Response from calling (?:tool|function) \((\S+)\) \*{5}\s*$")
 STAR_ROW = re.compile(r"^\*{10,}\s*$")
-EXECUTING = re.compile(r"^>>>>>>>> EXECUTING FUNCTION (\S+?)\.\.\.")
-EXECUTED = re.compile(r"^>>>>>>>> EXECUTED FUNCTION (\S+?)\.\.\.")
+EXECUTION = re.compile(r"^>>>>>>>> (EXECUTING|EXECUTED) FUNCTION (\S+?)\.\.\.")
 CODE_BLOCK = re.compile(r"^>>>>>>>> EXECUTING CODE BLOCK")
 TERMINATING = re.compile(r"^>>>>>>>> TERMINATING RUN \(([0-9a-f-]+)\): (.*)$")
 AUTO_REPLY = re.compile(r"^>>>>>>>> (USING AUTO REPLY|NO HUMAN INPUT RECEIVED)")
@@ -69,10 +68,11 @@ class _ConsoleParser:
         self.exec: dict | None = None  # an EXECUTED FUNCTION output being read
         self.tb: TracebackCollector | None = None
         self.calls: dict[str, tuple[str, str | None]] = {}  # call id -> (tool, executor)
+        self.selected: str | None = None  # group chat: speaker picked since the last tool call
 
     def run(self) -> ParsedLog:
         for number, raw in iter_lines(self.path):
-            self.line(number, ANSI.sub("", raw))
+            self.line(number, ANSI.sub("", raw) if "\x1b" in raw else raw)
         self.flush_all()
         require_events(self.path, self.sink, "AutoGen console output")
         return self.sink.result()
@@ -85,14 +85,14 @@ class _ConsoleParser:
             if self.tb.feed(text):
                 return
             self.flush_traceback()
-        prompt = PROMPT.search(text)
+        prompt = PROMPT.search(text) if "eedback to" in text else None
         if prompt:
             self.prompt(number, prompt)
             rest = text[prompt.end() :]
             if rest.strip():
                 self.line(number, rest)  # what was printed after the prompt, on its line
             return
-        if TRACEBACK_START.search(text) and self.state != "block":
+        if "Traceback (" in text and TRACEBACK_START.search(text) and self.state != "block":
             self.flush_all()
             self.tb = TracebackCollector(number)
             self.state = "traceback"
@@ -125,21 +125,24 @@ class _ConsoleParser:
             self.state = "body"
             return
         if m := NEXT_SPEAKER.match(text):
-            self.sink.add("other", number, subkind="speaker_selected", recipient=m[1],
-                          content=text.strip())
-        elif m := EXECUTING.match(text):
-            self.exec = {"line": number, "tool": m[1], "id": None, "args": None, "out": [],
-                         "started": True}
-            self.state = "exec_head"
-        elif m := EXECUTED.match(text):
-            self.exec = {"line": number, "tool": m[1], "id": None, "args": None, "out": [],
-                         "started": False}
+            self.selected = m[1]
+            self.sink.add(
+                "other", number, subkind="speaker_selected", recipient=m[1], content=text.strip()
+            )
+        elif m := EXECUTION.match(text):
+            self.exec = {"line": number, "tool": m[2], "id": None, "args": None, "out": []}
+            self.exec["started"] = m[1] == "EXECUTING"
             self.state = "exec_head"
         elif m := TERMINATING.match(text):
             self.sink.add("termination", number, content=m[2].strip())
         elif CODE_BLOCK.match(text):
-            self.sink.add("tool_call", number, subkind="code_exec_start", content=text[9:].strip(),
-                          tool_name="code_execution")
+            self.sink.add(
+                "tool_call",
+                number,
+                subkind="code_exec_start",
+                content=text[9:].strip(),
+                tool_name="code_execution",
+            )
         elif m := AUTO_REPLY.match(text):
             self.sink.add("input_reply", number, subkind="auto_reply", content=m[1])
         elif NESTED.match(text):
@@ -175,7 +178,11 @@ class _ConsoleParser:
         if STAR_ROW.match(text):
             self.state = "body"
             return
-        if self.block["kind"] == "call" and not self.block["lines"] and text.startswith("Arguments:"):
+        if (
+            self.block["kind"] == "call"
+            and not self.block["lines"]
+            and text.startswith("Arguments:")
+        ):
             text = text[len("Arguments:") :].strip()
             if not text:
                 return
@@ -195,14 +202,29 @@ class _ConsoleParser:
             if block["kind"] == "call":
                 call_id = block["id"] or f"{block['tool']}@{block['line']}"
                 self.calls[call_id] = (block["tool"], to)
-                self.sink.add("tool_call", block["line"], agent=agent, recipient=to,
-                              tool_name=block["tool"], tool_call_id=call_id,
-                              tool_args=canonical_json(body), content=body)
+                self.selected = None
+                self.sink.add(
+                    "tool_call",
+                    block["line"],
+                    agent=agent,
+                    recipient=to,
+                    tool_name=block["tool"],
+                    tool_call_id=call_id,
+                    tool_args=canonical_json(body),
+                    content=body,
+                )
             else:
                 tool = self.calls.get(block["id"], (None, None))[0]
-                self.sink.add("tool_result", block["line"], agent=agent, recipient=to,
-                              tool_name=tool, tool_call_id=block["id"], content=body,
-                              is_error=body.startswith("Error:"))
+                self.sink.add(
+                    "tool_result",
+                    block["line"],
+                    agent=agent,
+                    recipient=to,
+                    tool_name=tool,
+                    tool_call_id=block["id"],
+                    content=body,
+                    is_error=body.startswith("Error:"),
+                )
 
     # --- function execution -------------------------------------------------------------------
 
@@ -227,17 +249,21 @@ class _ConsoleParser:
         call_id = ex["id"] or next(
             (cid for cid, (tool, _) in reversed(self.calls.items()) if tool == ex["tool"]), None
         )
-        executor = self.calls.get(call_id or "", (None, None))[1]
+        # In a group chat the call goes to the manager; the executor is whoever it picked next.
+        executor = self.selected or self.calls.get(call_id or "", (None, None))[1]
         args = _repr_args(ex["args"])
-        if ex["started"]:
-            self.sink.add("other", ex["line"], subkind="tool_exec_start", agent=executor,
-                          tool_name=ex["tool"], tool_call_id=call_id, tool_args=args,
-                          content=f"EXECUTING FUNCTION {ex['tool']}")
-        else:
-            out = "\n".join(ex["out"]).strip()
-            self.sink.add("other", ex["line"], subkind="tool_exec_end", agent=executor,
-                          tool_name=ex["tool"], tool_call_id=call_id, tool_args=args,
-                          content=out, is_error=out.startswith("Error:"))
+        out = "\n".join(ex["out"]).strip()
+        self.sink.add(
+            "other",
+            ex["line"],
+            subkind="tool_exec_start" if ex["started"] else "tool_exec_end",
+            agent=executor,
+            tool_name=ex["tool"],
+            tool_call_id=call_id,
+            tool_args=args,
+            content=f"EXECUTING FUNCTION {ex['tool']}" if ex["started"] else out,
+            is_error=not ex["started"] and out.startswith("Error:"),
+        )
 
     # --- prompts, tracebacks, end of file ---------------------------------------------------------
 
@@ -252,8 +278,13 @@ class _ConsoleParser:
         self.state = "top"
         if tb is None:
             return
-        self.sink.add("error", tb.first_line, subkind="interrupt" if tb.is_interrupt else "traceback",
-                      content=tb.text, is_error=True)
+        self.sink.add(
+            "error",
+            tb.first_line,
+            subkind="interrupt" if tb.is_interrupt else "traceback",
+            content=tb.text,
+            is_error=True,
+        )
 
     def flush_all(self) -> None:
         if self.state in ("exec", "exec_head"):

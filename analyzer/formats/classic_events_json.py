@@ -52,33 +52,67 @@ def _add(sink: EventSink, line: int, kind: str, c: dict[str, Any]) -> None:
     sender, recipient = c.get("sender"), c.get("recipient")
     if kind in ("text", "tool_call", "function_call"):
         text = _text(c.get("content"))
-        calls = c.get("tool_calls") or ([{"function": c["function_call"]}] if c.get("function_call") else [])
+        calls = c.get("tool_calls") or (
+            [{"function": c["function_call"]}] if c.get("function_call") else []
+        )
         if text or not calls:
             add("message", line, agent=sender, recipient=recipient, content=text)
         for call in calls:
             fn = call.get("function") or {}
             args = canonical_json(fn.get("arguments") or "{}")
-            add("tool_call", line, agent=sender, recipient=recipient, tool_name=fn.get("name"),
-                tool_call_id=call.get("id"), tool_args=args, content=args)
+            add(
+                "tool_call",
+                line,
+                agent=sender,
+                recipient=recipient,
+                tool_name=fn.get("name"),
+                tool_call_id=call.get("id"),
+                tool_args=args,
+                content=args,
+            )
     elif kind in ("tool_response", "function_response"):
         for resp in c.get("tool_responses") or [c]:
             body = _text(resp.get("content"))
-            add("tool_result", line, agent=sender, recipient=recipient,
-                tool_call_id=resp.get("tool_call_id"), content=body, is_error=body.startswith("Error:"))
-    elif kind == "execute_function":
-        add("other", line, subkind="tool_exec_start", recipient=recipient, tool_name=c.get("func_name"),
-            tool_call_id=c.get("call_id"), tool_args=canonical_json(c.get("arguments") or {}),
-            content=f"execute_function {c.get('func_name')}")
-    elif kind == "executed_function":
-        add("other", line, subkind="tool_exec_end", recipient=recipient, tool_name=c.get("func_name"),
-            tool_call_id=c.get("call_id"), tool_args=canonical_json(c.get("arguments") or {}),
-            content=_text(c.get("content")), is_error=c.get("is_exec_success") is False)
+            add(
+                "tool_result",
+                line,
+                agent=sender,
+                recipient=recipient,
+                tool_call_id=resp.get("tool_call_id"),
+                content=body,
+                is_error=body.startswith("Error:"),
+            )
+    elif kind in ("execute_function", "executed_function"):
+        started = kind == "execute_function"
+        add(
+            "other",
+            line,
+            subkind="tool_exec_start" if started else "tool_exec_end",
+            recipient=recipient,
+            tool_name=c.get("func_name"),
+            tool_call_id=c.get("call_id"),
+            tool_args=canonical_json(c.get("arguments") or {}),
+            content=f"execute_function {c.get('func_name')}"
+            if started
+            else _text(c.get("content")),
+            is_error=not started and c.get("is_exec_success") is False,
+        )
     elif kind == "group_chat_run_chat":
-        add("other", line, subkind="speaker_selected", recipient=c.get("speaker"),
-            content=f"Next speaker: {c.get('speaker')}")
+        add(
+            "other",
+            line,
+            subkind="speaker_selected",
+            recipient=c.get("speaker"),
+            content=f"Next speaker: {c.get('speaker')}",
+        )
     elif kind in ("termination", "run_completion"):
-        add("termination", line, agent=sender, recipient=recipient,
-            content=c.get("termination_reason") or c.get("summary") or kind)
+        add(
+            "termination",
+            line,
+            agent=sender,
+            recipient=recipient,
+            content=c.get("termination_reason") or c.get("summary") or kind,
+        )
     elif kind in ("termination_and_human_reply_no_input", "using_auto_reply"):
         add("input_reply", line, subkind="auto_reply", agent=c.get("sender"), content=kind)
     elif kind == "input_request":
@@ -89,7 +123,13 @@ def _add(sink: EventSink, line: int, kind: str, c: dict[str, Any]) -> None:
         add("error", line, content=_text(c.get("error")), is_error=True)
     elif kind == "post_carryover_processing":
         info = c.get("chat_info") or {}
-        add("other", line, subkind="nested_chat", agent=info.get("sender"),
-            recipient=info.get("recipient"), content="Starting a new chat")
+        add(
+            "other",
+            line,
+            subkind="nested_chat",
+            agent=info.get("sender"),
+            recipient=info.get("recipient"),
+            content="Starting a new chat",
+        )
     else:
         add("other", line, agent=sender, recipient=recipient, content=kind)

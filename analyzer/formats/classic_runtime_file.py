@@ -42,7 +42,7 @@ class ClassicRuntimeFile:
             if not line.strip():
                 continue
             start = line.find("{")
-            if start < 0 or not line.rstrip().endswith("}"):
+            if start < 0 or (not line.rstrip().endswith("}") and not line.lstrip().startswith("{")):
                 if m := SESSION.search(line):
                     sink.run_id = m[1]
                 elif "recursion depth" in line:

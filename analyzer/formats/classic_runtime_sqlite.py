@@ -19,7 +19,7 @@ from .base import EventSink, ParsedLog, require_events
 _QUERIES = {
     # table -> (query, columns mapped into the file-log record shape)
     "agents": "SELECT id, agent_id, name AS agent_name, class AS agent_type, init_args, "
-    "timestamp AS current_time, session_id FROM agents",
+    "timestamp AS current_time, timestamp, session_id FROM agents",
     "events": "SELECT id, event_name, source_id, source_name, json_state, timestamp FROM events",
     "chat_completions": "SELECT id, invocation_id, source_name, request, response, cost, "
     "start_time, end_time, end_time AS timestamp, session_id FROM chat_completions",

@@ -25,50 +25,98 @@ INT, TERM, KILL = signal.SIGINT, signal.SIGTERM, signal.SIGKILL
 # scenario -> (stop schedule, stdin, {log form: (verdict, phase, evidence substring)})
 # A form that does not carry the signal is labelled with what an honest reader concludes.
 SPECS: dict[str, tuple[list[tuple[float, int]], str, dict[str, tuple[str, str, str]]]] = {
-    "healthy_tool_terminate": ([], "none", {
-        "*": ("healthy", "none", "TERMINATE"),
-    }),
-    "healthy_groupchat_maxround": ([], "none", {
-        "*": ("healthy", "none", ""),
-        # a saved history has no termination record and this chat never says TERMINATE
-        "chat_history.json": ("unknown", "*", ""),
-    }),
-    "healthy_groupchat_auto": ([], "none", {
-        "*": ("healthy", "none", "TERMINATE"),
-    }),
-    "loop_groupchat_auto": ([(4.0, TERM)], "none", {
-        "*": ("loop", "*", "revisit the plan"),
-    }),
-    "loop_tool_repeat": ([], "none", {
-        "*": ("loop", "*", "check_status"),
-    }),
-    "loop_twoagent_sigint": ([(3.0, INT), (8.0, KILL)], "none", {
-        "*": ("loop", "*", "intro"),
-    }),
-    "blocking_tool_sigint": ([(3.0, INT), (8.0, KILL)], "none", {
-        "*": ("blocking_tool", "tool_execution", "fetch_report"),
-    }),
-    "blocking_tool_groupchat_sigkill": ([(3.0, KILL)], "none", {
-        "*": ("blocking_tool", "tool_execution", "query_db"),
-    }),
-    "input_wait_always": ([(3.0, INT), (8.0, KILL)], "fifo", {
-        "*": ("input_wait", "human_input", ""),
-        # prompts are not IOStream events, and the history just ends on the assistant's question
-        "events.jsonl": ("unknown", "*", ""),
-        "chat_history.json": ("unknown", "*", ""),
-    }),
-    "input_wait_eof": ([], "devnull", {
-        "*": ("input_wait", "human_input", ""),
-        # the wait is invisible here; the last message says TERMINATE, so it reads as a clean end
-        "events.jsonl": ("healthy", "*", "TERMINATE"),
-        "chat_history.json": ("healthy", "*", "TERMINATE"),
-    }),
-    "context_explosion_tool": ([], "none", {
-        "*": ("context_explosion", "*", ""),
-    }),
-    "reentry_sync": ([(6.0, INT), (10.0, KILL)], "none", {
-        "*": ("recursive_reentry", "tool_execution", "run_subtask"),
-    }),
+    "healthy_tool_terminate": (
+        [],
+        "none",
+        {
+            "*": ("healthy", "none", ""),
+        },
+    ),
+    "healthy_groupchat_maxround": (
+        [],
+        "none",
+        {
+            "*": ("healthy", "none", ""),
+            # a saved history has no termination record and this chat never says TERMINATE
+            "chat_history.json": ("unknown", "*", ""),
+        },
+    ),
+    "healthy_groupchat_auto": (
+        [],
+        "none",
+        {
+            "*": ("healthy", "none", ""),
+        },
+    ),
+    "loop_groupchat_auto": (
+        [(4.0, TERM)],
+        "none",
+        {
+            "*": ("loop", "*", "revisit the plan"),
+        },
+    ),
+    "loop_tool_repeat": (
+        [],
+        "none",
+        {
+            "*": ("loop", "*", "check_status"),
+        },
+    ),
+    "loop_twoagent_sigint": (
+        [(3.0, INT), (8.0, KILL)],
+        "none",
+        {
+            "*": ("loop", "*", "intro"),
+        },
+    ),
+    "blocking_tool_sigint": (
+        [(3.0, INT), (8.0, KILL)],
+        "none",
+        {
+            "*": ("blocking_tool", "tool_execution", "fetch_report"),
+        },
+    ),
+    "blocking_tool_groupchat_sigkill": (
+        [(3.0, KILL)],
+        "none",
+        {
+            "*": ("blocking_tool", "tool_execution", "query_db"),
+        },
+    ),
+    "input_wait_always": (
+        [(3.0, INT), (8.0, KILL)],
+        "fifo",
+        {
+            "*": ("input_wait", "human_input", ""),
+            # prompts are not IOStream events, and the history just ends on the assistant's question
+            "events.jsonl": ("unknown", "*", ""),
+            "chat_history.json": ("unknown", "*", ""),
+        },
+    ),
+    "input_wait_eof": (
+        [],
+        "devnull",
+        {
+            "*": ("input_wait", "human_input", ""),
+            # the wait is invisible here; the last message says TERMINATE, so it reads as a clean end
+            "events.jsonl": ("healthy", "*", "TERMINATE"),
+            "chat_history.json": ("healthy", "*", "TERMINATE"),
+        },
+    ),
+    "context_explosion_tool": (
+        [],
+        "none",
+        {
+            "*": ("context_explosion", "*", ""),
+        },
+    ),
+    "reentry_sync": (
+        [(6.0, INT), (10.0, KILL)],
+        "none",
+        {
+            "*": ("recursive_reentry", "tool_execution", "run_subtask"),
+        },
+    ),
 }
 LOG_FORMS = ("console.txt", "runtime.log", "logs.db", "events.jsonl", "chat_history.json")
 
@@ -86,7 +134,10 @@ def run(scenario: str, mode: str, workdir: Path) -> tuple[int, str]:
     with open(workdir / "console.txt", "wb") as console:
         proc = subprocess.Popen(
             [sys.executable, str(HERE / "scenarios.py"), scenario, mode, str(workdir)],
-            stdout=console, stderr=subprocess.STDOUT, stdin=stdin, env=env,
+            stdout=console,
+            stderr=subprocess.STDOUT,
+            stdin=stdin,
+            env=env,
         )
         start, sent = time.monotonic(), []
         for at, sig in schedule:

@@ -18,10 +18,10 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import autogen  # noqa: E402
-from autogen import runtime_logging  # noqa: E402
-from autogen.io import IOConsole, IOStream  # noqa: E402
-from scripted_client import SCRIPTS, Reply, ScriptedClient, last_text, llm_config  # noqa: E402
+import autogen
+from autogen import runtime_logging
+from autogen.io import IOConsole, IOStream
+from scripted_client import SCRIPTS, Reply, ScriptedClient, llm_config
 
 History = dict[str, Callable[[], Any]]
 
@@ -73,8 +73,12 @@ def group(agents: list[Any], method: Any = "round_robin", max_round: int = 1000,
             "select_speaker_auto_model_client_cls": ScriptedClient,
         }
     chat = autogen.GroupChat(
-        agents=agents, messages=[], max_round=max_round, speaker_selection_method=method,
-        **extra, **kw,
+        agents=agents,
+        messages=[],
+        max_round=max_round,
+        speaker_selection_method=method,
+        **extra,
+        **kw,
     )
     manager = autogen.GroupChatManager(
         groupchat=chat, llm_config=False, is_termination_msg=is_terminate
@@ -193,8 +197,14 @@ def loop_tool_repeat(history: History) -> None:
     )
     history["chat"] = lambda: helper.chat_messages[runner]
     result = runner.initiate_chat(helper, message="Tell me when build-42 is finished.")
-    history["chat"] = lambda: {"task": "build-42", "result": {
-        "chat_history": result.chat_history, "summary": result.summary, "cost": result.cost}}
+    history["chat"] = lambda: {
+        "task": "build-42",
+        "result": {
+            "chat_history": result.chat_history,
+            "summary": result.summary,
+            "cost": result.cost,
+        },
+    }
 
 
 def loop_twoagent_sigint(history: History) -> None:
@@ -250,7 +260,9 @@ def blocking_tool_groupchat_sigkill(history: History) -> None:
         "I'll pull the numbers.", [("query_db", {"sql": "SELECT region, SUM(total) FROM sales"})]
     )
     SCRIPTS["reviewer"] = lambda m, t: Reply("Numbers look fine.")
-    chat, manager = group([proxy("user", max_consecutive_auto_reply=0), planner, executor, reviewer])
+    chat, manager = group(
+        [proxy("user", max_consecutive_auto_reply=0), planner, executor, reviewer]
+    )
     history["chat"] = lambda: chat.messages
     chat.agents[0].initiate_chat(manager, message="Sales by region, please.")
 
@@ -306,6 +318,7 @@ def reentry_sync(history: History) -> None:
     """A tool whose executing agent posts a sub-task to the manager of the chat it runs in."""
     planner = assistant("planner")
     tool_agent = proxy("tool_agent")
+
     def next_speaker(last: Any, chat: Any) -> Any:
         return tool_agent if last is planner else planner
 
@@ -328,10 +341,18 @@ def reentry_sync(history: History) -> None:
 SCENARIOS: dict[str, Callable[[History], None]] = {
     f.__name__: f
     for f in (
-        healthy_tool_terminate, healthy_groupchat_maxround, healthy_groupchat_auto,
-        loop_groupchat_auto, loop_tool_repeat, loop_twoagent_sigint,
-        blocking_tool_sigint, blocking_tool_groupchat_sigkill,
-        input_wait_always, input_wait_eof, context_explosion_tool, reentry_sync,
+        healthy_tool_terminate,
+        healthy_groupchat_maxround,
+        healthy_groupchat_auto,
+        loop_groupchat_auto,
+        loop_tool_repeat,
+        loop_twoagent_sigint,
+        blocking_tool_sigint,
+        blocking_tool_groupchat_sigkill,
+        input_wait_always,
+        input_wait_eof,
+        context_explosion_tool,
+        reentry_sync,
     )
 }
 

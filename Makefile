@@ -1,0 +1,49 @@
+# autogen-postmortem. `make demo` and `make test` work on a fresh clone: they set up .venv themselves.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+SAMPLES_VENV := .venv-samples
+SRC     := analyzer tests bench samples
+
+.PHONY: dev demo test lint fmt golden samples bench clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+dev: $(STAMP)
+
+## analyse every sample log into reports/
+demo: $(STAMP)
+	$(BIN)/autogen-postmortem analyze sample_logs --out reports
+	@echo "reports written to reports/ (open reports/*.md)"
+
+## lint + the whole test suite (T=pattern runs matching tests only, stopping at the first failure)
+test: lint
+	$(BIN)/pytest -q $(if $(T),-x -k '$(T)')
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check $(SRC)
+	$(BIN)/ruff check $(SRC)
+	$(BIN)/mypy analyzer
+
+fmt: $(STAMP)
+	$(BIN)/ruff format $(SRC)
+	$(BIN)/ruff check --fix $(SRC)
+
+golden: $(STAMP)
+	$(BIN)/pytest -q tests/test_golden.py --update-golden
+
+## re-record sample_logs/ by running the real frameworks (separate venv: the analyzer never imports them)
+samples:
+	test -x $(SAMPLES_VENV)/bin/python || $(PY) -m venv $(SAMPLES_VENV)
+	$(SAMPLES_VENV)/bin/pip install -q --disable-pip-version-check 'autogen[openai,tracing]==0.14.1'
+	$(SAMPLES_VENV)/bin/python samples/classic/record.py
+
+bench: $(STAMP)
+	$(BIN)/python bench/throughput.py
+
+clean:
+	rm -rf reports/*.md reports/*.png bench/out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,131 @@
+"""The command line: options, file walking, exit codes. No analysis logic lives here.
+
+Exit codes: 0 every input was analysed (finding a stall is not an error); 1 at least one input
+could not be analysed (each is listed on stderr as ``Error: <file>[:<line>]: <reason>``);
+2 usage error (bad option, missing path).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .config import DEFAULT
+from .detectors import ALL_DETECTORS
+from .errors import AnalyzerError, UnknownFormatError
+from .formats import ALL_FORMATS, FORMATS_BY_NAME
+from .pipeline import AnalysisResult, analyze_file
+from .report.json_report import document
+from .report.terminal import summary_lines
+from .report.writer import write_reports
+
+EXIT_OK, EXIT_INPUT_ERROR = 0, 1
+_IGNORED_NAMES = {"label.json"}
+
+
+def walk(paths: tuple[Path, ...]) -> Iterator[tuple[Path, bool]]:
+    """(file, named explicitly) for files and every file under directories, sorted."""
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
+                if child.is_file() and not hidden and child.name not in _IGNORED_NAMES:
+                    yield child, False
+        else:
+            yield path, True
+
+
+@click.group()
+@click.version_option(__version__, prog_name="autogen-postmortem")
+def main() -> None:
+    """Explain why an AutoGen run froze, looped or died, from its saved logs."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Where Markdown and PNG reports go.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON document on stdout instead of text."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(FORMATS_BY_NAME)),
+    default=None,
+    help="Skip sniffing and parse every file as this format.",
+)
+@click.option(
+    "--select", multiple=True, metavar="CODE", help="Run only these detectors (code or name)."
+)
+@click.option(
+    "--ignore", multiple=True, metavar="CODE", help="Skip these detectors (code or name)."
+)
+@click.option("--no-report", is_flag=True, help="Do not write Markdown/PNG reports.")
+def analyze(
+    paths: tuple[Path, ...],
+    out_dir: Path,
+    as_json: bool,
+    fmt: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    no_report: bool,
+) -> None:
+    """Analyse log files (or every log under directories)."""
+    results: list[AnalysisResult] = []
+    errors: list[tuple[str, str]] = []
+    skipped: list[tuple[str, str]] = []
+    for path, explicit in walk(paths):
+        try:
+            result = analyze_file(path, DEFAULT, fmt, select, ignore)
+        except UnknownFormatError as exc:
+            if explicit or fmt:
+                errors.append((str(path), str(exc)))
+            else:  # found while walking a directory: not ours to judge, but say so
+                skipped.append((str(path), exc.reason))
+            continue
+        except AnalyzerError as exc:
+            errors.append((str(path), str(exc)))
+            continue
+        reports = [] if no_report else [str(p) for p in write_reports(result, out_dir, DEFAULT)]
+        results.append(result)
+        if not as_json:
+            click.echo("\n".join(summary_lines(result, reports)))
+    if as_json:
+        click.echo(json.dumps(document(results, errors, skipped), indent=2, ensure_ascii=False))
+    elif skipped:
+        click.echo(
+            f"skipped {len(skipped)} file(s) that are not AutoGen logs: "
+            + ", ".join(p for p, _ in skipped[:5])
+            + (" ..." if len(skipped) > 5 else "")
+        )
+    for _, message in errors:
+        click.echo(f"Error: {message}", err=True)
+    sys.exit(EXIT_INPUT_ERROR if errors else EXIT_OK)
+
+
+@main.command("formats")
+def list_formats() -> None:
+    """List the log formats this version reads."""
+    for fmt in ALL_FORMATS:
+        click.echo(f"{fmt.name:24s} {fmt.family:10s} {fmt.description}")
+
+
+@main.command("detectors")
+def list_detectors() -> None:
+    """List the detectors with their codes."""
+    for det in ALL_DETECTORS:
+        doc = (sys.modules[det.__module__].__doc__ or "").strip().splitlines() or [""]
+        summary = doc[0].split(": ", 1)[-1]
+        click.echo(f"{det.code:8s} {det.name:22s} {det.stall_class:18s} {summary}")

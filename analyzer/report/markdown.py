@@ -1,0 +1,125 @@
+"""render_markdown(result, run) -> str: the incident-review page for one run. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from ..classify import LABELS
+from ..findings import Finding
+from ..pipeline import AnalysisResult, RunResult
+from ..redact import excerpt, redact
+
+_TURN_HEAD, _TURN_TAIL = 12, 12
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(result: AnalysisResult, run: RunResult, images: Sequence[str] = ()) -> str:
+    d = run.diagnosis
+    out = [
+        f"# Post-mortem: `{result.source}`",
+        "",
+        f"Format **{result.format}**, run `{run.run_id}`.",
+        "",
+        "| verdict | phase | confidence |",
+        "| --- | --- | --- |",
+        f"| **{LABELS[d.label]}** (`{d.label}`) | `{d.phase}` | {d.confidence:.2f} |",
+        "",
+        "## Why it stopped",
+        "",
+        redact(d.summary),
+        "",
+        "## What to do",
+        "",
+        d.fix or "No specific fix.",
+        "",
+    ]
+    out += _findings(result.source, run.findings)
+    out += _turns(run)
+    out += _stats(run)
+    if images:
+        out += ["## Charts", ""]
+        out += [f"![{name.rsplit('.', 2)[-2]}]({name})" for name in images]
+        out.append("")
+    return "\n".join(out)
+
+
+def _findings(source: str, findings: Sequence[Finding]) -> list[str]:
+    out = ["## Findings", ""]
+    if not findings:
+        return [*out, "No detector fired.", ""]
+    for f in sorted(findings, key=lambda f: (-f.score, f.code)):
+        out += [
+            f"### {f.code} {f.detector} (score {f.score:.2f}, argues `{f.stall_class}`)",
+            "",
+            redact(f.summary) + ".",
+            "",
+        ]
+        if f.metrics:
+            out += [
+                ", ".join(
+                    f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}"
+                    for k, v in sorted(f.metrics.items())
+                ),
+                "",
+            ]
+        if f.evidence:
+            out += ["| seq | where | agent | excerpt | why |", "| --- | --- | --- | --- | --- |"]
+            out += [
+                f"| {e.seq} | `{e.cite(source)}` | {_cell(e.agent or '')} | {_cell(e.excerpt)} | {_cell(e.note)} |"
+                for e in f.evidence
+            ]
+            out.append("")
+    return out
+
+
+def _turns(run: RunResult) -> list[str]:
+    turns = run.turns
+    out = ["## Turn timeline", ""]
+    if turns.is_empty():
+        return [*out, "No turns (no agent activity was logged).", ""]
+    firsts = run.events.select("seq", "source_line", "kind", "subkind", "content", "tool_name")
+    shown = (
+        turns
+        if turns.height <= _TURN_HEAD + _TURN_TAIL
+        else pl.concat([turns.head(_TURN_HEAD), turns.tail(_TURN_TAIL)])
+    )
+    has_ts = turns["ts_start"].null_count() < turns.height
+    head = "| turn | agent | line | events | what | chars | cum. chars |"
+    if has_ts:
+        head += " gap before |"
+    out += [head, "| --- " * (head.count("|") - 1) + "|"]
+    for i, t in enumerate(shown.iter_rows(named=True)):
+        if turns.height > shown.height and i == _TURN_HEAD:
+            out.append(
+                f"| … | {turns.height - shown.height} turns omitted | | | | | |"
+                + (" |" if has_ts else "")
+            )
+        first = firsts.row(int(t["seq_start"]), named=True)
+        what = (first["tool_name"] and f"{first['kind']} `{first['tool_name']}`") or excerpt(
+            first["content"], 70
+        )
+        row = (
+            f"| {t['turn']} | {_cell(t['agent'])} | {first['source_line']} | {t['n_events']} | "
+            f"{_cell(what)} | {t['content_chars']:,} | {t['cum_content_chars']:,} |"
+        )
+        if has_ts:
+            gap = t["gap_before_s"]
+            row += f" {gap:.1f} s |" if gap is not None else " |"
+        out.append(row)
+    return [*out, ""]
+
+
+def _stats(run: RunResult) -> list[str]:
+    out = ["## Stats", "", "| metric | value |", "| --- | --- |"]
+    for key, value in run.stats.items():
+        if isinstance(value, list):
+            value = ", ".join(map(str, value)) or "-"
+        elif value is None:
+            value = "-"
+        out.append(f"| {key.replace('_', ' ')} | {_cell(redact(str(value)))} |")
+    return [*out, ""]

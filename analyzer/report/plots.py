@@ -1,0 +1,250 @@
+"""PNG charts for one run, drawn with the matplotlib Figure API (never pyplot).
+
+``timeline``: agents as lanes, events in order, tool calls/results, prompts and errors marked,
+the verdict's evidence ringed and the stall point drawn. ``context``: content size (and prompt
+tokens where logged) per turn. ``repetition``: each message's similarity to its closest
+earlier message, and the most repeated tool calls.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import polars as pl
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from ..classify import LABELS
+from ..config import Thresholds
+from ..pipeline import RunResult
+from ..repetition import message_rows, scan
+from .atomic import atomic_write_bytes
+
+SIZE, DPI = (11, 5.5), 110
+MARKERS = {  # kind -> (marker, colour, label)
+    "message": ("o", "#4c72b0", "message"),
+    "tool_call": ("^", "#dd8452", "tool call"),
+    "tool_result": ("v", "#55a868", "tool result"),
+    "llm_call": ("|", "#8172b3", "model call"),
+    "input_request": ("s", "#c44e52", "human-input prompt"),
+    "error": ("X", "#c44e52", "error / traceback"),
+    "termination": ("*", "#2ca02c", "termination"),
+    "speaker_selected": (">", "#999999", "selected as next speaker"),
+    "tool_exec_start": ("4", "#dd8452", "tool execution started"),
+}
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    import io
+
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
+    atomic_write_bytes(path, buf.getvalue())
+    return path
+
+
+def lanes(run: RunResult) -> list[str]:
+    """Agents in order of first appearance; unattributed events go to a lane of their own."""
+    seen = dict.fromkeys(
+        _lane(r)
+        for r in run.events.select("agent", "recipient", "subkind").iter_rows(named=True)
+        if r["agent"] or r["subkind"] == "speaker_selected"
+    )
+    seen.pop("(run)", None)
+    return [*seen, "(run)"]
+
+
+def _lane(row: dict) -> str:
+    if row["subkind"] == "speaker_selected":
+        return row["recipient"] or "(run)"
+    return row["agent"] or row["recipient"] or "(run)"
+
+
+def timeline_points(run: RunResult) -> dict[str, list[tuple[int, str]]]:
+    """kind -> [(seq, lane)]: the series the timeline draws (tested directly)."""
+    points: dict[str, list[tuple[int, str]]] = {}
+    for row in run.events.select("seq", "kind", "agent", "recipient", "subkind").iter_rows(
+        named=True
+    ):
+        kind = row["subkind"] if row["subkind"] in MARKERS else str(row["kind"])
+        if kind not in MARKERS:
+            continue
+        lane = _lane(row)
+        points.setdefault(kind, []).append((row["seq"], lane))
+    return points
+
+
+def render_timeline(run: RunResult, path: Path, title: str) -> Path:
+    names = lanes(run)
+    y = {name: i for i, name in enumerate(names)}
+    fig = Figure(figsize=SIZE)
+    ax = fig.add_subplot()
+    for kind, pts in timeline_points(run).items():
+        marker, colour, label = MARKERS[kind]
+        ax.scatter(
+            [s for s, _ in pts],
+            [y[a] for _, a in pts],
+            marker=marker,
+            c=colour,
+            s=36 if kind != "llm_call" else 60,
+            label=label,
+            zorder=3,
+            alpha=0.85,
+        )
+    cited = sorted(
+        {e.seq for f in run.findings if f.code in run.diagnosis.because for e in f.evidence}
+    )
+    if cited:
+        lane_of = {
+            r["seq"]: _lane(r)
+            for r in run.events.select("seq", "agent", "recipient", "subkind").iter_rows(named=True)
+        }
+        ax.scatter(
+            cited,
+            [y.get(lane_of[s], y["(run)"]) for s in cited],
+            s=180,
+            facecolors="none",
+            edgecolors="#d62728",
+            linewidths=1.6,
+            zorder=4,
+            label="evidence",
+        )
+    last = run.events.filter(
+        pl.col("kind").is_in(["message", "tool_call", "tool_result", "llm_call", "input_request"])
+    )
+    if last.height and run.diagnosis.label not in ("healthy",):
+        stall = int(last["seq"].max())  # type: ignore[arg-type]
+        ax.axvline(stall, color="#d62728", linestyle="--", linewidth=1)
+        ax.annotate(
+            "last activity", (stall, len(names) - 0.5), color="#d62728", ha="right", fontsize=8
+        )
+    ax.set_yticks(range(len(names)), names)
+    ax.set_ylim(-0.7, len(names) - 0.3)
+    ax.set_xlabel("event order (seq)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+    ax.set_title(
+        f"{title}: {LABELS[run.diagnosis.label]} ({run.diagnosis.phase}, "
+        f"confidence {run.diagnosis.confidence:.2f})",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def context_series(run: RunResult) -> dict[str, list[float]]:
+    """Cumulative characters per turn, and prompt tokens per model call where logged."""
+    out = {
+        "turn": run.turns["turn"].cast(pl.Float64).to_list(),
+        "cum_chars": run.turns["cum_content_chars"].cast(pl.Float64).to_list(),
+    }
+    calls = run.events.filter(
+        (pl.col("kind") == "llm_call") & pl.col("prompt_tokens").is_not_null()
+    )
+    out["call_seq"] = calls["seq"].cast(pl.Float64).to_list()
+    out["prompt_tokens"] = calls["prompt_tokens"].cast(pl.Float64).to_list()
+    return out
+
+
+def render_context(run: RunResult, path: Path, title: str) -> Path:
+    s = context_series(run)
+    fig = Figure(figsize=SIZE)
+    ax = fig.add_subplot()
+    ax.plot(
+        s["turn"],
+        s["cum_chars"],
+        color="#4c72b0",
+        marker=".",
+        label="conversation size (chars, cumulative)",
+    )
+    ax.set_xlabel("turn")
+    ax.set_ylabel("characters", color="#4c72b0")
+    if s["prompt_tokens"]:
+        ax2 = ax.twinx()
+        turn_of = _turn_of_seq(run)
+        ax2.plot(
+            [turn_of(q) for q in s["call_seq"]],
+            s["prompt_tokens"],
+            color="#c44e52",
+            marker="o",
+            linestyle="-",
+            alpha=0.8,
+            label="prompt tokens per model call",
+        )
+        ax2.set_ylabel("prompt tokens", color="#c44e52")
+        ax2.legend(loc="upper left", bbox_to_anchor=(0, 0.9), fontsize=8, frameon=False)
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.grid(alpha=0.3)
+    ax.set_title(f"{title}: context growth", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _turn_of_seq(run: RunResult):  # type: ignore[no-untyped-def]
+    starts = run.turns["seq_start"].to_list()
+    import bisect
+
+    return lambda seq: max(0, bisect.bisect_right(starts, seq) - 1)
+
+
+def repetition_series(run: RunResult, cfg: Thresholds) -> dict[str, list]:
+    """Per message: seq, agent, best similarity to an earlier one; and tool-call counts."""
+    found = scan(message_rows(run.events), cfg)
+    calls = run.events.filter(pl.col("kind") == "tool_call")
+    counts = Counter(
+        f"{n}({a or ''})"[:48]
+        for n, a in zip(calls["tool_name"].to_list(), calls["tool_args"].to_list(), strict=False)
+    )
+    top = counts.most_common(8)
+    return {
+        "seq": [r.seq for r in found],
+        "agent": [r.agent for r in found],
+        "similarity": [r.similarity for r in found],
+        "tool": [t for t, _ in top],
+        "tool_count": [c for _, c in top],
+    }
+
+
+def render_repetition(run: RunResult, path: Path, title: str, cfg: Thresholds) -> Path:
+    s = repetition_series(run, cfg)
+    fig = Figure(figsize=SIZE)
+    ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    for agent in dict.fromkeys(s["agent"]):
+        idx = [i for i, a in enumerate(s["agent"]) if a == agent]
+        ax.scatter(
+            [s["seq"][i] for i in idx], [s["similarity"][i] for i in idx], label=agent or "?", s=22
+        )
+    ax.axhline(cfg.similarity, color="#d62728", linestyle="--", linewidth=1)
+    ax.annotate(
+        f"near-duplicate ({cfg.similarity:g}%)",
+        (0, cfg.similarity + 1),
+        fontsize=8,
+        color="#d62728",
+    )
+    ax.set_ylim(-5, 105)
+    ax.set_xlabel("event order (seq)")
+    ax.set_ylabel("similarity to closest earlier message (%)")
+    ax.legend(fontsize=8, frameon=False)
+    ax.grid(alpha=0.3)
+    if s["tool"]:
+        bx.barh(range(len(s["tool"])), s["tool_count"], color="#dd8452", height=0.5)
+        bx.set_ylim(-0.75, max(len(s["tool"]), 3) - 0.25)
+        bx.set_yticks(range(len(s["tool"])), s["tool"], fontsize=7)
+        bx.invert_yaxis()
+        bx.set_xlabel("calls with these exact arguments")
+    else:
+        bx.text(0.5, 0.5, "no tool calls", ha="center", va="center", transform=bx.transAxes)
+        bx.set_axis_off()
+    fig.suptitle(f"{title}: repetition", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def render_plots(run: RunResult, out_dir: Path, stem: str, cfg: Thresholds) -> list[Path]:
+    return [
+        render_timeline(run, out_dir / f"{stem}.timeline.png", stem),
+        render_context(run, out_dir / f"{stem}.context.png", stem),
+        render_repetition(run, out_dir / f"{stem}.repetition.png", stem, cfg),
+    ]

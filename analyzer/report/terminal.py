@@ -1,0 +1,24 @@
+"""The short per-run summary printed to the terminal."""
+
+from __future__ import annotations
+
+from ..classify import LABELS
+from ..pipeline import AnalysisResult
+from ..redact import redact
+
+
+def summary_lines(result: AnalysisResult, reports: list[str]) -> list[str]:
+    lines = []
+    for i, run in enumerate(result.runs):
+        d = run.diagnosis
+        where = f" run {run.run_id}" if len(result.runs) > 1 else ""
+        lines.append(f"{result.source}{where} [{result.format}]")
+        lines.append(
+            f"  verdict: {LABELS[d.label]} ({d.label}), phase {d.phase}, confidence {d.confidence:.2f}"
+        )
+        lines.append(f"  why: {redact(d.summary)}")
+        if d.fix:
+            lines.append(f"  fix: {d.fix}")
+        if i < len(reports):
+            lines.append(f"  report: {reports[i]}")
+    return lines

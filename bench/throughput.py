@@ -1,0 +1,122 @@
+"""Throughput of the single-file pipeline on large logs made by repeating real sample logs.
+
+Prints a table: input, size, events, seconds, MB/s, events/s, peak RSS; and, for the runtime
+log, the ceiling of one orjson.loads pass over every JSON line of the same file.
+Each measurement runs in a fresh subprocess so peak RSS is its own.
+
+    python bench/throughput.py [--mb 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+SAMPLES = ROOT / "sample_logs" / "classic"
+
+MEASURE = r"""
+import json, resource, sys, time
+from analyzer import analyze_file
+t = time.perf_counter()
+result = analyze_file(sys.argv[1])
+elapsed = time.perf_counter() - t
+events = sum(r.events.height for r in result.runs)
+verdicts = sorted({r.diagnosis.label for r in result.runs})
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": elapsed, "events": events, "rss_mb": rss, "verdicts": verdicts}))
+"""
+
+CEILING = r"""
+import json, resource, sys, time
+import orjson
+t = time.perf_counter()
+n = 0
+with open(sys.argv[1], "rb") as fh:
+    for line in fh:
+        if line.startswith(b"{"):
+            orjson.loads(line)
+            n += 1
+elapsed = time.perf_counter() - t
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": elapsed, "events": n, "rss_mb": rss, "verdicts": []}))
+"""
+
+
+def repeat_to(src: Path, dest: Path, target_mb: float, keep_first_lines: int = 0) -> Path:
+    """Repeat the body of ``src`` until ``dest`` reaches ``target_mb`` (one long run)."""
+    lines = src.read_text().splitlines(keepends=True)
+    head, body = lines[:keep_first_lines], "".join(lines[keep_first_lines:])
+    reps = max(1, int(target_mb * 1024 * 1024 / max(1, len(body.encode()))))
+    with dest.open("w") as fh:
+        fh.writelines(head)
+        for _ in range(reps):
+            fh.write(body)
+    return dest
+
+
+def measure(script: str, path: Path) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return json.loads(out.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mb", type=float, default=100.0, help="size of each generated log")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    inputs = [
+        (
+            "console transcript (loop)",
+            repeat_to(
+                SAMPLES / "loop_groupchat_auto/console.txt", OUT / "console-large.txt", args.mb
+            ),
+        ),
+        (
+            "runtime file log (loop)",
+            repeat_to(
+                SAMPLES / "loop_twoagent_sigint/runtime.log",
+                OUT / "runtime-large.log",
+                args.mb,
+                keep_first_lines=1,
+            ),
+        ),
+        (
+            "IOStream events JSON",
+            repeat_to(
+                SAMPLES / "reentry_sync/events.jsonl", OUT / "events-large.jsonl", args.mb / 2
+            ),
+        ),
+    ]
+    rows = []
+    for label, path in inputs:
+        rows.append((label, path, measure(MEASURE, path)))
+    runtime = inputs[1][1]
+    rows.append(("  ceiling: orjson.loads per line", runtime, measure(CEILING, runtime)))
+    print(
+        f"{'input':34s} {'MB':>7s} {'events':>10s} {'s':>7s} {'MB/s':>7s} {'events/s':>10s} {'peak RSS MB':>11s}  verdict"
+    )
+    for label, path, m in rows:
+        mb = path.stat().st_size / 1024 / 1024
+        print(
+            f"{label:34s} {mb:7.1f} {m['events']:10,d} {m['seconds']:7.2f} {mb / m['seconds']:7.1f} "
+            f"{m['events'] / m['seconds']:10,.0f} {m['rss_mb']:11.0f}  {','.join(m['verdicts'])}"
+        )
+    full, ceiling = rows[1][2]["seconds"], rows[3][2]["seconds"]
+    print(
+        f"\nruntime log end-to-end vs single orjson pass: {full / ceiling:.1f}x the ceiling's time"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Shared fixtures: sample discovery, an event-frame builder, and --update-golden."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from analyzer.formats.base import EventSink
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_logs"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/*")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+def labelled_samples() -> list[tuple[Path, dict[str, Any]]]:
+    """Every sample log file with its expected outcome from the scenario's label.json."""
+    out = []
+    for label_file in sorted(SAMPLES.rglob("label.json")):
+        label = json.loads(label_file.read_text())
+        for name, expected in sorted(label["expected"].items()):
+            out.append((label_file.parent / name, expected))
+    return out
+
+
+def make_events(*rows: dict[str, Any], with_time: bool = False) -> pl.DataFrame:
+    """A valid EVENT_SCHEMA frame from short dicts: ``{"kind": "message", "agent": "a", ...}``.
+
+    ``source_line`` defaults to seq + 1; ``with_time`` stamps one second apart unless given.
+    """
+    sink = EventSink("test")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for i, row in enumerate(rows):
+        row = dict(row)
+        kind = row.pop("kind")
+        line = row.pop("line", i + 1)
+        if with_time and "ts" not in row:
+            row["ts"] = start + timedelta(seconds=i)
+        elif "at" in row:
+            row["ts"] = start + timedelta(seconds=row.pop("at"))
+        sink.add(kind, line, **row)
+    return sink.frame()
+
+
+def msg(agent: str, content: str, to: str | None = None, **kw: Any) -> dict[str, Any]:
+    return {"kind": "message", "agent": agent, "recipient": to, "content": content, **kw}
+
+
+def call(agent: str, tool: str, args: str, cid: str, to: str | None = None) -> dict[str, Any]:
+    return {
+        "kind": "tool_call",
+        "agent": agent,
+        "recipient": to,
+        "tool_name": tool,
+        "tool_args": args,
+        "tool_call_id": cid,
+        "content": args,
+    }
+
+
+def result(agent: str, cid: str, content: str, tool: str | None = None) -> dict[str, Any]:
+    return {
+        "kind": "tool_result",
+        "agent": agent,
+        "tool_call_id": cid,
+        "content": content,
+        "tool_name": tool,
+    }

@@ -1,0 +1,382 @@
+"""Each detector fires where it must, with the right evidence, and only there.
+
+Cases are built in code (``make_events``); the real sample logs are covered by test_samples.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import pytest
+
+from analyzer.config import DEFAULT
+from analyzer.detectors import ALL_DETECTORS, run_detectors
+from analyzer.timeline import build_turns
+
+from ..conftest import SAMPLES, call, make_events, msg, result
+
+BY_CODE = {d.code: d for d in ALL_DETECTORS}
+
+
+def fire(code: str, events: pl.DataFrame) -> list[Any]:
+    return list(BY_CODE[code]().run(events, build_turns(events), DEFAULT))
+
+
+def polling(n: int, args: str = '{"job": "build-42"}') -> list[dict]:
+    rows: list[dict] = [msg("user", "Tell me when build-42 is done.", "bot")]
+    for i in range(n):
+        rows += [
+            call("bot", "check_status", args.replace("42", "42"), f"call_{i:08d}abcdef", "user"),
+            result("user", f"call_{i:08d}abcdef", f"pending at 20:{i:02d}"),
+        ]
+    return rows
+
+
+PARAPHRASES = [
+    "Let's revisit the plan: step {n} needs the parser fixed before we continue.",
+    "Before moving on, the parser from step {n} must be fixed; let's revisit the plan.",
+]
+VARIED = [
+    "Plan: parse the CSV file and compute monthly totals per region.",
+    "Here is the code that reads sales.csv with the csv module.",
+    "Reviewed: grouping by month works, but add a test for empty files.",
+    "Added the test; it covers empty files and a header-only file.",
+    "Charts rendered with matplotlib, saved as totals.png.",
+    "Everything is done: code, tests and the chart. TERMINATE",
+]
+
+
+CASES: list[tuple[str, str, list[dict], list[int]]] = [
+    # (code, case, events, expected evidence seqs; [] = must not fire)
+    ("LOOP01", "same args 4x", polling(4), [1, 3, 5, 7]),
+    (
+        "LOOP01",
+        "ids and numbers drift",
+        [
+            msg("u", "go", "b"),
+            call("b", "fetch", '{"page": 1, "req": "req_abc12345"}', "call_a1b2c3", "u"),
+            call("b", "fetch", '{"page": 1, "req": "req_zzz99999"}', "call_d4e5f6", "u"),
+            call("b", "fetch", '{"page": 1, "req": "req_qqq77777"}', "call_g7h8i9", "u"),
+        ],
+        [1, 2, 3],
+    ),
+    ("LOOP01", "two calls are a retry", polling(2), []),
+    (
+        "LOOP01",
+        "different args",
+        [msg("u", "go", "b")]
+        + [
+            call("b", "search", f'{{"q": "{w}"}}', f"call_{w}", "u")
+            for w in ("alpha", "beta", "gamma", "delta")
+        ],
+        [],
+    ),
+    (
+        "LOOP02",
+        "paraphrase cycle",
+        [msg("user", "Build the importer.", "m")]
+        + [
+            msg("planner" if i % 2 == 0 else "coder", PARAPHRASES[(i // 2) % 2].format(n=i), "m")
+            for i in range(12)
+        ],
+        [5, 6, 10, 11, 12],
+    ),
+    ("LOOP02", "varied healthy chat", [msg(f"a{i % 3}", t, "m") for i, t in enumerate(VARIED)], []),
+    (
+        "LOOP03",
+        "two of four members for 24 rounds",
+        [
+            {
+                "kind": "other",
+                "subkind": "speaker_selected",
+                "recipient": "planner" if i % 2 else "coder",
+                "content": "Next speaker",
+            }
+            for i in range(24)
+        ]
+        + [msg("reviewer", "first review", "chat_manager"), msg("user", "task", "chat_manager")][
+            :0
+        ],
+        [],
+    ),
+    (
+        "LOOP04",
+        "three empty replies",
+        [msg("u", "hi", "b"), msg("b", ""), msg("u", ""), msg("b", "")],
+        [1, 2, 3],
+    ),
+    ("LOOP04", "one empty reply", [msg("u", "hi", "b"), msg("b", ""), msg("u", "ok then")], []),
+    (
+        "LOOP05",
+        "limit reached",
+        [msg("u", "hi"), {"kind": "termination", "content": "Maximum rounds (6) reached"}],
+        [1],
+    ),
+    (
+        "LOOP05",
+        "task done",
+        [msg("u", "hi"), {"kind": "termination", "content": "Text 'TERMINATE' mentioned"}],
+        [],
+    ),
+    (
+        "BLOCK01",
+        "log ends in the tool",
+        [
+            msg("u", "report?", "a"),
+            call("a", "fetch_report", "{}", "call_x", "u"),
+            {
+                "kind": "other",
+                "subkind": "tool_exec_start",
+                "agent": "u",
+                "tool_name": "fetch_report",
+                "tool_call_id": "call_x",
+            },
+        ],
+        [2],
+    ),
+    (
+        "BLOCK01",
+        "tool returned",
+        [
+            msg("u", "report?", "a"),
+            call("a", "fetch_report", "{}", "call_x", "u"),
+            result("u", "call_x", "the report"),
+        ],
+        [],
+    ),
+    (
+        "BLOCK01",
+        "run moved on",
+        [call("a", "fetch_report", "{}", "call_x", "u"), msg("u", "never mind", "a")],
+        [],
+    ),
+    (
+        "BLOCK01",
+        "terminated after the call",
+        [
+            call("a", "t", "{}", "call_x", "u"),
+            {"kind": "termination", "content": "Maximum turns (1) reached"},
+        ],
+        [],
+    ),
+    (
+        "INPUT01",
+        "prompt unanswered",
+        [
+            msg("a", "Shall I go on?", "u"),
+            {"kind": "input_request", "agent": "u", "content": "Provide feedback"},
+        ],
+        [1],
+    ),
+    (
+        "INPUT01",
+        "prompt answered",
+        [
+            {"kind": "input_request", "agent": "u", "content": "Provide feedback"},
+            msg("u", "yes, go on", "a"),
+        ],
+        [],
+    ),
+    (
+        "INPUT01",
+        "ALWAYS agent got the last message",
+        [
+            {
+                "kind": "other",
+                "subkind": "agent_config",
+                "agent": "u",
+                "content": '{"human_input_mode": "ALWAYS"}',
+            },
+            msg("a", "Shall I go on?", "u"),
+        ],
+        [1],
+    ),
+    (
+        "INPUT01",
+        "NEVER agent got the last message",
+        [
+            {
+                "kind": "other",
+                "subkind": "agent_config",
+                "agent": "u",
+                "content": '{"human_input_mode": "NEVER"}',
+            },
+            msg("a", "Shall I go on?", "u"),
+        ],
+        [],
+    ),
+    (
+        "CTX01",
+        "doubling tool output",
+        [msg("u", "read", "a")] + [result("u", f"call_{i}", "x" * (1000 * 2**i)) for i in range(5)],
+        [0, 1, 3, 4, 5],
+    ),
+    (
+        "CTX01",
+        "linear prompt growth",
+        [{"kind": "llm_call", "agent": "a", "prompt_tokens": 1000 + 900 * i} for i in range(12)],
+        [],
+    ),
+    (
+        "CTX01",
+        "accelerating prompts",
+        [{"kind": "llm_call", "agent": "a", "prompt_tokens": int(500 * 1.8**i)} for i in range(7)],
+        [0, 1, 4, 5, 6],
+    ),
+    (
+        "CTX02",
+        "openai 400",
+        [
+            msg("u", "go"),
+            {
+                "kind": "error",
+                "is_error": True,
+                "content": "openai.BadRequestError: Error code: 400 - {'error': {'code': 'context_length_exceeded'}}",
+            },
+        ],
+        [1],
+    ),
+    (
+        "CTX02",
+        "message about context",
+        [msg("u", "What is the maximum context length of gpt-4?")],
+        [],
+    ),
+    (
+        "REENT01",
+        "executions nest",
+        [
+            call("p", "sub", "{}", "call_1", "m"),
+            {
+                "kind": "other",
+                "subkind": "tool_exec_start",
+                "agent": "t",
+                "tool_name": "sub",
+                "tool_call_id": "call_1",
+            },
+            msg("t", "Sub-task: collect names", "m"),
+            call("p", "sub", "{}", "call_2", "m"),
+            {
+                "kind": "other",
+                "subkind": "tool_exec_start",
+                "agent": "t",
+                "tool_name": "sub",
+                "tool_call_id": "call_2",
+            },
+        ],
+        [3, 4],
+    ),
+    (
+        "REENT01",
+        "parallel calls in one message",
+        [
+            call("p", "a", "{}", "call_1", "t") | {"line": 5},
+            call("p", "a", '{"x": 1}', "call_2", "t") | {"line": 5},
+            result("t", "call_1", "ok"),
+            result("t", "call_2", "ok"),
+        ],
+        [],
+    ),
+    (
+        "REENT02",
+        "team already running",
+        [
+            call("a", "run_team", "{}", "call_1", "u"),
+            result(
+                "u",
+                "call_1",
+                "The team is already running, it cannot run again until it is stopped.",
+            )
+            | {"is_error": True},
+        ],
+        [1],
+    ),
+    (
+        "REENT02",
+        "two-agent chat dies of recursion",
+        [
+            msg("a", "again"),
+            {
+                "kind": "error",
+                "subkind": "traceback",
+                "content": "Traceback (most recent call last):\nRecursionError: maximum recursion depth exceeded",
+            },
+        ],
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "case", "rows", "seqs"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES]
+)
+def test_detector_table(code: str, case: str, rows: list[dict], seqs: list[int]) -> None:
+    found = fire(code, make_events(*rows))
+    if not seqs:
+        assert found == []
+        return
+    assert len(found) == 1
+    assert [e.seq for e in found[0].evidence] == seqs
+    assert 0 < found[0].score <= 1
+
+
+def test_speaker_cycle_fires_only_with_a_starved_member() -> None:
+    selections = [
+        {
+            "kind": "other",
+            "subkind": "speaker_selected",
+            "recipient": "planner" if i % 2 else "coder",
+            "content": "Next speaker",
+        }
+        for i in range(24)
+    ]
+    assert fire("LOOP03", make_events(*selections)) == []  # only two agents exist at all
+    roster = [msg("reviewer", "I will review at the end.", "chat_manager")]
+    found = fire("LOOP03", make_events(*roster, *selections))
+    assert len(found) == 1 and found[0].metrics["cycle_length"] == 24
+
+
+def test_slow_tool_needs_timestamps_and_an_outlier() -> None:
+    rows = []
+    for i, gap in enumerate([1, 1, 1, 300]):
+        rows += [
+            call("a", "q", f'{{"i": {i}}}', f"call_{i}", "u") | {"at": i * 1000},
+            result("u", f"call_{i}", "ok") | {"at": i * 1000 + gap},
+        ]
+    found = fire("BLOCK02", make_events(*rows))
+    assert len(found) == 1 and found[0].metrics["gap_s"] == 300
+    assert (
+        fire("BLOCK02", make_events(*[{k: v for k, v in r.items() if k != "at"} for r in rows]))
+        == []
+    )
+
+
+HEALTHY = sorted(
+    p
+    for p in SAMPLES.glob("classic/healthy_*/*")
+    if p.name in ("console.txt", "runtime.log", "logs.db", "events.jsonl")
+)
+
+
+@pytest.mark.parametrize("path", HEALTHY, ids=[str(p.relative_to(SAMPLES)) for p in HEALTHY])
+def test_no_stall_detector_fires_on_healthy_runs(path) -> None:
+    from analyzer import analyze_file
+
+    run = analyze_file(path).runs[0]
+    assert {f.code for f in run.findings} <= {"RUN01", "LOOP05"}
+
+
+def test_a_crashing_detector_becomes_az99() -> None:
+    class Broken(BY_CODE["LOOP01"]):  # type: ignore[misc, valid-type]
+        name = "broken"
+
+        def run(self, events, turns, cfg):
+            raise RuntimeError("boom")
+
+    events = make_events(*polling(4))
+    found = run_detectors(
+        events, build_turns(events), DEFAULT, "classic", [Broken, BY_CODE["LOOP02"]]
+    )
+    assert [f.code for f in found] == ["AZ99"]
+    assert "broken crashed: RuntimeError('boom')" in found[0].summary

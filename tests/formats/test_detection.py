@@ -1,0 +1,70 @@
+"""Format sniffing picks the parser from content, never from the file name."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import pytest
+
+from analyzer import analyze_file
+from analyzer.errors import LogFormatError, UnknownFormatError
+from analyzer.formats import ALL_FORMATS, detect_format, parse_log
+from analyzer.schema import validate_events
+
+from ..conftest import FIXTURES, SAMPLES
+
+BY_FILE = {
+    "console.txt": "classic-console",
+    "runtime.log": "classic-runtime-file",
+    "logs.db": "classic-runtime-sqlite",
+    "events.jsonl": "classic-events-json",
+    "chat_history.json": "chat-history-json",
+}
+
+
+@pytest.mark.parametrize(("name", "fmt"), BY_FILE.items())
+def test_sniffs_each_form_even_when_renamed(name: str, fmt: str, tmp_path: Path) -> None:
+    renamed = tmp_path / "whatever.dat"
+    shutil.copy(SAMPLES / "classic" / "loop_tool_repeat" / name, renamed)
+    assert detect_format(renamed).name == fmt
+
+
+@pytest.mark.parametrize("fmt", [f.name for f in ALL_FORMATS])
+def test_every_format_emits_the_event_schema(fmt: str) -> None:
+    name = next(n for n, f in BY_FILE.items() if f == fmt)
+    for path in sorted(SAMPLES.glob(f"classic/*/{name}")):
+        validate_events(parse_log(path)[1].events)
+
+
+def test_gzip_input_is_read_transparently(tmp_path: Path) -> None:
+    src = SAMPLES / "classic" / "blocking_tool_sigint" / "console.txt"
+    packed = tmp_path / "console.txt.gz"
+    packed.write_bytes(gzip.compress(src.read_bytes()))
+    assert analyze_file(packed).runs[0].diagnosis.label == "blocking_tool"
+
+
+@pytest.mark.parametrize(
+    ("fixture", "error", "text"),
+    [
+        ("empty.txt", LogFormatError, "empty file"),
+        ("binary-garbage.bin", UnknownFormatError, "not a recognised AutoGen log"),
+        ("chat-history.invalid-json.json", LogFormatError, "invalid JSON"),
+    ],
+)
+def test_bad_input_raises_one_clear_error_naming_the_file(
+    fixture: str, error: type, text: str
+) -> None:
+    with pytest.raises(error) as info:
+        analyze_file(FIXTURES / fixture)
+    message = str(info.value)
+    assert message.startswith(str(FIXTURES / fixture))
+    assert text in message
+    assert "\n" not in message
+
+
+def test_invalid_json_error_names_the_line() -> None:
+    with pytest.raises(LogFormatError) as info:
+        analyze_file(FIXTURES / "chat-history.invalid-json.json")
+    assert info.value.line == 3

@@ -1,0 +1,114 @@
+"""The command line: exact output, exit codes, reports, JSON contract, secrets."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from analyzer.cli import main
+
+from .conftest import FIXTURES, SAMPLES
+
+BLOCKING = SAMPLES / "classic" / "blocking_tool_sigint" / "console.txt"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_help_lists_the_commands() -> None:
+    code, out, _ = run("--help")
+    assert code == 0
+    for command in ("analyze", "formats", "detectors"):
+        assert command in out
+
+
+def test_one_file_prints_the_verdict_and_writes_reports(tmp_path: Path) -> None:
+    code, out, err = run("analyze", str(BLOCKING), "--out", str(tmp_path))
+    assert (code, err) == (0, "")
+    assert out.splitlines()[:2] == [
+        f"{BLOCKING} [classic-console]",
+        "  verdict: Blocking tool (blocking_tool), phase tool_execution, confidence 0.92",
+    ]
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [
+        "classic__blocking_tool_sigint__console.context.png",
+        "classic__blocking_tool_sigint__console.md",
+        "classic__blocking_tool_sigint__console.repetition.png",
+        "classic__blocking_tool_sigint__console.timeline.png",
+    ]
+    md = (tmp_path / "classic__blocking_tool_sigint__console.md").read_text()
+    assert "**Blocking tool**" in md and f"`{BLOCKING}:18`" in md
+
+
+def test_json_contract(tmp_path: Path) -> None:
+    code, out, _ = run("analyze", str(BLOCKING), "--json", "--no-report")
+    assert code == 0
+    doc = json.loads(out)
+    assert set(doc) == {"tool", "version", "runs", "errors", "skipped"}
+    assert doc["tool"] == "autogen-postmortem"
+    r = doc["runs"][0]
+    assert {"source", "format", "run_id", "verdict", "findings", "stats"} <= set(r)
+    assert set(r["verdict"]) >= {"stall_class", "phase", "confidence", "summary", "fix"}
+    ev = r["findings"][0]["evidence"][0]
+    assert {"file", "line", "agent", "excerpt"} <= set(ev)
+    assert ev["file"] == str(BLOCKING) and isinstance(ev["line"], int)
+
+
+def test_directory_keeps_going_past_bad_files_and_exits_1(tmp_path: Path) -> None:
+    shutil.copy(BLOCKING, tmp_path / "good.txt")
+    shutil.copy(FIXTURES / "empty.txt", tmp_path / "empty.txt")
+    shutil.copy(FIXTURES / "binary-garbage.bin", tmp_path / "noise.bin")
+    code, out, err = run("analyze", str(tmp_path), "--no-report")
+    assert code == 1
+    assert "verdict: Blocking tool" in out
+    assert "skipped 1 file(s) that are not AutoGen logs" in out
+    assert err == f"Error: {tmp_path / 'empty.txt'}: empty file\n"
+
+
+def test_explicit_unknown_file_is_an_error_line_not_a_traceback() -> None:
+    code, _, err = run("analyze", str(FIXTURES / "binary-garbage.bin"), "--no-report")
+    assert code == 1
+    assert err.startswith(f"Error: {FIXTURES / 'binary-garbage.bin'}: not a recognised AutoGen log")
+    assert "Traceback" not in err
+
+
+def test_missing_path_is_a_usage_error() -> None:
+    code, _, err = run("analyze", "/no/such/file.log")
+    assert code == 2 and "does not exist" in err
+
+
+def test_secrets_never_reach_reports(tmp_path: Path) -> None:
+    code, out, _ = run(
+        "analyze", str(FIXTURES / "console.secret-in-message.txt"), "--out", str(tmp_path), "--json"
+    )
+    assert code == 0
+    written = out + "".join(p.read_text() for p in tmp_path.glob("*.md"))
+    assert "AbCdEfGhIjKl" not in written and "eyJhbGciOiJIUzI1NiJ9" not in written
+    assert "REDACTED" in written
+
+
+def test_reports_are_written_atomically(tmp_path: Path) -> None:
+    run("analyze", str(BLOCKING), "--out", str(tmp_path))
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".") or p.suffix == ".tmp"]
+
+
+def test_select_and_ignore_detectors() -> None:
+    _, out, _ = run("analyze", str(BLOCKING), "--json", "--no-report", "--ignore", "BLOCK01")
+    codes = {f["code"] for f in json.loads(out)["runs"][0]["findings"]}
+    assert "BLOCK01" not in codes and "RUN01" in codes
+    _, out, _ = run("analyze", str(BLOCKING), "--json", "--no-report", "--select", "context-growth")
+    assert {f["code"] for f in json.loads(out)["runs"][0]["findings"]} == {"RUN01"}
+
+
+def test_listing_commands() -> None:
+    code, out, _ = run("detectors")
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == 13 and lines[0].startswith("LOOP01   repeated-tool-call")
+    code, out, _ = run("formats")
+    assert code == 0 and "classic-runtime-sqlite" in out

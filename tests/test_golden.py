@@ -1,0 +1,50 @@
+"""Golden findings for every sample and golden Markdown for two: review changes in diffs.
+
+Rewrite with ``make golden`` (``pytest --update-golden``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from analyzer import analyze_file
+from analyzer.report.markdown import render_markdown
+
+from .conftest import ROOT, labelled_samples
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def summary(path: Path) -> dict:
+    run = analyze_file(path.relative_to(ROOT)).runs[0]
+    return {
+        "verdict": [run.diagnosis.label, run.diagnosis.phase, run.diagnosis.confidence],
+        "findings": [
+            [f.code, round(f.score, 3), [e.seq for e in f.evidence]] for f in run.findings
+        ],
+    }
+
+
+def test_findings_golden(update_golden: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    actual = {str(p.relative_to(ROOT)): summary(p) for p, _ in labelled_samples()}
+    target = GOLDEN / "findings.json"
+    if update_golden:
+        target.write_text(json.dumps(actual, indent=1, sort_keys=True) + "\n")
+    assert actual == json.loads(target.read_text())
+
+
+@pytest.mark.parametrize(
+    "sample", ["classic/loop_groupchat_auto/console.txt", "classic/blocking_tool_sigint/logs.db"]
+)
+def test_markdown_golden(sample: str, update_golden: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    result = analyze_file(Path("sample_logs") / sample)
+    text = render_markdown(result, result.runs[0], ["x.timeline.png"])
+    target = GOLDEN / (sample.replace("/", "__") + ".md")
+    if update_golden:
+        target.write_text(text)
+    assert text == target.read_text()

@@ -1,0 +1,53 @@
+"""The detector registry is complete, identities are unique, docs have the three sections."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+
+import analyzer.detectors as pkg
+from analyzer.detectors import ALL_DETECTORS
+from analyzer.detectors.base import Detector
+from analyzer.findings import VERDICTS
+
+
+def test_every_detector_module_is_registered() -> None:
+    registered = {d.__module__ for d in ALL_DETECTORS}
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name == "base":
+            continue
+        module = importlib.import_module(f"analyzer.detectors.{info.name}")
+        classes = [
+            v
+            for v in vars(module).values()
+            if isinstance(v, type)
+            and issubclass(v, Detector)
+            and v is not Detector
+            and v.__module__ == module.__name__
+        ]
+        assert len(classes) == 1, f"{info.name}: one detector class per file"
+        assert module.__name__ in registered, f"{info.name} is not in ALL_DETECTORS"
+
+
+def test_codes_and_names_are_unique_and_well_formed() -> None:
+    codes = [d.code for d in ALL_DETECTORS]
+    names = [d.name for d in ALL_DETECTORS]
+    assert len(set(codes)) == len(codes) and len(set(names)) == len(names)
+    for det in ALL_DETECTORS:
+        assert re.fullmatch(r"[A-Z]+\d{2}", det.code)
+        assert re.fullmatch(r"[a-z]+(-[a-z]+)*", det.name)
+        assert det.stall_class in VERDICTS
+
+
+def test_docstrings_teach_symptom_signal_and_false_positives() -> None:
+    for det in ALL_DETECTORS:
+        doc = importlib.import_module(det.__module__).__doc__ or ""
+        for section in ("**Symptom**", "**Signal**", "**False positives**"):
+            assert section in doc, f"{det.code} lacks {section}"
+
+
+def test_every_detector_has_a_fix_for_both_frameworks() -> None:
+    for det in ALL_DETECTORS:
+        assert set(det.fix) == {"classic", "agentchat"}
+        assert all(len(text) > 40 for text in det.fix.values())
