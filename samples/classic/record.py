@@ -9,18 +9,16 @@ The expected verdict per log form goes into label.json next to the logs.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from runner import INT, KILL, TERM, run_program  # noqa: E402
+
 OUT = HERE.parent.parent / "sample_logs" / "classic"
-INT, TERM, KILL = signal.SIGINT, signal.SIGTERM, signal.SIGKILL
 
 # scenario -> (stop schedule, stdin, {log form: (verdict, phase, evidence substring)})
 # A form that does not carry the signal is labelled with what an honest reader concludes.
@@ -123,40 +121,8 @@ LOG_FORMS = ("console.txt", "runtime.log", "logs.db", "events.jsonl", "chat_hist
 
 def run(scenario: str, mode: str, workdir: Path) -> tuple[int, str]:
     schedule, stdin_kind, _ = SPECS[scenario]
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    fifo_fd = None
-    stdin: int | None = subprocess.DEVNULL
-    if stdin_kind == "fifo":  # a stdin that never delivers a line, and never reaches EOF
-        fifo = workdir / "stdin.fifo"
-        os.mkfifo(fifo)
-        fifo_fd = os.open(fifo, os.O_RDWR)
-        stdin = fifo_fd
-    with open(workdir / "console.txt", "wb") as console:
-        proc = subprocess.Popen(
-            [sys.executable, str(HERE / "scenarios.py"), scenario, mode, str(workdir)],
-            stdout=console,
-            stderr=subprocess.STDOUT,
-            stdin=stdin,
-            env=env,
-        )
-        start, sent = time.monotonic(), []
-        for at, sig in schedule:
-            try:
-                proc.wait(timeout=max(0.0, at - (time.monotonic() - start)))
-                break
-            except subprocess.TimeoutExpired:
-                proc.send_signal(sig)
-                sent.append(f"{signal.Signals(sig).name} at {at:g}s")
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            sent.append("SIGKILL at 60s (safety)")
-    if fifo_fd is not None:
-        os.close(fifo_fd)
-        (workdir / "stdin.fifo").unlink()
-    return proc.returncode, ", ".join(sent) or "ran to completion"
+    argv = [sys.executable, str(HERE / "scenarios.py"), scenario, mode, str(workdir)]
+    return run_program(argv, workdir, schedule, stdin_kind)
 
 
 def record(scenario: str) -> None:

@@ -1,0 +1,128 @@
+"""Run every agentchat scenario for real; store its logs under sample_logs/agentchat/<scenario>/.
+
+Each run keeps console.txt, events.log (Python logging, a different format string per scenario)
+and otel.json (spans). Stuck runs are stopped as production stops them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from importlib.metadata import version
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from runner import INT, KILL, TERM, run_program  # noqa: E402
+
+OUT = HERE.parent.parent / "sample_logs" / "agentchat"
+FMT_A = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
+FMT_B = "%(asctime)s %(levelname)-8s [%(name)s] %(message)s"
+FMT_C = "[%(asctime)s] {%(name)s:%(lineno)d} %(levelname)s - %(message)s"
+FMT_D = "%(levelname)s:%(name)s:%(message)s"  # logging's default shape: no time at all
+STOP_HARD = [(4.0, INT), (7.0, INT), (11.0, KILL)]
+
+# scenario -> (format, stop schedule, stdin, {form: (verdict, phase, evidence substring)})
+SPECS: dict[str, tuple[str, list[tuple[float, int]], str, dict[str, tuple[str, str, str]]]] = {
+    "healthy_roundrobin_tool": (FMT_A, [], "none", {"*": ("healthy", "none", "")}),
+    "healthy_selector_streaming": (FMT_B, [], "none", {"*": ("healthy", "none", "")}),
+    "loop_roundrobin_no_termination": (FMT_C, STOP_HARD, "none", {"*": ("loop", "*", "")}),
+    "loop_swarm_pingpong": (FMT_A, [(5.0, TERM)], "none", {"*": ("loop", "*", "")}),
+    "loop_selector_same_agent": (FMT_B, [(5.0, KILL)], "none", {"*": ("loop", "*", "")}),
+    "blocking_tool_async": (
+        FMT_C,
+        STOP_HARD,
+        "none",
+        {
+            "*": ("blocking_tool", "tool_execution", "fetch_report"),
+            # the async tool blocked the loop before Console printed the request; spans never end
+            "console.txt": ("unknown", "*", ""),
+            "otel.json": ("unknown", "*", ""),
+        },
+    ),
+    "blocking_tool_sync": (
+        FMT_A,
+        STOP_HARD,
+        "none",
+        {
+            "*": ("blocking_tool", "tool_execution", "query_db"),
+            "otel.json": ("unknown", "*", ""),
+        },
+    ),
+    "input_wait_userproxy": (
+        FMT_B,
+        STOP_HARD,
+        "fifo",
+        {
+            "*": ("input_wait", "human_input", ""),
+            "otel.json": ("unknown", "*", ""),
+        },
+    ),
+    "input_wait_custom_async": (
+        FMT_D,
+        [(4.0, TERM)],
+        "none",
+        {
+            "*": ("input_wait", "human_input", ""),
+            # a custom input_func prints no prompt: the console just ends on the question
+            "console.txt": ("unknown", "*", ""),
+            "otel.json": ("unknown", "*", ""),
+        },
+    ),
+    "context_explosion_tool": (
+        FMT_C,
+        [],
+        "none",
+        {
+            "*": ("context_explosion", "*", ""),
+        },
+    ),
+    "reentry_team_run": (
+        FMT_A,
+        [],
+        "none",
+        {
+            "*": ("recursive_reentry", "*", "already running"),
+            "otel.json": ("loop", "*", ""),
+        },
+    ),
+}
+LOG_FORMS = ("console.txt", "events.log", "otel.json")
+
+
+def record(scenario: str) -> None:
+    fmt, schedule, stdin_kind, expected = SPECS[scenario]
+    dest = OUT / scenario
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        argv = [sys.executable, str(HERE / "scenarios.py"), scenario, str(work), fmt]
+        code, how = run_program(argv, work, schedule, stdin_kind)
+        for name in LOG_FORMS:
+            if (work / name).exists() and (work / name).stat().st_size:
+                shutil.copy(work / name, dest / name)
+    forms = {
+        form: dict(
+            zip(("verdict", "phase", "evidence"), expected.get(form, expected["*"]), strict=True)
+        )
+        for form in LOG_FORMS
+        if (dest / form).exists()
+    }
+    label = {
+        "scenario": scenario,
+        "framework": f"autogen-agentchat=={version('autogen-agentchat')}, openai=={version('openai')}, "
+        "real OpenAI client against a scripted local stub",
+        "logging_format": fmt,
+        "runs": {"run": {"exit_code": code, "stopped_by": how}},
+        "expected": forms,
+    }
+    (dest / "label.json").write_text(json.dumps(label, indent=2) + "\n")
+    print(f"{scenario}: {how} -> exit {code}")
+
+
+if __name__ == "__main__":
+    for name in sys.argv[1:] or list(SPECS):
+        record(name)

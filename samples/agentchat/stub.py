@@ -1,0 +1,151 @@
+"""A scripted OpenAI-compatible chat-completions server on 127.0.0.1 (one URL prefix per agent).
+
+The real ``OpenAIChatCompletionClient`` talks to it over HTTP, so everything the client logs
+(LLMCall, LLMStreamStart/End, usage, openai.BadRequestError text) is genuine; only the values
+are scripted: tokens ~ len(json(messages))/4, a short latency, a context limit.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Reply:
+    content: str | None = None
+    tool_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+Script = Callable[[list[dict[str, Any]], list[Any]], Reply]
+SCRIPTS: dict[str, Script] = {}
+CONTEXT_LIMIT = 8192
+LATENCY_S = 0.05
+
+
+def _completion(agent: str, reply: Reply, prompt: int) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": reply.content}
+    if reply.tool_calls:
+        message["tool_calls"] = [
+            {
+                "id": "call_" + uuid.uuid4().hex[:24],
+                "type": "function",
+                "function": {"name": name, "arguments": json.dumps(args)},
+            }
+            for name, args in reply.tool_calls
+        ]
+    completion = max(1, len(json.dumps(message)) // 4)
+    return {
+        "id": "chatcmpl-" + uuid.uuid4().hex[:24],
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": "gpt-4o-mini-2024-07-18",
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "logprobs": None,
+                "finish_reason": "tool_calls" if reply.tool_calls else "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+        },
+    }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args: Any) -> None:  # keep the console as the program prints it
+        pass
+
+    def _send(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        agent = self.path.strip("/").split("/")[0]
+        request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        messages = request.get("messages", [])
+        prompt = max(1, len(json.dumps(messages)) // 4)
+        time.sleep(LATENCY_S + prompt / 100_000)
+        if prompt > CONTEXT_LIMIT:
+            self._send(
+                400,
+                {
+                    "error": {
+                        "message": f"This model's maximum context length is {CONTEXT_LIMIT} tokens. However, your "
+                        f"messages resulted in {prompt} tokens. Please reduce the length of the messages.",
+                        "type": "invalid_request_error",
+                        "param": "messages",
+                        "code": "context_length_exceeded",
+                    }
+                },
+            )
+            return
+        reply = SCRIPTS[agent](messages, request.get("tools") or [])
+        body = _completion(agent, reply, prompt)
+        if not request.get("stream"):
+            self._send(200, body)
+            return
+        self._stream(body, bool((request.get("stream_options") or {}).get("include_usage")))
+
+    def _stream(self, body: dict[str, Any], include_usage: bool) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        base = {k: body[k] for k in ("id", "created", "model")} | {
+            "object": "chat.completion.chunk"
+        }
+        message, finish = body["choices"][0]["message"], body["choices"][0]["finish_reason"]
+        deltas: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
+        words = (message.get("content") or "").split(" ")
+        deltas += [
+            {"content": " ".join(words[i : i + 40]) + (" " if i + 40 < len(words) else "")}
+            for i in range(0, len(words), 40)
+            if message.get("content")
+        ]
+        if message.get("tool_calls"):
+            deltas.append(
+                {"tool_calls": [dict(tc, index=i) for i, tc in enumerate(message["tool_calls"])]}
+            )
+        chunks = [
+            base | {"choices": [{"index": 0, "delta": d, "finish_reason": None}]} for d in deltas
+        ]
+        chunks.append(base | {"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
+        if include_usage:
+            chunks.append(base | {"choices": [], "usage": body["usage"]})
+        for chunk in chunks:
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.flush()
+        self.wfile.write(b"data: [DONE]\n\n")
+
+
+def start() -> int:
+    """Serve in a daemon thread; returns the port."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server.server_address[1]
+
+
+def last_text(messages: list[dict[str, Any]]) -> str:
+    for message in reversed(messages):
+        content = message.get("content")
+        if isinstance(content, str) and content:
+            return content
+    return ""
+
+
+def count_role(messages: list[dict[str, Any]], role: str) -> int:
+    return sum(1 for m in messages if m.get("role") == role)
