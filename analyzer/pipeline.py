@@ -56,11 +56,12 @@ def analyze_file(
     chosen, parsed = parse_log(path, fmt)
     events = parsed.events
     validate_events(events)
+    family = parsed.family or chosen.family
     detectors = selected(select, ignore)
     runs = []
     for (run_id,), run_events in events.group_by("run_id", maintain_order=True):
         turns = build_turns(run_events)
-        findings = run_detectors(run_events, turns, cfg, chosen.family, detectors)
+        findings = run_detectors(run_events, turns, cfg, family, detectors)
         if parsed.skipped:
             findings.insert(0, _unparsed(parsed.skipped))
         diagnosis = classify(findings, source, cfg)
@@ -74,7 +75,7 @@ def analyze_file(
                 run_stats(run_events, turns),
             )
         )
-    return AnalysisResult(source, chosen.name, chosen.family, tuple(runs), parsed.skipped)
+    return AnalysisResult(source, chosen.name, family, tuple(runs), parsed.skipped)
 
 
 def _unparsed(skipped: tuple[Skipped, ...]) -> Finding:

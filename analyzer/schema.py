@@ -42,6 +42,7 @@ SUBKINDS = {
     "stream_chunk": "a streamed model-output chunk",
     "handoff": "an agent handed the conversation to `recipient`",
     "selector_call": "a model call made to choose the next speaker",
+    "llm_start": "a streamed model call began (its end is a separate llm_call row)",
     "selector_chat": "a message of the internal speaker-selection chat (classic 'auto' mode)",
 }
 

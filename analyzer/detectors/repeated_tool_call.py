@@ -8,7 +8,8 @@ timestamps) and compared exactly, then fuzzily (``tool_args_similarity``) agains
 first member. A cluster of ``tool_repeat_min`` or more is a loop.
 
 **False positives**: the same tool with different arguments (a search over several queries)
-is not flagged; neither are two calls (a retry).
+is not flagged; neither are two calls (a retry), nor calls whose arguments the log does not
+carry (agentchat spans): unknown arguments are never taken as equal.
 """
 
 from __future__ import annotations
@@ -41,7 +42,12 @@ class RepeatedToolCall(Detector):
     }
 
     def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
-        calls = events.filter((pl.col("kind") == "tool_call") & pl.col("tool_name").is_not_null())
+        # Calls whose arguments were not logged (agentchat spans) are never "the same arguments".
+        calls = events.filter(
+            (pl.col("kind") == "tool_call")
+            & pl.col("tool_name").is_not_null()
+            & pl.col("tool_args").is_not_null()
+        )
         best: list[dict] = []
         for _, group in calls.group_by("tool_name", maintain_order=True):
             clusters: list[tuple[str, list[dict]]] = []

@@ -80,7 +80,13 @@ class RunEnd(Detector):
                 metrics={"terminated": 0.5},
             )
             return
-        items = [evidence(last, "last activity")] if last else []
+        items = [
+            evidence(last, "last activity")
+            if last
+            else evidence(
+                events.row(-1, named=True), "last logged event (no agent activity at all)"
+            )
+        ]
         how = "the log just stops (killed or timed out)"
         if errors.height:
             err = errors.row(-1, named=True)

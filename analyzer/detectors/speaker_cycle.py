@@ -6,7 +6,8 @@ dozens of rounds while a third member is never picked; or one agent re-selected 
 **Signal**: the sequence of ``speaker_selected`` recipients (or, without them, the senders of
 messages addressed to a manager). The longest tail using at most two speakers, when other
 members exist. Weak alone (``speaker_cycle_min`` rounds score below the verdict threshold);
-it grows with length and corroborates LOOP01/LOOP02.
+it grows with length, more for a single agent re-selected every time, and corroborates
+LOOP01/LOOP02.
 
 **False positives**: two-agent chats alternate by construction and are never checked; a group
 where the same two members legitimately trade a few turns stays below the verdict threshold.
@@ -62,7 +63,8 @@ class SpeakerCycle(Detector):
         tail.reverse()
         if len(tail) < cfg.speaker_cycle_min or len(roster - names) == 0:
             return
-        score = min(0.85, 0.3 + 0.015 * len(tail))
+        # One agent re-selected turn after turn is stronger than two trading turns.
+        score = min(0.85, 0.3 + 0.015 * len(tail) + (0.1 if len(names) == 1 else 0.0))
         starved = sorted(roster - names)
         yield Finding(
             code=self.code,

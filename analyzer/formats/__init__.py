@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import AnalyzerError, LogFormatError, UnknownFormatError
+from .agentchat_console import AgentchatConsole
+from .agentchat_logging import AgentchatLogging
 from .base import LogFormat, ParsedLog, read_head
 from .chat_history_json import ChatHistoryJson
 from .classic_console import ClassicConsole
 from .classic_events_json import ClassicEventsJson
 from .classic_runtime_file import ClassicRuntimeFile
 from .classic_runtime_sqlite import ClassicRuntimeSqlite
+from .otel_spans import OtelSpans
 
 ALL_FORMATS: tuple[type[LogFormat], ...] = (
     ClassicConsole,
@@ -18,6 +21,9 @@ ALL_FORMATS: tuple[type[LogFormat], ...] = (
     ClassicRuntimeSqlite,
     ClassicEventsJson,
     ChatHistoryJson,
+    AgentchatConsole,
+    AgentchatLogging,
+    OtelSpans,
 )
 FORMATS_BY_NAME = {fmt.name: fmt for fmt in ALL_FORMATS}
 

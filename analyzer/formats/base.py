@@ -32,6 +32,8 @@ class ParsedLog:
 
     events: pl.DataFrame
     skipped: tuple[Skipped, ...] = ()
+    family: str | None = None
+    """Overrides the format's framework family when the content tells (AG2 vs AgentChat spans)."""
 
 
 class LogFormat(Protocol):
@@ -166,8 +168,8 @@ class EventSink:
     def skip(self, line: int, reason: str) -> None:
         self.skipped.append(Skipped(line, reason))
 
-    def result(self) -> ParsedLog:
-        return ParsedLog(self.frame(), tuple(self.skipped))
+    def result(self, family: str | None = None) -> ParsedLog:
+        return ParsedLog(self.frame(), tuple(self.skipped), family)
 
     def frame(self) -> pl.DataFrame:
         # kind is built as String and cast strictly: an Enum column built directly would

@@ -8,6 +8,7 @@ found by locating each message's content in the text, in order.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -27,8 +28,7 @@ class ChatHistoryJson:
 
     @staticmethod
     def sniff(head: str) -> float:
-        text = head.lstrip()
-        if not text.startswith(("[", "{")):
+        if not re.match(r"\s*(\[\s*\{|\{)", head):
             return 0.0
         if '"role"' in head and '"content"' in head:
             return 0.6

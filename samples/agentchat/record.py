@@ -28,7 +28,16 @@ STOP_HARD = [(4.0, INT), (7.0, INT), (11.0, KILL)]
 SPECS: dict[str, tuple[str, list[tuple[float, int]], str, dict[str, tuple[str, str, str]]]] = {
     "healthy_roundrobin_tool": (FMT_A, [], "none", {"*": ("healthy", "none", "")}),
     "healthy_selector_streaming": (FMT_B, [], "none", {"*": ("healthy", "none", "")}),
-    "loop_roundrobin_no_termination": (FMT_C, STOP_HARD, "none", {"*": ("loop", "*", "")}),
+    "loop_roundrobin_no_termination": (
+        FMT_C,
+        STOP_HARD,
+        "none",
+        {
+            "*": ("loop", "*", ""),
+            # spans carry no text and no tool arguments; two agents alternating is round robin's norm
+            "otel.json": ("unknown", "*", ""),
+        },
+    ),
     "loop_swarm_pingpong": (FMT_A, [(5.0, TERM)], "none", {"*": ("loop", "*", "")}),
     "loop_selector_same_agent": (FMT_B, [(5.0, KILL)], "none", {"*": ("loop", "*", "")}),
     "blocking_tool_async": (
@@ -85,7 +94,7 @@ SPECS: dict[str, tuple[str, list[tuple[float, int]], str, dict[str, tuple[str, s
         "none",
         {
             "*": ("recursive_reentry", "*", "already running"),
-            "otel.json": ("loop", "*", ""),
+            "otel.json": ("recursive_reentry", "*", "already running"),
         },
     ),
 }

@@ -16,26 +16,33 @@ from analyzer.schema import validate_events
 from ..conftest import FIXTURES, SAMPLES
 
 BY_FILE = {
-    "console.txt": "classic-console",
-    "runtime.log": "classic-runtime-file",
-    "logs.db": "classic-runtime-sqlite",
-    "events.jsonl": "classic-events-json",
-    "chat_history.json": "chat-history-json",
+    "classic/loop_tool_repeat/console.txt": "classic-console",
+    "classic/loop_tool_repeat/runtime.log": "classic-runtime-file",
+    "classic/loop_tool_repeat/logs.db": "classic-runtime-sqlite",
+    "classic/loop_tool_repeat/events.jsonl": "classic-events-json",
+    "classic/loop_tool_repeat/chat_history.json": "chat-history-json",
+    "agentchat/loop_swarm_pingpong/console.txt": "agentchat-console",
+    "agentchat/loop_swarm_pingpong/events.log": "agentchat-logging",
+    "agentchat/loop_swarm_pingpong/otel.json": "otel-spans",
 }
 
 
 @pytest.mark.parametrize(("name", "fmt"), BY_FILE.items())
 def test_sniffs_each_form_even_when_renamed(name: str, fmt: str, tmp_path: Path) -> None:
     renamed = tmp_path / "whatever.dat"
-    shutil.copy(SAMPLES / "classic" / "loop_tool_repeat" / name, renamed)
+    shutil.copy(SAMPLES / name, renamed)
     assert detect_format(renamed).name == fmt
 
 
 @pytest.mark.parametrize("fmt", [f.name for f in ALL_FORMATS])
 def test_every_format_emits_the_event_schema(fmt: str) -> None:
-    name = next(n for n, f in BY_FILE.items() if f == fmt)
-    for path in sorted(SAMPLES.glob(f"classic/*/{name}")):
-        validate_events(parse_log(path)[1].events)
+    name = Path(next(n for n, f in BY_FILE.items() if f == fmt))
+    paths = sorted(SAMPLES.glob(f"{name.parts[0]}/*/{name.name}"))
+    assert paths
+    for path in paths:
+        chosen, parsed = parse_log(path)
+        assert chosen.name == fmt
+        validate_events(parsed.events)
 
 
 def test_gzip_input_is_read_transparently(tmp_path: Path) -> None:

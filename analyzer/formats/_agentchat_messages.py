@@ -1,0 +1,112 @@
+"""AgentChat chat messages (the JSON of ``BaseChatMessage``/``BaseAgentEvent``) -> events."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from ._runtime_records import _text
+from .base import EventSink, canonical_json
+
+TEAM_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+CHAT_TYPES = frozenset(
+    {
+        "TextMessage",
+        "ToolCallRequestEvent",
+        "ToolCallExecutionEvent",
+        "ToolCallSummaryMessage",
+        "HandoffMessage",
+        "UserInputRequestedEvent",
+        "ThoughtEvent",
+        "StopMessage",
+        "MultiModalMessage",
+        "StructuredMessage",
+        "ModelClientStreamingChunkEvent",
+        "MemoryQueryEvent",
+        "CodeGenerationEvent",
+        "CodeExecutionEvent",
+        "SelectSpeakerEvent",
+        "SelectorEvent",
+    }
+)
+
+
+def agent_name(agent_id: str | None) -> str | None:
+    """``coder_<team uuid>/<team uuid>`` -> ``coder``; runtime ids embed the team's uuid."""
+    if not agent_id:
+        return None
+    name = agent_id.split("/", 1)[0]
+    return TEAM_ID.sub("", name).rstrip("_") or name
+
+
+def find_chat_messages(payload: Any, depth: int = 0) -> list[dict[str, Any]]:
+    """Every chat message nested in a runtime payload (GroupChatStart, GroupChatMessage...)."""
+    if depth > 5:
+        return []
+    if isinstance(payload, dict):
+        if payload.get("type") in CHAT_TYPES and "source" in payload:
+            return [payload]
+        return [m for v in payload.values() for m in find_chat_messages(v, depth + 1)]
+    if isinstance(payload, list):
+        return [m for v in payload for m in find_chat_messages(v, depth + 1)]
+    return []
+
+
+def emit_chat_message(sink: EventSink, msg: dict[str, Any], line: int, ts: datetime | None) -> None:
+    kind, source = msg.get("type"), msg.get("source")
+    content = msg.get("content")
+    add = sink.add
+    if kind == "ToolCallRequestEvent":
+        for call in content or []:
+            args = canonical_json(call.get("arguments") or "{}")
+            add(
+                "tool_call",
+                line,
+                ts=ts,
+                agent=source,
+                tool_name=call.get("name"),
+                tool_call_id=call.get("id"),
+                tool_args=args,
+                content=call.get("arguments"),
+            )
+    elif kind == "ToolCallExecutionEvent":
+        for res in content or []:
+            add(
+                "tool_result",
+                line,
+                ts=ts,
+                agent=source,
+                tool_name=res.get("name"),
+                tool_call_id=res.get("call_id"),
+                content=_text(res.get("content")),
+                is_error=bool(res.get("is_error")),
+            )
+    elif kind == "HandoffMessage":
+        add(
+            "message",
+            line,
+            ts=ts,
+            agent=source,
+            recipient=msg.get("target"),
+            subkind="handoff",
+            content=_text(content),
+        )
+    elif kind == "UserInputRequestedEvent":
+        add("input_request", line, ts=ts, agent=source, content="UserInputRequestedEvent")
+    elif kind == "StopMessage":
+        add("termination", line, ts=ts, agent=source, content=_text(content))
+    elif kind == "ModelClientStreamingChunkEvent":
+        add("other", line, ts=ts, agent=source, subkind="stream_chunk", content=_text(content))
+    elif kind in ("SelectSpeakerEvent", "SelectorEvent"):
+        for name in content if isinstance(content, list) else [content]:
+            add(
+                "other",
+                line,
+                ts=ts,
+                subkind="speaker_selected",
+                recipient=str(name),
+                content=f"Selected speaker: {name}",
+            )
+    else:
+        add("message", line, ts=ts, agent=source, content=_text(content))

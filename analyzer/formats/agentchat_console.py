@@ -1,0 +1,179 @@
+"""Console transcript of ``autogen_agentchat.ui.Console(team.run_stream(...))`` (AutoGen 0.4+).
+
+No clock. ``---------- <Class> (<source>) ----------`` headers, the message text (tool calls and
+results as Python reprs), ``[Prompt tokens: N, Completion tokens: M]`` after a message with
+usage, a ``---------- Summary ----------`` block only when the run finished, tracebacks, and
+``Enter your response: `` from ``input()`` in a worker thread, glued to whatever printed next.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import ClassVar
+
+from ._pyrepr import execution_results, function_calls
+from ._tracebacks import TRACEBACK_START, TracebackCollector
+from .base import EventSink, ParsedLog, canonical_json, iter_lines, require_events
+
+HEADER = re.compile(r"^-{10} (\S+?) \((.+)\) -{10}\s*$")
+SUMMARY = re.compile(r"^-{10} Summary -{10}\s*$")
+TOKENS = re.compile(r"^\[Prompt tokens: (\d+), Completion tokens: (\d+)\]\s*$")
+PROMPT = "Enter your response:"
+HANDOFF_TARGET = re.compile(r"Transferred to (\S+?)[,.]")
+_TEXT_CLASSES = frozenset(
+    {
+        "TextMessage",
+        "ToolCallSummaryMessage",
+        "ThoughtEvent",
+        "ModelClientStreamingChunkEvent",
+        "MultiModalMessage",
+        "StructuredMessage",
+        "HandoffMessage",
+        "CodeGenerationEvent",
+    }
+)
+
+
+class AgentchatConsole:
+    name: ClassVar[str] = "agentchat-console"
+    family: ClassVar[str] = "agentchat"
+    description: ClassVar[str] = "Console(team.run_stream(...)) output of autogen-agentchat 0.4+"
+
+    @staticmethod
+    def sniff(head: str) -> float:
+        headers = re.findall(r"(?m)^-{10} \S+ \(.+\) -{10}\s*$", head)
+        return min(1.0, 0.5 + 0.1 * len(headers)) if headers else 0.0
+
+    @staticmethod
+    def parse(path: Path) -> ParsedLog:
+        return _Parser(path).run()
+
+
+class _Parser:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sink = EventSink(AgentchatConsole.name)
+        self.block: dict | None = None
+        self.prompts: list[tuple[int, str]] = []
+        self.tb: TracebackCollector | None = None
+        self.runs = 1
+        self.in_summary = False
+
+    def run(self) -> ParsedLog:
+        for number, text in iter_lines(self.path):
+            self.line(number, text)
+        self.flush()
+        if self.tb is not None:
+            self.flush_traceback()
+        require_events(self.path, self.sink, "AgentChat console blocks")
+        return self.sink.result()
+
+    def line(self, number: int, text: str) -> None:
+        if self.tb is not None:
+            if self.tb.feed(text):
+                return
+            self.flush_traceback()
+        if PROMPT in text:  # input() from another thread: the prompt belongs after this block
+            self.prompts.append((number, PROMPT))
+            text = text.replace(PROMPT, "", 1).lstrip()
+            if not text:
+                return
+        if "Traceback (" in text and TRACEBACK_START.search(text):
+            self.flush()
+            self.tb = TracebackCollector(number)
+            return
+        if SUMMARY.match(text):
+            self.flush()
+            self.in_summary = True
+            return
+        if m := HEADER.match(text):
+            self.flush()
+            if self.in_summary:  # a new team run after a finished one
+                self.in_summary = False
+                self.runs += 1
+                self.sink.run_id = f"run-{self.runs}"
+            self.block = {"line": number, "cls": m[1], "source": m[2], "text": [], "tokens": None}
+            return
+        if self.in_summary:
+            if text.startswith("Finish reason:"):
+                self.sink.add("termination", number, content=text.split(":", 1)[1].strip())
+            return
+        if self.block is not None:
+            if (m := TOKENS.match(text)) and self.block["tokens"] is None:
+                self.block["tokens"] = (number, int(m[1]), int(m[2]))
+            else:
+                self.block["text"].append(text)
+
+    def flush(self) -> None:
+        block, self.block = self.block, None
+        if block is not None:
+            self.emit(block)
+        for number, prompt in self.prompts:
+            self.sink.add("input_request", number, content=prompt)
+        self.prompts = []
+
+    def emit(self, b: dict) -> None:
+        add, line, source, cls = self.sink.add, b["line"], b["source"], b["cls"]
+        body = "\n".join(b["text"]).strip()
+        if b["tokens"]:
+            at, prompt, completion = b["tokens"]
+            add(
+                "llm_call",
+                at,
+                agent=source,
+                prompt_tokens=prompt,
+                completion_tokens=completion,
+                content=f"[Prompt tokens: {prompt}, Completion tokens: {completion}]",
+            )
+        if cls == "ToolCallRequestEvent":
+            for call_id, args, name in function_calls(body):
+                add(
+                    "tool_call",
+                    line,
+                    agent=source,
+                    tool_name=name,
+                    tool_call_id=call_id,
+                    tool_args=canonical_json(args),
+                    content=args,
+                )
+        elif cls == "ToolCallExecutionEvent":
+            for content, name, call_id, is_error in execution_results(body):
+                add(
+                    "tool_result",
+                    line,
+                    agent=source,
+                    tool_name=name,
+                    tool_call_id=call_id,
+                    content=content,
+                    is_error=is_error,
+                )
+        elif cls == "HandoffMessage":
+            target = HANDOFF_TARGET.search(body)
+            add(
+                "message",
+                line,
+                agent=source,
+                recipient=target[1] if target else None,
+                subkind="handoff",
+                content=body,
+            )
+        elif cls == "UserInputRequestedEvent":
+            add("input_request", line, agent=source, content=body or cls)
+        elif cls == "StopMessage":
+            add("termination", line, agent=source, content=body)
+        elif cls in _TEXT_CLASSES or not cls.endswith("Event"):
+            add("message", line, agent=source, content=body)
+        else:
+            add("other", line, agent=source, content=f"{cls}: {body}"[:2000])
+
+    def flush_traceback(self) -> None:
+        tb, self.tb = self.tb, None
+        if tb is not None:
+            self.sink.add(
+                "error",
+                tb.first_line,
+                subkind="interrupt" if tb.is_interrupt else "traceback",
+                content=tb.text,
+                is_error=True,
+            )

@@ -1,0 +1,285 @@
+"""OpenTelemetry spans exported as JSON (``ConsoleSpanExporter``: pretty-printed objects back to
+back, or one per line), from AutoGen 0.4+ tracing or AG2's ``autogen.opentelemetry``.
+
+A span is written only when it ends, so children come before parents and a stuck span is
+simply missing: events are rebuilt in time order from start/end times. Mapped: ``invoke_agent``
+(an agent's turn), ``create_agent`` (the roster), ``execute_tool`` (call at start, result at
+end), ``chat <model>`` (model call with usage), ``await_human_input`` (a prompt),
+``conversation`` (its end), a runtime span carrying ``GroupChatTermination`` (the team ended),
+and any ERROR status or exception event (an error, once per text). Other runtime messaging
+spans (``autogen publish/send/process``) are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import orjson
+
+from ..errors import LogFormatError
+from ._agentchat_messages import agent_name
+from .base import EventSink, ParsedLog, canonical_json, open_text, parse_ts
+
+_OPERATION = re.compile(
+    r"^(invoke_agent|create_agent|execute_tool|chat|await_human_input|conversation) ?(.*)$"
+)
+Row = tuple[datetime, int, int, str, dict[str, Any]]  # (time, order, line, kind, fields)
+
+
+class OtelSpans:
+    name: ClassVar[str] = "otel-spans"
+    family: ClassVar[str] = "agentchat"
+    description: ClassVar[str] = "OpenTelemetry spans as JSON (ConsoleSpanExporter / JSON lines)"
+
+    @staticmethod
+    def sniff(head: str) -> float:
+        text = head.lstrip()[:3000]
+        if (
+            text.startswith("{")
+            and '"context"' in text
+            and '"span_id"' in text
+            and '"start_time"' in text
+        ):
+            return 0.9
+        return 0.0
+
+    @staticmethod
+    def parse(path: Path) -> ParsedLog:
+        with open_text(path) as fh:
+            raw = fh.read()
+        sink = EventSink(OtelSpans.name)
+        spans = list(_objects(path, raw, sink))
+        by_id = {s.get("context", {}).get("span_id"): s for _, s in spans}
+        rows: list[Row] = []
+        for line, span in spans:
+            rows.extend(_rows(line, span, by_id))
+        ag2 = any(k.startswith("ag2.") for _, s in spans for k in s.get("attributes", {}))
+        seen_errors: set[str] = set()
+        for _, _, line, kind, fields in sorted(rows, key=lambda r: (r[0], r[1])):
+            if kind in ("error", "termination"):
+                if fields["content"] in seen_errors:
+                    continue
+                seen_errors.add(fields["content"])
+            sink.add(kind, line, **fields)
+        if not len(sink):
+            raise LogFormatError(
+                path, "no AutoGen spans (invoke_agent, execute_tool, chat...) found"
+            )
+        return sink.result(family="classic" if ag2 else "agentchat")
+
+
+def _objects(path: Path, raw: str, sink: EventSink) -> Any:
+    decoder = json.JSONDecoder()
+    pos, line = 0, 1
+    while True:
+        start = raw.find("{", pos)
+        if start < 0:
+            return
+        line += raw.count("\n", pos, start)
+        try:
+            obj, end = decoder.raw_decode(raw, start)
+        except json.JSONDecodeError:
+            sink.skip(line, "truncated or invalid span JSON")
+            return
+        if isinstance(obj, dict) and "context" in obj:
+            yield line, obj
+        line += raw.count("\n", start, end)
+        pos = end
+
+
+def _rows(line: int, span: dict[str, Any], by_id: dict[str, Any]) -> list[Row]:
+    m = _OPERATION.match(span.get("name") or "")
+    start, end = parse_ts(span.get("start_time")), parse_ts(span.get("end_time"))
+    attrs = span.get("attributes") or {}
+    rows: list[Row] = []
+    if start is None or end is None:
+        return rows
+    status = span.get("status") or {}
+    order = 0
+    message_type = attrs.get("messaging.message.type")
+    if message_type == "GroupChatTermination":  # the team published its end
+        rows.append(
+            (end, order + 2, line, "termination", {"ts": end, "content": "GroupChatTermination"})
+        )
+    if m:
+        op, target = m[1], m[2]
+        owner = _owner(span, by_id)
+        duration = (end - start).total_seconds() * 1000
+        if op == "invoke_agent":
+            rows.append(
+                (
+                    start,
+                    order,
+                    line,
+                    "other",
+                    {
+                        "ts": start,
+                        "subkind": "speaker_selected",
+                        "recipient": target,
+                        "content": f"invoke_agent {target}",
+                        "duration_ms": duration,
+                    },
+                )
+            )
+            rows.extend(
+                (end, order, line, "message", {"ts": end, "agent": target, "content": text})
+                for text in _output_texts(attrs.get("gen_ai.output.messages"))
+            )
+        elif op == "create_agent":
+            rows.append(
+                (
+                    start,
+                    order,
+                    line,
+                    "other",
+                    {
+                        "ts": start,
+                        "subkind": "agent_config",
+                        "agent": target,
+                        "content": orjson.dumps(
+                            {"description": attrs.get("gen_ai.agent.description")}
+                        ).decode(),
+                    },
+                )
+            )
+        elif op == "execute_tool":
+            tool = attrs.get("gen_ai.tool.name") or target
+            cid = attrs.get("gen_ai.tool.call.id")
+            args = attrs.get("gen_ai.tool.call.arguments")
+            common = {
+                "agent": owner,
+                "tool_name": tool,
+                "tool_call_id": cid,
+                "tool_args": canonical_json(args) if args is not None else None,
+            }
+            if tool.startswith("transfer_to_"):
+                rows.append(
+                    (
+                        end,
+                        order,
+                        line,
+                        "message",
+                        {
+                            "ts": end,
+                            "agent": owner,
+                            "subkind": "handoff",
+                            "recipient": tool[len("transfer_to_") :],
+                            "content": f"handoff via {tool}",
+                        },
+                    )
+                )
+            else:
+                rows.append(
+                    (start, order, line, "tool_call", {"ts": start, **common, "content": args})
+                )
+                rows.append(
+                    (
+                        end,
+                        order + 1,
+                        line,
+                        "tool_result",
+                        {
+                            "ts": end,
+                            **common,
+                            "duration_ms": duration,
+                            "content": str(attrs.get("gen_ai.tool.call.result") or ""),
+                            "is_error": status.get("status_code") == "ERROR",
+                        },
+                    )
+                )
+        elif op == "chat":
+            rows.append(
+                (
+                    end,
+                    order,
+                    line,
+                    "llm_call",
+                    {
+                        "ts": end,
+                        "agent": attrs.get("gen_ai.agent.name") or owner,
+                        "duration_ms": duration,
+                        "prompt_tokens": attrs.get("gen_ai.usage.input_tokens"),
+                        "completion_tokens": attrs.get("gen_ai.usage.output_tokens"),
+                        "is_error": status.get("status_code") == "ERROR",
+                        "content": target,
+                    },
+                )
+            )
+        elif op == "await_human_input":
+            rows.append(
+                (
+                    start,
+                    order,
+                    line,
+                    "input_request",
+                    {
+                        "ts": start,
+                        "agent": target,
+                        "content": str(attrs.get("ag2.human_input.prompt") or op),
+                    },
+                )
+            )
+        elif op == "conversation" and status.get("status_code") != "ERROR":
+            rows.append(
+                (
+                    end,
+                    order + 2,
+                    line,
+                    "termination",
+                    {"ts": end, "agent": target, "content": f"conversation {target} ended"},
+                )
+            )
+    if status.get("status_code") == "ERROR":
+        rows.append(
+            (
+                end,
+                order + 3,
+                line,
+                "error",
+                {"ts": end, "is_error": True, "content": _error_text(span, status)},
+            )
+        )
+    return rows
+
+
+def _owner(span: dict[str, Any], by_id: dict[str, Any]) -> str | None:
+    """The agent whose invoke_agent span encloses this one."""
+    parent = by_id.get(str(span.get("parent_id")))
+    for _ in range(20):
+        if parent is None:
+            return None
+        name = parent.get("name") or ""
+        if name.startswith("invoke_agent "):
+            return agent_name(name[len("invoke_agent ") :])
+        parent = by_id.get(str(parent.get("parent_id")))
+    return None
+
+
+def _output_texts(value: Any) -> list[str]:
+    if not value:
+        return []
+    try:
+        messages = orjson.loads(value) if isinstance(value, str) else value
+    except orjson.JSONDecodeError:
+        return [str(value)]
+    texts: list[str] = []
+    for msg in messages if isinstance(messages, list) else [messages]:
+        parts = msg.get("parts") if isinstance(msg, dict) else None
+        texts.extend(
+            str(part["content"])
+            for part in parts or []
+            if isinstance(part, dict) and part.get("type") == "text" and part.get("content")
+        )
+    return texts
+
+
+def _error_text(span: dict[str, Any], status: dict[str, Any]) -> str:
+    for event in span.get("events") or []:
+        attrs = event.get("attributes") or {}
+        if "exception.message" in attrs:
+            return f"{attrs.get('exception.type', 'Exception')}: {attrs['exception.message']}"
+    return f"{span.get('name')}: {status.get('description') or 'ERROR'}"
