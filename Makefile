@@ -4,6 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 SAMPLES_VENV := .venv-samples
+AGENTCHAT_VENV := .venv-agentchat
 SRC     := analyzer tests bench samples
 
 .PHONY: dev demo test lint fmt golden samples bench clean
@@ -36,11 +37,14 @@ fmt: $(STAMP)
 golden: $(STAMP)
 	$(BIN)/pytest -q tests/test_golden.py --update-golden
 
-## re-record sample_logs/ by running the real frameworks (separate venv: the analyzer never imports them)
+## re-record sample_logs/ by running the real frameworks (own venvs: the analyzer never imports them)
 samples:
 	test -x $(SAMPLES_VENV)/bin/python || $(PY) -m venv $(SAMPLES_VENV)
 	$(SAMPLES_VENV)/bin/pip install -q --disable-pip-version-check 'autogen[openai,tracing]==0.14.1'
 	$(SAMPLES_VENV)/bin/python samples/classic/record.py
+	test -x $(AGENTCHAT_VENV)/bin/python || $(PY) -m venv $(AGENTCHAT_VENV)
+	$(AGENTCHAT_VENV)/bin/pip install -q --disable-pip-version-check 'autogen-agentchat==0.7.5' 'autogen-ext[openai]==0.7.5' opentelemetry-sdk
+	$(AGENTCHAT_VENV)/bin/python samples/agentchat/record.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py

@@ -89,11 +89,14 @@ class RunEnd(Detector):
         ]
         how = "the log just stops (killed or timed out)"
         if errors.height:
-            err = errors.row(-1, named=True)
+            # After a Ctrl-C, shutdown often raises more (task_done(), CancelledError): the
+            # interrupt, not the last traceback, is how the run ended.
+            interrupts = errors.filter(pl.col("subkind") == "interrupt")
+            err = (interrupts if interrupts.height else errors).row(-1, named=True)
             final = (err["content"] or "").strip().splitlines()[-1:] or [""]
             how = (
                 "it was interrupted (KeyboardInterrupt)"
-                if err["subkind"] == "interrupt"
+                if interrupts.height
                 else f"it crashed: {final[0][:120]}"
             )
             items.append(evidence(err, "how it ended", text=final[0]))
@@ -113,8 +116,9 @@ class RunEnd(Detector):
 
 def _describe(row: dict) -> str:
     kind = row["subkind"] or str(row["kind"])
-    who = row["agent"] or row["recipient"] or "?"
-    return f"{kind.replace('_', ' ')} ({who}, line {row['source_line']})"
+    who = row["agent"] or row["recipient"]
+    where = f"{who}, line {row['source_line']}" if who else f"line {row['source_line']}"
+    return f"{kind.replace('_', ' ')} ({where})"
 
 
 def _phase_after(last: dict | None, events: pl.DataFrame) -> str:

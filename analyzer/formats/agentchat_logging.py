@@ -139,8 +139,8 @@ class _Parser:
         elif level in ("ERROR", "CRITICAL", "FATAL"):
             body = "\n".join(lines).strip()
             last = body.splitlines()[-1] if body else ""
-            interrupt = last.startswith(
-                ("KeyboardInterrupt", "asyncio.exceptions.CancelledError", "CancelledError")
+            interrupt = "KeyboardInterrupt" in body or last.startswith(
+                ("asyncio.exceptions.CancelledError", "CancelledError")
             )
             self.sink.add(
                 "error",
@@ -210,14 +210,15 @@ class _Parser:
                 content=_text(e.get("result")),
             )
         elif kind in ("MessageHandlerException", "AgentConstructionException", "MessageDropped"):
-            text = e.get("exception") or "cancelled (empty exception: the handler was interrupted)"
+            text = e.get("exception")
             add(
                 "error",
                 line,
                 ts=ts,
                 agent=agent_name(e.get("handling_agent")),
                 is_error=True,
-                content=f"{kind}: {text}",
+                subkind=None if text else "interrupt",  # str(CancelledError) is empty
+                content=f"{kind}: {text or 'cancelled (the handler was interrupted)'}",
             )
 
     def repr_event(self, message: str, line: int, ts: datetime | None) -> None:

@@ -226,7 +226,12 @@ def render_repetition(run: RunResult, path: Path, title: str, cfg: Thresholds) -
     ax.set_ylim(-5, 105)
     ax.set_xlabel("event order (seq)")
     ax.set_ylabel("similarity to closest earlier message (%)")
-    ax.legend(fontsize=8, frameon=False)
+    if s["seq"]:
+        ax.legend(fontsize=8, frameon=False)
+    else:
+        ax.text(
+            0.5, 0.5, "no messages to compare", ha="center", va="center", transform=ax.transAxes
+        )
     ax.grid(alpha=0.3)
     if s["tool"]:
         bx.barh(range(len(s["tool"])), s["tool_count"], color="#dd8452", height=0.5)
