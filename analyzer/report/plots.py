@@ -14,9 +14,11 @@ from pathlib import Path
 import polars as pl
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ..classify import LABELS
 from ..config import Thresholds
+from ..detectors.base import progress
 from ..pipeline import RunResult
 from ..repetition import message_rows, scan
 from .atomic import atomic_write_bytes
@@ -53,7 +55,8 @@ def lanes(run: RunResult) -> list[str]:
         if r["agent"] or r["subkind"] == "speaker_selected"
     )
     seen.pop("(run)", None)
-    return [*seen, "(run)"]
+    used = {lane for pts in timeline_points(run).values() for _, lane in pts}
+    return [*seen, "(run)"] if "(run)" in used or not seen else list(seen)
 
 
 def _lane(row: dict) -> str:
@@ -103,7 +106,7 @@ def render_timeline(run: RunResult, path: Path, title: str) -> Path:
         }
         ax.scatter(
             cited,
-            [y.get(lane_of[s], y["(run)"]) for s in cited],
+            [y.get(lane_of[s], y.get("(run)", 0)) for s in cited],
             s=180,
             facecolors="none",
             edgecolors="#d62728",
@@ -111,9 +114,7 @@ def render_timeline(run: RunResult, path: Path, title: str) -> Path:
             zorder=4,
             label="evidence",
         )
-    last = run.events.filter(
-        pl.col("kind").is_in(["message", "tool_call", "tool_result", "llm_call", "input_request"])
-    )
+    last = progress(run.events)  # the same notion of "activity" the detectors use
     if last.height and run.diagnosis.label not in ("healthy",):
         stall = int(last["seq"].max())  # type: ignore[arg-type]
         ax.axvline(stall, color="#d62728", linestyle="--", linewidth=1)
@@ -123,6 +124,7 @@ def render_timeline(run: RunResult, path: Path, title: str) -> Path:
     ax.set_yticks(range(len(names)), names)
     ax.set_ylim(-0.7, len(names) - 0.3)
     ax.set_xlabel("event order (seq)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
     ax.set_title(
