@@ -11,7 +11,7 @@ SRC     := analyzer tests bench samples
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev,cluster]'
 	touch $(STAMP)
 
 dev: $(STAMP)

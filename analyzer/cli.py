@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .batch import BatchOptions, expand, run_batch, write_outputs
 from .config import DEFAULT
 from .detectors import ALL_DETECTORS
 from .errors import AnalyzerError, UnknownFormatError
@@ -112,6 +113,89 @@ def analyze(
         )
     for _, message in errors:
         click.echo(f"Error: {message}", err=True)
+    sys.exit(EXIT_INPUT_ERROR if errors else EXIT_OK)
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports/batch"),
+    show_default=True,
+    help="Summary, index.md, charts, per-run reports and the cache go here.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON lines on stdout.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(FORMATS_BY_NAME)),
+    default=None,
+    help="Skip sniffing and parse every file as this format.",
+)
+@click.option("--select", multiple=True, metavar="CODE", help="Run only these detectors.")
+@click.option("--ignore", multiple=True, metavar="CODE", help="Skip these detectors.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=None,
+    help="Worker processes (default: one per core).",
+)
+@click.option("--no-reports", is_flag=True, help="Do not write a Markdown report per run.")
+@click.option(
+    "--cluster",
+    "cluster_address",
+    default=None,
+    metavar="ADDRESS",
+    help="Run on a Dask cluster (tcp://host:port); needs the [cluster] extra.",
+)
+def batch(
+    inputs: tuple[str, ...],
+    out_dir: Path,
+    as_json: bool,
+    fmt: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    workers: int | None,
+    no_reports: bool,
+    cluster_address: str | None,
+) -> None:
+    """Analyse many logs (files, directories, globs; .gz too) into one summary."""
+    files, missing = expand(inputs)
+    opts = BatchOptions(out_dir, fmt, select, ignore, reports=not no_reports)
+    mapper = None
+    if cluster_address:
+        try:
+            from .cluster import dask_mapper
+        except ImportError as exc:
+            raise click.ClickException(
+                "--cluster needs the cluster extra: pip install 'autogen-postmortem[cluster]'"
+            ) from exc
+        mapper = dask_mapper(cluster_address, opts)
+    if sys.stderr.isatty():
+        with click.progressbar(length=len(files), label="analysing", file=sys.stderr) as bar:
+            result = run_batch(
+                files, opts, workers, progress=lambda _: bar.update(1), mapper=mapper
+            )
+    else:  # quiet in pipelines and CI logs
+        result = run_batch(files, opts, workers, mapper=mapper)
+    written = write_outputs(result, out_dir)
+    errors = [*missing, *result.errors]
+    if as_json:
+        for row in result.rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+    else:
+        cached = sum(o.cached for o in result.outcomes)
+        click.echo(
+            f"{len(result.rows)} run(s) from {len(files)} file(s) ({cached} unchanged, from cache); "
+            f"{len(result.skipped)} skipped; {len(errors)} failed"
+        )
+        click.echo(f"summary: {written[0]} {written[1]}; index: {written[2]}")
+    for source, message in errors:
+        click.echo(
+            f"Error: {message if message.startswith(source) else f'{source}: {message}'}", err=True
+        )
     sys.exit(EXIT_INPUT_ERROR if errors else EXIT_OK)
 
 

@@ -110,6 +110,7 @@ def run_stats(events: pl.DataFrame, turns: pl.DataFrame) -> dict[str, Any]:
         "llm_calls": count.get("llm_call", 0),
         "input_requests": count.get("input_request", 0),
         "errors": count.get("error", 0),
+        "context_chars": turns.select(pl.col("cum_content_chars").max()).item() or 0,
         "prompt_tokens": int(events["prompt_tokens"].sum() or 0),
         "completion_tokens": int(events["completion_tokens"].sum() or 0),
         "duration_s": round(span, 3) if span else None,

@@ -1,0 +1,114 @@
+"""The batch summary: one typed row per run (parquet/csv/JSON lines) and index.md. Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from ..classify import LABELS
+from ..redact import excerpt
+
+SUMMARY_SCHEMA = pl.Schema(
+    {
+        "source": pl.String,
+        "format": pl.String,
+        "run_id": pl.String,
+        "verdict": pl.String,
+        "phase": pl.String,
+        "confidence": pl.Float64,
+        "agents": pl.String,
+        "n_agents": pl.Int64,
+        "turns": pl.Int64,
+        "messages": pl.Int64,
+        "tool_calls": pl.Int64,
+        "llm_calls": pl.Int64,
+        "prompt_tokens": pl.Int64,
+        "completion_tokens": pl.Int64,
+        "duration_s": pl.Float64,
+        "context_chars": pl.Int64,
+        "top_code": pl.String,
+        "top_finding": pl.String,
+        "repeated_tool": pl.String,
+        "repeat_count": pl.Int64,
+        "report": pl.String,
+        "content_hash": pl.String,
+    }
+)
+# Worst first: a stall beats unknown beats healthy; then confidence.
+SEVERITY = {
+    "context_explosion": 0,
+    "recursive_reentry": 1,
+    "blocking_tool": 2,
+    "input_wait": 3,
+    "loop": 4,
+    "unknown": 5,
+    "healthy": 6,
+}
+
+
+def summary_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    df = (
+        pl.DataFrame(rows, schema=SUMMARY_SCHEMA, orient="row")
+        if rows
+        else pl.DataFrame(schema=SUMMARY_SCHEMA)
+    )
+    return df.sort(["source", "run_id"])
+
+
+def worst_first(df: pl.DataFrame) -> pl.DataFrame:
+    return (
+        df.with_columns(
+            _rank=pl.col("verdict").replace_strict(SEVERITY, default=9, return_dtype=pl.Int64)
+        )
+        .sort(["_rank", "confidence", "source"], descending=[False, True, False])
+        .drop("_rank")
+    )
+
+
+def render_index(
+    df: pl.DataFrame,
+    errors: list[tuple[str, str]],
+    skipped: list[tuple[str, str]],
+    charts: list[str],
+    limit: int = 200,
+) -> str:
+    out = [
+        "# Batch post-mortem",
+        "",
+        f"{df.height} run(s) from {df['source'].n_unique()} file(s); "
+        f"{len(errors)} file(s) failed; {len(skipped)} skipped (not AutoGen logs).",
+        "",
+        "## Verdicts",
+        "",
+        "| verdict | runs | share |",
+        "| --- | --- | --- |",
+    ]
+    counts = df.group_by("verdict").len().sort("len", descending=True)
+    for verdict, n in counts.iter_rows():
+        out.append(
+            f"| {LABELS.get(verdict, verdict)} (`{verdict}`) | {n} | {n / max(df.height, 1):.0%} |"
+        )
+    out += [
+        "",
+        f"## Worst runs first (top {min(limit, df.height)})",
+        "",
+        "| verdict | confidence | phase | source | run | top finding |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in worst_first(df).head(limit).iter_rows(named=True):
+        link = f"[{row['source']}]({row['report']})" if row["report"] else row["source"]
+        finding = excerpt(row["top_finding"] or "", 100).replace("|", "\\|")
+        out.append(
+            f"| {row['verdict']} | {row['confidence']:.2f} | {row['phase']} | {link} | "
+            f"{row['run_id'][:12]} | {finding} |"
+        )
+    if errors:
+        out += ["", "## Files that could not be analysed", "", "| file | reason |", "| --- | --- |"]
+        out += [f"| {src} | {msg.replace('|', '/')} |" for src, msg in errors]
+    if skipped:
+        out += ["", "## Skipped", "", "| file | reason |", "| --- | --- |"]
+        out += [f"| {src} | {why} |" for src, why in skipped]
+    if charts:
+        out += ["", "## Charts", ""] + [f"![{c.split('.')[0]}]({c})" for c in charts]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,132 @@
+"""Batch mode: summary schema, cache, bad files mid-batch, gzip, globs, parallel and cluster paths."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from analyzer.batch import BatchOptions, expand, run_batch, write_outputs
+from analyzer.cli import main
+from analyzer.report.batch_summary import SUMMARY_SCHEMA
+
+from .conftest import FIXTURES, SAMPLES
+
+PICK = [
+    "classic/loop_tool_repeat/console.txt",
+    "classic/healthy_tool_terminate/logs.db",
+    "agentchat/blocking_tool_sync/events.log",
+    "agentchat/input_wait_userproxy/console.txt",
+]
+
+
+@pytest.fixture
+def logs(tmp_path: Path) -> Path:
+    d = tmp_path / "logs"
+    for i, rel in enumerate(PICK):
+        target = d / f"team{i}" / Path(rel).name
+        target.parent.mkdir(parents=True)
+        shutil.copy(SAMPLES / rel, target)
+    return d
+
+
+def rows_without_timing(rows: list[dict]) -> list[dict]:
+    return sorted(rows, key=lambda r: (r["source"], r["run_id"]))
+
+
+def test_summary_has_the_documented_schema(logs: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run_batch(expand([str(logs)])[0], BatchOptions(out), workers=1)
+    written = write_outputs(result, out)
+    assert [p.name for p in written] == [
+        "summary.parquet",
+        "summary.csv",
+        "index.md",
+        "verdicts.png",
+        "context_growth.png",
+        "repeated_tools.png",
+    ]
+    df = pl.read_parquet(out / "summary.parquet")
+    assert df.schema == SUMMARY_SCHEMA
+    assert sorted(df["verdict"].to_list()) == ["blocking_tool", "healthy", "input_wait", "loop"]
+    assert pl.read_csv(out / "summary.csv").columns == df.columns
+    index = (out / "index.md").read_text()
+    assert "| Loop (`loop`) | 1 | 25% |" in index
+    for report in df["report"].to_list():
+        assert (out / report).exists() and f"]({report})" in index
+
+
+def test_unchanged_inputs_come_from_the_cache(logs: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    files = expand([str(logs)])[0]
+    first = run_batch(files, BatchOptions(out), workers=1)
+    assert not any(o.cached for o in first.outcomes)
+    changed = logs / "team0" / "console.txt"
+    changed.write_text(changed.read_text() + "\nuser (to ops_bot):\n\nstill there?\n")
+    second = run_batch(files, BatchOptions(out), workers=1)
+    assert [o.cached for o in second.outcomes] == [str(f) != str(changed) for f in files]
+    assert rows_without_timing(second.rows)[1:] == rows_without_timing(first.rows)[1:]
+    other_options = run_batch(files, BatchOptions(out, ignore=("LOOP01",)), workers=1)
+    assert not any(o.cached for o in other_options.outcomes)  # options are part of the key
+
+
+def test_bad_files_mid_batch_are_listed_and_the_rest_analysed(logs: Path, tmp_path: Path) -> None:
+    shutil.copy(FIXTURES / "empty.txt", logs / "team1" / "empty.log")
+    shutil.copy(FIXTURES / "binary-garbage.bin", logs / "noise.bin")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["batch", str(logs), "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {logs / 'team1' / 'empty.log'}: empty file\n"
+    assert "4 run(s) from 6 file(s)" in result.stdout and "1 skipped; 1 failed" in result.stdout
+    index = (out / "index.md").read_text()
+    assert "## Files that could not be analysed" in index and "empty.log" in index
+
+
+def test_gzip_and_globs(logs: Path, tmp_path: Path) -> None:
+    src = logs / "team0" / "console.txt"
+    (logs / "team0" / "console.txt.gz").write_bytes(gzip.compress(src.read_bytes()))
+    src.unlink()
+    files, missing = expand([f"{logs}/**/*.gz", f"{logs}/nothing-*.log"])
+    assert [f.name for f in files] == ["console.txt.gz"]
+    assert missing == [(f"{logs}/nothing-*.log", "no such file, directory or glob match")]
+    rows = run_batch(files, BatchOptions(tmp_path / "out"), workers=1).rows
+    assert rows[0]["verdict"] == "loop"
+
+
+def test_parallel_path_gives_the_same_summary(logs: Path, tmp_path: Path) -> None:
+    files = expand([str(logs)])[0]
+    serial = run_batch(files, BatchOptions(tmp_path / "a"), workers=1).rows
+    parallel = run_batch(files, BatchOptions(tmp_path / "b"), workers=2).rows
+    assert parallel == serial
+
+
+def test_json_lines(logs: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["batch", str(logs), "--out", str(tmp_path / "o"), "--json", "--no-reports"]
+    )
+    assert result.exit_code == 0
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 4 and set(rows[0]) == set(SUMMARY_SCHEMA.names())
+    assert all(r["report"] is None for r in rows)
+
+
+def test_cluster_of_two_workers_matches_the_single_machine_summary(
+    logs: Path, tmp_path: Path
+) -> None:
+    from distributed import LocalCluster
+
+    from analyzer.cluster import dask_mapper
+
+    files = expand([str(logs)])[0]
+    local = run_batch(files, BatchOptions(tmp_path / "local"), workers=1).rows
+    opts = BatchOptions(tmp_path / "cluster")
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        remote = run_batch(files, opts, mapper=dask_mapper(cluster.scheduler_address, opts)).rows
+    assert remote == local
