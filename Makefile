@@ -19,7 +19,8 @@ dev: $(STAMP)
 ## analyse every sample log into reports/
 demo: $(STAMP)
 	$(BIN)/autogen-postmortem analyze sample_logs --out reports
-	@echo "reports written to reports/ (open reports/*.md)"
+	$(BIN)/autogen-postmortem batch sample_logs --out reports/batch
+	@echo "reports written to reports/ (open reports/*.md and reports/batch/index.md)"
 
 ## lint + the whole test suite (T=pattern runs matching tests only, stopping at the first failure)
 test: lint
@@ -48,6 +49,7 @@ samples:
 
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf reports/*.md reports/*.png bench/out .pytest_cache .mypy_cache .ruff_cache

@@ -64,6 +64,7 @@ class BatchOptions:
     ignore: tuple[str, ...] = ()
     reports: bool = True
     cfg: Thresholds = DEFAULT
+    use_cache: bool = True
 
     def cache_key(self, content_hash: str) -> str:
         """Content + tool version + everything that changes the result."""
@@ -185,7 +186,7 @@ def analyze_one(path: str, opts: BatchOptions) -> FileOutcome:
     except OSError as exc:
         return FileOutcome(path, error=f"{path}: cannot read: {exc.strerror or exc}")
     cache = opts.out_dir / ".cache" / f"{opts.cache_key(digest)}.json"
-    if cache.exists():
+    if opts.use_cache and cache.exists():
         try:
             rows = orjson.loads(cache.read_bytes())
             if all(not r.get("report") or (opts.out_dir / r["report"]).exists() for r in rows):
@@ -206,7 +207,8 @@ def analyze_one(path: str, opts: BatchOptions) -> FileOutcome:
         return FileOutcome(path, error=f"{path}: internal error: {exc!r}")
     reports = _write_reports(result, opts) if opts.reports else []
     rows = summary_rows(result, reports, digest)
-    atomic_write_bytes(cache, orjson.dumps(rows))
+    if opts.use_cache:
+        atomic_write_bytes(cache, orjson.dumps(rows))
     return FileOutcome(path, rows=tuple(rows))
 
 

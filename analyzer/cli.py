@@ -143,6 +143,7 @@ def analyze(
     help="Worker processes (default: one per core).",
 )
 @click.option("--no-reports", is_flag=True, help="Do not write a Markdown report per run.")
+@click.option("--no-cache", is_flag=True, help="Analyse every file even if it is unchanged.")
 @click.option(
     "--cluster",
     "cluster_address",
@@ -159,11 +160,14 @@ def batch(
     ignore: tuple[str, ...],
     workers: int | None,
     no_reports: bool,
+    no_cache: bool,
     cluster_address: str | None,
 ) -> None:
     """Analyse many logs (files, directories, globs; .gz too) into one summary."""
     files, missing = expand(inputs)
-    opts = BatchOptions(out_dir, fmt, select, ignore, reports=not no_reports)
+    opts = BatchOptions(
+        out_dir, fmt, select, ignore, reports=not no_reports, use_cache=not no_cache
+    )
     mapper = None
     if cluster_address:
         try:

@@ -130,3 +130,13 @@ def test_cluster_of_two_workers_matches_the_single_machine_summary(
     ) as cluster:
         remote = run_batch(files, opts, mapper=dask_mapper(cluster.scheduler_address, opts)).rows
     assert remote == local
+
+
+def test_cli_reports_cache_hits_and_no_cache_forces_analysis(logs: Path, tmp_path: Path) -> None:
+    out = str(tmp_path / "o")
+    args = ["batch", str(logs), "--out", out, "--no-reports"]
+    CliRunner().invoke(main, args)
+    again = CliRunner().invoke(main, args)
+    assert "(4 unchanged, from cache)" in again.stdout
+    forced = CliRunner().invoke(main, [*args, "--no-cache"])
+    assert "(0 unchanged, from cache)" in forced.stdout
