@@ -122,13 +122,18 @@ def expand(inputs: Iterable[str]) -> tuple[list[Path], list[tuple[str, str]]]:
             continue
         for match in matches:
             if match.is_dir():
-                for child in sorted(match.rglob("*")):
-                    hidden = any(part.startswith(".") for part in child.relative_to(match).parts)
-                    if child.is_file() and not hidden and child.name not in _SKIP_NAMES:
-                        files[child] = None
+                files.update(dict.fromkeys(iter_dir(match)))
             elif match.is_file():
                 files[match] = None
     return list(files), missing
+
+
+def iter_dir(root: Path) -> Iterator[Path]:
+    """Every file under ``root``, sorted; hidden files/folders and sample labels left out."""
+    for child in sorted(root.rglob("*")):
+        hidden = any(part.startswith(".") for part in child.relative_to(root).parts)
+        if child.is_file() and not hidden and child.name not in _SKIP_NAMES:
+            yield child
 
 
 def content_hash(path: Path) -> str:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .batch import BatchOptions, expand, run_batch, write_outputs
+from .batch import BatchOptions, expand, iter_dir, run_batch, write_outputs
 from .config import DEFAULT
 from .detectors import ALL_DETECTORS
 from .errors import AnalyzerError, UnknownFormatError
@@ -26,19 +26,44 @@ from .report.terminal import summary_lines
 from .report.writer import write_reports
 
 EXIT_OK, EXIT_INPUT_ERROR = 0, 1
-_IGNORED_NAMES = {"label.json"}
 
 
 def walk(paths: tuple[Path, ...]) -> Iterator[tuple[Path, bool]]:
     """(file, named explicitly) for files and every file under directories, sorted."""
     for path in paths:
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
-                if child.is_file() and not hidden and child.name not in _IGNORED_NAMES:
-                    yield child, False
+            yield from ((child, False) for child in iter_dir(path))
         else:
             yield path, True
+
+
+def parsing_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--format, --select and --ignore, shared by analyze and batch."""
+    for option in reversed(
+        (
+            click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(sorted(FORMATS_BY_NAME)),
+                default=None,
+                help="Skip sniffing and parse every file as this format.",
+            ),
+            click.option(
+                "--select",
+                multiple=True,
+                metavar="CODE",
+                help="Run only these detectors (code or name).",
+            ),
+            click.option(
+                "--ignore",
+                multiple=True,
+                metavar="CODE",
+                help="Skip these detectors (code or name).",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
 
 
 @click.group()
@@ -60,19 +85,7 @@ def main() -> None:
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON document on stdout instead of text."
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(sorted(FORMATS_BY_NAME)),
-    default=None,
-    help="Skip sniffing and parse every file as this format.",
-)
-@click.option(
-    "--select", multiple=True, metavar="CODE", help="Run only these detectors (code or name)."
-)
-@click.option(
-    "--ignore", multiple=True, metavar="CODE", help="Skip these detectors (code or name)."
-)
+@parsing_options
 @click.option("--no-report", is_flag=True, help="Do not write Markdown/PNG reports.")
 def analyze(
     paths: tuple[Path, ...],
@@ -127,15 +140,7 @@ def analyze(
     help="Summary, index.md, charts, per-run reports and the cache go here.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON lines on stdout.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(sorted(FORMATS_BY_NAME)),
-    default=None,
-    help="Skip sniffing and parse every file as this format.",
-)
-@click.option("--select", multiple=True, metavar="CODE", help="Run only these detectors.")
-@click.option("--ignore", multiple=True, metavar="CODE", help="Skip these detectors.")
+@parsing_options
 @click.option(
     "--workers",
     type=click.IntRange(1),
