@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from .base import EventSink
+
 TRACEBACK_START = re.compile(r"Traceback \(most recent call last\):\s*$")
 _CHAIN = re.compile(
     r"^(During handling of the above exception|The above exception was the direct cause)"
@@ -56,3 +58,13 @@ class TracebackCollector:
     @property
     def is_interrupt(self) -> bool:
         return self.exception.startswith("KeyboardInterrupt")
+
+    def emit(self, sink: EventSink) -> None:
+        """The finished traceback as one error event at its first line."""
+        sink.add(
+            "error",
+            self.first_line,
+            subkind="interrupt" if self.is_interrupt else "traceback",
+            content=self.text,
+            is_error=True,
+        )

@@ -170,10 +170,4 @@ class _Parser:
     def flush_traceback(self) -> None:
         tb, self.tb = self.tb, None
         if tb is not None:
-            self.sink.add(
-                "error",
-                tb.first_line,
-                subkind="interrupt" if tb.is_interrupt else "traceback",
-                content=tb.text,
-                is_error=True,
-            )
+            tb.emit(self.sink)

@@ -276,15 +276,8 @@ class _ConsoleParser:
     def flush_traceback(self) -> None:
         tb, self.tb = self.tb, None
         self.state = "top"
-        if tb is None:
-            return
-        self.sink.add(
-            "error",
-            tb.first_line,
-            subkind="interrupt" if tb.is_interrupt else "traceback",
-            content=tb.text,
-            is_error=True,
-        )
+        if tb is not None:
+            tb.emit(self.sink)
 
     def flush_all(self) -> None:
         if self.state in ("exec", "exec_head"):
