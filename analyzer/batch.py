@@ -172,9 +172,7 @@ def summary_rows(result: AnalysisResult, reports: list[str], digest: str) -> lis
                 "context_chars": st["context_chars"],
                 "top_code": top.code if top else None,
                 "top_finding": top.summary if top else None,
-                "repeated_tool": loop01.summary.split("`")[1]
-                if loop01 and "`" in loop01.summary
-                else None,
+                "repeated_tool": loop01.subject if loop01 else None,
                 "repeat_count": int(loop01.metrics.get("repeat_count", 0)) if loop01 else 0,
                 "report": reports[i] if i < len(reports) else None,
                 "content_hash": digest,

@@ -60,6 +60,8 @@ class Finding:
     """Numbers behind the score (``repeat_count``, ``growth_ratio``, ``gap_s``...)."""
     fix: str = ""
     """The concrete remedy for this cause, for the run's framework."""
+    subject: str | None = None
+    """What the finding is about when that is one name (the repeated tool), for aggregation."""
 
 
 @dataclass(frozen=True, slots=True)

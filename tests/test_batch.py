@@ -54,6 +54,8 @@ def test_summary_has_the_documented_schema(logs: Path, tmp_path: Path) -> None:
     df = pl.read_parquet(out / "summary.parquet")
     assert df.schema == SUMMARY_SCHEMA
     assert sorted(df["verdict"].to_list()) == ["blocking_tool", "healthy", "input_wait", "loop"]
+    loop = df.filter(pl.col("verdict") == "loop").row(0, named=True)
+    assert (loop["repeated_tool"], loop["repeat_count"]) == ("check_status", 9)
     assert pl.read_csv(out / "summary.csv").columns == df.columns
     index = (out / "index.md").read_text()
     assert "| Loop (`loop`) | 1 | 25% |" in index

@@ -90,4 +90,5 @@ class RepeatedToolCall(Detector):
                 evidence(r, f"call {i + 1} of {count}") for i, r in spread(list(enumerate(best)))
             ),
             metrics={"repeat_count": count, "distinct_args": distinct},
+            subject=tool,
         )
