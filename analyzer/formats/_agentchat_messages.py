@@ -6,8 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from ._runtime_records import _text
-from .base import EventSink, canonical_json
+from .base import EventSink, canonical_json, text_of
 
 TEAM_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 CHAT_TYPES = frozenset(
@@ -79,7 +78,7 @@ def emit_chat_message(sink: EventSink, msg: dict[str, Any], line: int, ts: datet
                 agent=source,
                 tool_name=res.get("name"),
                 tool_call_id=res.get("call_id"),
-                content=_text(res.get("content")),
+                content=text_of(res.get("content")),
                 is_error=bool(res.get("is_error")),
             )
     elif kind == "HandoffMessage":
@@ -90,14 +89,14 @@ def emit_chat_message(sink: EventSink, msg: dict[str, Any], line: int, ts: datet
             agent=source,
             recipient=msg.get("target"),
             subkind="handoff",
-            content=_text(content),
+            content=text_of(content),
         )
     elif kind == "UserInputRequestedEvent":
         add("input_request", line, ts=ts, agent=source, content="UserInputRequestedEvent")
     elif kind == "StopMessage":
-        add("termination", line, ts=ts, agent=source, content=_text(content))
+        add("termination", line, ts=ts, agent=source, content=text_of(content))
     elif kind == "ModelClientStreamingChunkEvent":
-        add("other", line, ts=ts, agent=source, subkind="stream_chunk", content=_text(content))
+        add("other", line, ts=ts, agent=source, subkind="stream_chunk", content=text_of(content))
     elif kind in ("SelectSpeakerEvent", "SelectorEvent"):
         for name in content if isinstance(content, list) else [content]:
             add(
@@ -109,4 +108,4 @@ def emit_chat_message(sink: EventSink, msg: dict[str, Any], line: int, ts: datet
                 content=f"Selected speaker: {name}",
             )
     else:
-        add("message", line, ts=ts, agent=source, content=_text(content))
+        add("message", line, ts=ts, agent=source, content=text_of(content))

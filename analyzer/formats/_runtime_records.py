@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from .base import EventSink, canonical_json, loads, parse_ts
+from .base import EventSink, add_message_with_calls, canonical_json, loads, parse_ts, text_of
 
 _USAGE = {
     "prompt_tokens": re.compile(r"prompt_tokens['\"]?\s*[=:]\s*(\d+)"),
@@ -90,7 +90,7 @@ class RuntimeRecords:
             )
             return
         speaker = msg.get("name")
-        text = _text(msg.get("content"))
+        text = text_of(msg.get("content"))
         if sender in SELECTOR_AGENTS or receiver in SELECTOR_AGENTS:
             self._selection(text, sender, receiver, line, ref, ts)
             return
@@ -110,7 +110,7 @@ class RuntimeRecords:
         if responses or msg.get("role") in ("tool", "function"):
             for resp in responses or [msg]:
                 call_id = resp.get("tool_call_id")
-                body = _text(resp.get("content"))
+                body = text_of(resp.get("content"))
                 add(
                     "tool_result",
                     line,
@@ -124,29 +124,12 @@ class RuntimeRecords:
                     is_error=body.startswith("Error:"),
                 )
             return
-        calls = msg.get("tool_calls") or []
-        if msg.get("function_call"):
-            calls = [{"id": None, "function": msg["function_call"]}]
-        if text or not calls:
-            add("message", line, ref=ref, ts=ts, agent=sender, recipient=receiver, content=text)
-        for call in calls:
-            fn = call.get("function") or {}
-            name, args = fn.get("name"), canonical_json(fn.get("arguments") or "{}")
-            call_id = call.get("id") or f"{name}@{line}"
-            self.calls[call_id] = str(name)
+        where = {"ref": ref, "ts": ts, "agent": sender, "recipient": receiver}
+        for call_id, name, args in add_message_with_calls(
+            self.sink, line, text, msg, fallback_ids=True, **where
+        ):
+            self.calls[str(call_id)] = str(name)
             self.last_call_by_args[args] = str(name)
-            add(
-                "tool_call",
-                line,
-                ref=ref,
-                ts=ts,
-                agent=sender,
-                recipient=receiver,
-                tool_name=name,
-                tool_call_id=call_id,
-                tool_args=args,
-                content=args,
-            )
 
     def _selection(
         self,
@@ -189,7 +172,7 @@ class RuntimeRecords:
         failed = "error_code:" in text[:200]
         usage = {k: int(m[1]) if (m := rx.search(text)) else None for k, rx in _USAGE.items()}
         source = rec.get("source_name")
-        content = text if failed else _reply_text(text)
+        content = text if failed else _replytext_of(text)
         self.sink.add(
             "llm_call",
             line,
@@ -208,7 +191,7 @@ class RuntimeRecords:
         args = canonical_json(rec.get("input_args") or rec.get("args") or "{}")
         name = rec.get("function_name") or self.last_call_by_args.get(args)
         returns = rec.get("returns")
-        body = _text(_json(returns) if isinstance(returns, str) else returns)
+        body = text_of(_json(returns) if isinstance(returns, str) else returns)
         self.sink.add(
             "other",
             line,
@@ -251,17 +234,7 @@ def _json(text: Any) -> Any:
         return text
 
 
-def _text(content: Any) -> str:
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # multimodal parts
-        return "\n".join(str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content)
-    return orjson.dumps(content, default=str).decode()
-
-
-def _reply_text(response: str) -> str:
+def _replytext_of(response: str) -> str:
     """The assistant text of a logged completion (repr in the file log, JSON in SQLite)."""
     m = _CONTENT.search(response)
     if not m:

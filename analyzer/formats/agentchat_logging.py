@@ -21,8 +21,16 @@ import orjson
 
 from ._agentchat_messages import TEAM_ID, agent_name, emit_chat_message, find_chat_messages
 from ._pyrepr import execution_results, function_calls, unquote
-from ._runtime_records import _text
-from .base import EventSink, ParsedLog, canonical_json, iter_lines, loads, parse_ts, require_events
+from .base import (
+    EventSink,
+    ParsedLog,
+    canonical_json,
+    iter_lines,
+    loads,
+    parse_ts,
+    require_events,
+    text_of,
+)
 
 LOGGER = re.compile(
     r"(?<![\w./\\])(autogen_core(?:\.\w+)*|autogen_agentchat(?:\.\w+)*|autogen_ext(?:\.\w+)*|asyncio)"
@@ -207,7 +215,7 @@ class _Parser:
                 subkind="tool_exec_end",
                 tool_name=e.get("tool_name"),
                 tool_args=canonical_json(e.get("arguments") or {}),
-                content=_text(e.get("result")),
+                content=text_of(e.get("result")),
             )
         elif kind in ("MessageHandlerException", "AgentConstructionException", "MessageDropped"):
             text = e.get("exception")
@@ -273,4 +281,4 @@ def _reply(response: dict[str, Any]) -> str:
         return "tool calls: " + ", ".join(
             str(c.get("name")) for c in content if isinstance(c, dict)
         )
-    return _text(content)
+    return text_of(content)

@@ -15,8 +15,7 @@ from typing import Any, ClassVar
 import orjson
 
 from ..errors import LogFormatError
-from ._runtime_records import _text
-from .base import EventSink, ParsedLog, canonical_json, loads, open_text
+from .base import EventSink, ParsedLog, add_message_with_calls, loads, open_text, text_of
 
 _MAX_DEPTH = 6
 
@@ -49,7 +48,7 @@ class ChatHistoryJson:
         sink = EventSink(ChatHistoryJson.name)
         pos = 0
         for msg in messages:
-            text = _text(msg.get("content"))
+            text = text_of(msg.get("content"))
             found = _locate(raw, text, pos)
             pos = found if found >= 0 else pos
             _add(sink, raw.count("\n", 0, pos) + 1, msg, text)
@@ -92,7 +91,7 @@ def _add(sink: EventSink, line: int, msg: dict[str, Any], text: str) -> None:
     agent = msg.get("name") or msg.get("role")
     if msg.get("tool_responses") or msg.get("role") in ("tool", "function"):
         for resp in msg.get("tool_responses") or [msg]:
-            body = _text(resp.get("content"))
+            body = text_of(resp.get("content"))
             sink.add(
                 "tool_result",
                 line,
@@ -102,20 +101,4 @@ def _add(sink: EventSink, line: int, msg: dict[str, Any], text: str) -> None:
                 is_error=body.startswith("Error:"),
             )
         return
-    calls = msg.get("tool_calls") or (
-        [{"function": msg["function_call"]}] if msg.get("function_call") else []
-    )
-    if text or not calls:
-        sink.add("message", line, agent=agent, content=text)
-    for call in calls:
-        fn = call.get("function") or {}
-        args = canonical_json(fn.get("arguments") or "{}")
-        sink.add(
-            "tool_call",
-            line,
-            agent=agent,
-            tool_name=fn.get("name"),
-            tool_call_id=call.get("id"),
-            tool_args=args,
-            content=args,
-        )
+    add_message_with_calls(sink, line, text, msg, agent=agent)

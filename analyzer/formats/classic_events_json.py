@@ -11,8 +11,16 @@ from typing import Any, ClassVar
 
 import orjson
 
-from ._runtime_records import _text
-from .base import EventSink, ParsedLog, canonical_json, iter_lines, loads, require_events
+from .base import (
+    EventSink,
+    ParsedLog,
+    add_message_with_calls,
+    canonical_json,
+    iter_lines,
+    loads,
+    require_events,
+    text_of,
+)
 
 _SKIP = frozenset({"print", "stream", "usage_summary", "clear_agents_history"})
 
@@ -51,28 +59,11 @@ def _add(sink: EventSink, line: int, kind: str, c: dict[str, Any]) -> None:
     add = sink.add
     sender, recipient = c.get("sender"), c.get("recipient")
     if kind in ("text", "tool_call", "function_call"):
-        text = _text(c.get("content"))
-        calls = c.get("tool_calls") or (
-            [{"function": c["function_call"]}] if c.get("function_call") else []
-        )
-        if text or not calls:
-            add("message", line, agent=sender, recipient=recipient, content=text)
-        for call in calls:
-            fn = call.get("function") or {}
-            args = canonical_json(fn.get("arguments") or "{}")
-            add(
-                "tool_call",
-                line,
-                agent=sender,
-                recipient=recipient,
-                tool_name=fn.get("name"),
-                tool_call_id=call.get("id"),
-                tool_args=args,
-                content=args,
-            )
+        text = text_of(c.get("content"))
+        add_message_with_calls(sink, line, text, c, agent=sender, recipient=recipient)
     elif kind in ("tool_response", "function_response"):
         for resp in c.get("tool_responses") or [c]:
-            body = _text(resp.get("content"))
+            body = text_of(resp.get("content"))
             add(
                 "tool_result",
                 line,
@@ -94,7 +85,7 @@ def _add(sink: EventSink, line: int, kind: str, c: dict[str, Any]) -> None:
             tool_args=canonical_json(c.get("arguments") or {}),
             content=f"execute_function {c.get('func_name')}"
             if started
-            else _text(c.get("content")),
+            else text_of(c.get("content")),
             is_error=not started and c.get("is_exec_success") is False,
         )
     elif kind == "group_chat_run_chat":
@@ -116,11 +107,11 @@ def _add(sink: EventSink, line: int, kind: str, c: dict[str, Any]) -> None:
     elif kind in ("termination_and_human_reply_no_input", "using_auto_reply"):
         add("input_reply", line, subkind="auto_reply", agent=c.get("sender"), content=kind)
     elif kind == "input_request":
-        add("input_request", line, content=_text(c.get("prompt")) or "input requested")
+        add("input_request", line, content=text_of(c.get("prompt")) or "input requested")
     elif kind == "input_response":
-        add("input_reply", line, content=_text(c.get("value")))
+        add("input_reply", line, content=text_of(c.get("value")))
     elif kind == "error":
-        add("error", line, content=_text(c.get("error")), is_error=True)
+        add("error", line, content=text_of(c.get("error")), is_error=True)
     elif kind == "post_carryover_processing":
         info = c.get("chat_info") or {}
         add(
