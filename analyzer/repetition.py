@@ -13,7 +13,7 @@ import polars as pl
 from rapidfuzz import fuzz, process, utils
 
 from .config import Thresholds
-from .detectors.base import mask_volatile, rows
+from .masking import mask_volatile
 
 MIN_CHARS = 12  # shorter messages ("OK", "Done") carry nothing worth comparing
 
@@ -37,7 +37,7 @@ def scan(msgs: pl.DataFrame, cfg: Thresholds) -> list[Repeat]:
     seen: dict[tuple[str, str], int] = {}
     recent: dict[str, deque[tuple[str, int]]] = {}
     out: list[Repeat] = []
-    for row in rows(msgs.select("seq", "agent", "content")):
+    for row in msgs.select("seq", "agent", "content").iter_rows(named=True):
         agent = row["agent"] or ""
         key = utils.default_process(mask_volatile(row["content"]))
         window = recent.setdefault(agent, deque(maxlen=cfg.dup_window))

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 
 import polars as pl
 
@@ -87,8 +88,6 @@ def run_detectors(
 
 
 def _with_fix(finding: Finding, fix: str) -> Finding:
-    from dataclasses import replace
-
     return replace(finding, fix=fix) if not finding.fix else finding
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
@@ -12,34 +11,9 @@ from ..config import Thresholds
 from ..findings import Evidence, Finding
 from ..redact import excerpt
 
-# Drain3-style masks: volatile tokens that differ between otherwise identical messages.
-_MASKS = (
-    (
-        re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I),
-        "<UUID>",
-    ),
-    (re.compile(r"\b(?:call|chatcmpl|toolu|req|run|msg)_[A-Za-z0-9]{6,}\b"), "<ID>"),
-    (
-        re.compile(
-            r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"
-        ),
-        "<TS>",
-    ),
-    (re.compile(r"\b0x[0-9a-f]+\b|\b[0-9a-f]{16,}\b", re.I), "<HEX>"),
-    (re.compile(r"\d+(?:\.\d+)?"), "<N>"),
-)
 PROGRESS_KINDS = ("message", "tool_call", "tool_result", "llm_call", "input_request", "input_reply")
 MANAGER_HINTS = ("manager", "chat_manager")
 T = TypeVar("T")
-
-
-def mask_volatile(text: str | None) -> str:
-    """Replace ids, timestamps and numbers so that drifting repeats compare equal."""
-    if not text:
-        return ""
-    for pattern, token in _MASKS:
-        text = pattern.sub(token, text)
-    return text
 
 
 def evidence(row: Mapping[str, Any], note: str, text: str | None = None) -> Evidence:

@@ -22,7 +22,8 @@ from rapidfuzz import fuzz
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import Detector, evidence, mask_volatile, rows, spread
+from ..masking import mask_volatile
+from .base import Detector, evidence, rows, spread
 
 _MAX_CLUSTERS = 50  # per tool; beyond that, only exact repeats are clustered
 

@@ -8,7 +8,10 @@ earlier message, and the most repeated tool calls.
 
 from __future__ import annotations
 
+import bisect
+import io
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -38,8 +41,6 @@ MARKERS = {  # kind -> (marker, colour, label)
 
 
 def _save(fig: Figure, path: Path) -> Path:
-    import io
-
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI)
@@ -184,10 +185,8 @@ def render_context(run: RunResult, path: Path, title: str) -> Path:
     return _save(fig, path)
 
 
-def _turn_of_seq(run: RunResult):  # type: ignore[no-untyped-def]
+def _turn_of_seq(run: RunResult) -> Callable[[float], int]:
     starts = run.turns["seq_start"].to_list()
-    import bisect
-
     return lambda seq: max(0, bisect.bisect_right(starts, seq) - 1)
 
 
