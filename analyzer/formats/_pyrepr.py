@@ -14,6 +14,8 @@ EXECUTION_RESULT = re.compile(
 
 def unquote(literal: str) -> str:
     """A Python string literal from a repr, decoded; the raw text if it will not decode."""
+    if "\\" not in literal and literal[:1] in "'\"" and literal[-1:] == literal[:1]:
+        return literal[1:-1]  # nothing escaped: the common case, without compiling
     try:
         value = ast.literal_eval(literal)
     except (ValueError, SyntaxError, MemoryError, RecursionError):

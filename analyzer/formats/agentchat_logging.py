@@ -13,14 +13,19 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any, ClassVar
 
 import orjson
+import polars as pl
 
 from ._agentchat_messages import TEAM_ID, agent_name, emit_chat_message, find_chat_messages
+from ._line_batches import line_batches
 from ._pyrepr import execution_results, function_calls, unquote
+from ._record_layout import Layout, Prefix, agrees, is_record_start, learn
 from .base import (
     EventSink,
     ParsedLog,
@@ -44,14 +49,23 @@ TRAILING_TIMESTAMP = re.compile(rf"\s+(?:@|at|-|\|)?\s*({TIMESTAMP.pattern})\s*$
 RECORD_START = re.compile(
     r"^\[?(\d{4}-\d{2}-\d{2}|\d{2}:\d{2}:\d{2}|DEBUG|INFO|WARNING|ERROR|CRITICAL)"
 )
-SEPARATORS = re.compile(r"^[\s\-:|\]})>]*")
+SEPARATORS = re.compile(r"[\s\-:|\]})>]*")
 _PREFIX_LIMIT = 160  # the logger name must sit in the prefix, not deep inside a message
 _LEVEL_GAP = 12  # a level after the name counts only if it follows within this many characters
+LEARN_LINES = 2000  # lines a learned layout must split exactly as the slow splitter does
+# A record with none of these can produce no event (see _Parser.record): bulk-dropped.
+WANTED = r"autogen_core\.events|autogen_agentchat|GroupChatTermination|ERROR|CRITICAL|FATAL"
 
 SELECTED = re.compile(r"Selected speaker: (\S+)")
 TERMINATION = re.compile(
     r"GroupChatTermination.*?StopMessage\(.*?content=('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")", re.S
 )
+# Raw-text view of a Message event (see _Parser.known_hop): the ids inside its payload
+# (a JSON string, so quotes are escaped) and the receiver/sender outside it.
+_PAYLOAD_START, _MESSAGE_END = '{"payload": "', '"type": "Message"}'
+_ERROR_KEY, _SOURCE_KEY = '\\"error\\"', '\\"source\\":'
+HOP_ID = re.compile(r'\\"id\\":\\"([^"\\]+)\\"')
+ROUTE = (re.compile(r'"receiver": "([^"]*)"'), re.compile(r'"sender": "([^"]*)"'))
 REPR_ID = re.compile(r"^id='([^']+)' source='([^']*)'")
 
 
@@ -68,14 +82,18 @@ class AgentchatLogging:
     @staticmethod
     def parse(path: Path) -> ParsedLog:
         parser = _Parser(EventSink(AgentchatLogging.name))
-        record: list[Any] | None = None  # [line, logger, level, ts, message lines]
-        for number, text in iter_lines(path):
-            split = _split(text)
+        record: list[Any] | None = None  # [line, logger, level, time, message lines]
+        expected = 1
+        for number, text, split in _records(path):
+            if number != expected and record:  # dropped lines in between started records
+                parser.record(*record)
+                record = None
+            expected = number + 1
             if split is not None:
                 if record:
                     parser.record(*record)
-                logger, level, ts, message = split
-                record = [number, logger, level, ts, [message]]
+                logger, level, when, message = split
+                record = [number, logger, level, when, [message]]
             elif RECORD_START.match(text):  # another library's record: ends ours
                 if record:
                     parser.record(*record)
@@ -88,8 +106,86 @@ class AgentchatLogging:
         return parser.sink.result()
 
 
-def _split(line: str) -> tuple[str, str, datetime | None, str] | None:
+Split = tuple[str, str, str | None, str]  # logger, level, time as written, message
+Hop = tuple[list[str], int, str | None, str | None]  # payload ids, sources, receiver, sender
+
+
+def _records(path: Path) -> Iterator[tuple[int, str, Split | None]]:
+    """(line, text, split) for every line that can matter, in order.
+
+    Lines are scanned in bulk: polars drops the records that cannot produce an event (a
+    record of an AutoGen logger with none of the words the parser acts on; such a line only
+    ends the record before it, which the caller sees as a gap in the line numbers). With a
+    layout learned (and checked) from the file's first lines, polars also splits the rest.
+    """
+    layout = _learn([text for _, text in islice(iter_lines(path), LEARN_LINES)])
+    text = pl.col("text")
+    wanted = text.str.contains(WANTED) | ~is_record_start(text, _PREFIX_LIMIT)
+    if layout is None:
+        for batch in line_batches(path, lambda lf: lf.filter(wanted)):
+            for number, line in zip(batch["line"].to_list(), batch["text"].to_list(), strict=True):
+                yield number, line, _split(line)
+        return
+    columns = ("line", "text", "logger", "level", "when", "message_at")
+    for batch in line_batches(path, lambda lf: layout.split(lf.filter(wanted))):
+        for number, line, logger, level, when, at in zip(
+            *(batch[c].to_list() for c in columns), strict=True
+        ):
+            if logger is None:
+                yield number, line, _split(line)
+            elif when is None and not layout.has_time:
+                yield number, line, (logger, level, *_trailing_time(line[at:]))
+            else:
+                yield number, line, (logger, level, when, line[at:])
+
+
+def _hop_facts(message: str) -> Hop | None:
+    """What ``_Parser.known_hop`` needs, read off a Message event's raw text (None if it is
+    not one of the usual shape: payload a JSON string, no error)."""
+    if not (message.startswith(_PAYLOAD_START) and message.endswith(_MESSAGE_END)):
+        return None
+    if _ERROR_KEY in message:
+        return None
+    route = [m[1] if (m := p.search(message)) else None for p in ROUTE]
+    return HOP_ID.findall(message), message.count(_SOURCE_KEY), route[0], route[1]
+
+
+def _learn(lines: list[str]) -> Layout | None:
+    """The layout of the first record, if it splits every sampled line as ``_split`` does."""
+    slow = [_prefix(line) for line in lines]
+    first = next((p for p in slow if p is not None), None)
+    if first is None:
+        return None
+    layout = learn(lines[slow.index(first)], first[1], _PREFIX_LIMIT, _LEVEL_GAP)
+    expected = [
+        None if p is None else _bulk_view(line, *p) for line, p in zip(lines, slow, strict=True)
+    ]
+    return layout if agrees(layout, lines, expected) else None
+
+
+def _bulk_view(line: str, split: Split, prefix: Prefix) -> tuple[str, str, str | None, int]:
+    """What a layout yields for a line: the time in the prefix only (a trailing one is the
+    caller's, as in ``_records``)."""
+    when = next((line[s:e] for s, e, name in prefix.fields if name == "when"), None)
+    return split[0], split[1], when, prefix.message_at
+
+
+def _split(line: str) -> Split | None:
     """(logger, level, time, message) if the line starts a record of an AutoGen logger."""
+    found = _prefix(line)
+    return None if found is None else found[0]
+
+
+def _trailing_time(message: str) -> tuple[str | None, str]:
+    """A format with the time last: (time, message before it), else (None, message)."""
+    last = message[-1:]
+    maybe = last.isdigit() or last == "Z" or last.isspace()  # cheap: JSON records end in "}"
+    if maybe and (tail := TRAILING_TIMESTAMP.search(message)):
+        return tail[1], message[: tail.start()]
+    return None, message
+
+
+def _prefix(line: str) -> tuple[Split, Prefix] | None:
     if not line or line[0].isspace():
         return None
     name = LOGGER.search(line, 0, _PREFIX_LIMIT)
@@ -102,23 +198,35 @@ def _split(line: str) -> tuple[str, str, datetime | None, str] | None:
     level_name = found[1] if found else "INFO"
     stamp = TIMESTAMP.search(line, 0, name.start()) or TIMESTAMP.search(line, name.end(), start)
     when = stamp[0] if stamp else None
-    rest = line[start:]
-    rest = rest[SEPARATORS.match(rest).end() :]  # type: ignore[union-attr]
-    if when is None and (tail := TRAILING_TIMESTAMP.search(rest)):  # a format with the time last
-        when, rest = tail[1], rest[: tail.start()]
-    return name[1], level_name, parse_ts(when), rest
+    at = SEPARATORS.match(line, start).end()  # type: ignore[union-attr]
+    rest = line[at:]
+    if when is None:
+        when, rest = _trailing_time(rest)
+    fields = [(name.start(), name.end(), "logger")]
+    fields += [(found.start(1), found.end(1), "level")] if found else []
+    fields += [(stamp.start(), stamp.end(), "when")] if stamp else []
+    return (name[1], level_name, when, rest), Prefix(tuple(fields), at, bool(after))
 
 
 class _Parser:
     def __init__(self, sink: EventSink) -> None:
         self.sink = sink
         self.seen: set[str] = set()  # chat message ids already emitted (logged once per hop)
+        self._last: tuple[str | None, datetime | None] = (None, None)
+
+    def time(self, when: str | None) -> datetime | None:
+        """Parsed only for records that become events; neighbours often share a stamp."""
+        if when != self._last[0]:
+            self._last = (when, parse_ts(when))
+        return self._last[1]
 
     def record(
-        self, line: int, logger: str, level: str, ts: datetime | None, lines: list[str]
+        self, line: int, logger: str, level: str, when: str | None, lines: list[str]
     ) -> None:
         message = lines[0]
         if logger == "autogen_core.events" and message.startswith("{"):
+            if self.known_hop(_hop_facts(message)):
+                return
             try:
                 event = loads(message)
             except orjson.JSONDecodeError:
@@ -127,23 +235,25 @@ class _Parser:
                 self.sink.skip(line, "truncated or invalid autogen_core.events JSON")
                 return
             if isinstance(event, dict):
-                self.event(event, line, ts)
+                self.event(event, line, when)
         elif logger == "autogen_agentchat.events":
-            self.repr_event(message, line, ts)
+            self.repr_event(message, line, when)
         elif logger == "autogen_agentchat" and (m := SELECTED.search(message)):
             self.sink.add(
                 "other",
                 line,
-                ts=ts,
+                ts=self.time(when),
                 subkind="speaker_selected",
                 recipient=m[1],
                 content=message.strip(),
             )
         elif "GroupChatTermination" in message and (m := TERMINATION.search(message)):
             if "'error': SerializableException" in message:  # the team stopped on an exception
-                self.sink.add("error", line, ts=ts, is_error=True, content=unquote(m[1]))
+                self.sink.add(
+                    "error", line, ts=self.time(when), is_error=True, content=unquote(m[1])
+                )
             else:
-                self.sink.add("termination", line, ts=ts, content=unquote(m[1]))
+                self.sink.add("termination", line, ts=self.time(when), content=unquote(m[1]))
         elif level in ("ERROR", "CRITICAL", "FATAL"):
             body = "\n".join(lines).strip()
             last = body.splitlines()[-1] if body else ""
@@ -153,11 +263,24 @@ class _Parser:
             self.sink.add(
                 "error",
                 line,
-                ts=ts,
+                ts=self.time(when),
                 subkind="interrupt" if interrupt else "traceback",
                 content=body,
                 is_error=True,
             )
+
+    def known_hop(self, hop: Hop | None) -> bool:
+        """A Message event carrying no chat message not yet emitted (each is logged once per
+        hop): its decode is skipped, the run it belongs to still followed. Conservative:
+        every chat message has a ``source``, so there must be at least as many distinct known
+        ids as ``source`` keys. Any doubt (``hop`` is None) means decoding it."""
+        if hop is None:
+            return False
+        ids, sources, receiver, sender = hop
+        if sources and len(self.seen.intersection(ids)) < sources:
+            return False
+        self._run_of(receiver, sender)
+        return True
 
     def _run_of(self, *ids: str | None) -> None:
         for value in ids:
@@ -165,7 +288,7 @@ class _Parser:
                 self.sink.run_id = m[0]
                 return
 
-    def event(self, e: dict[str, Any], line: int, ts: datetime | None) -> None:
+    def event(self, e: dict[str, Any], line: int, when: str | None) -> None:
         kind, add = e.get("type"), self.sink.add
         self._run_of(e.get("receiver"), e.get("sender"), e.get("agent_id"))
         agent = agent_name(e.get("agent_id"))
@@ -180,7 +303,7 @@ class _Parser:
                 add(
                     "error",
                     line,
-                    ts=ts,
+                    ts=self.time(when),
                     is_error=True,
                     content=f"{err.get('error_type')}: {err.get('error_message')}",
                 )
@@ -191,13 +314,13 @@ class _Parser:
                 )
                 if key not in self.seen:
                     self.seen.add(key)
-                    emit_chat_message(self.sink, msg, line, ts)
+                    emit_chat_message(self.sink, msg, line, self.time(when))
         elif kind in ("LLMCall", "LLMStreamEnd"):
             response = e.get("response") or {}
             add(
                 "llm_call",
                 line,
-                ts=ts,
+                ts=self.time(when),
                 agent=agent,
                 subkind="selector_call" if agent and "GroupChatManager" in agent else None,
                 prompt_tokens=e.get("prompt_tokens"),
@@ -205,12 +328,19 @@ class _Parser:
                 content=_reply(response),
             )
         elif kind == "LLMStreamStart":
-            add("other", line, ts=ts, agent=agent, subkind="llm_start", content="LLMStreamStart")
+            add(
+                "other",
+                line,
+                ts=self.time(when),
+                agent=agent,
+                subkind="llm_start",
+                content="LLMStreamStart",
+            )
         elif kind == "ToolCall":
             add(
                 "other",
                 line,
-                ts=ts,
+                ts=self.time(when),
                 agent=agent,
                 subkind="tool_exec_end",
                 tool_name=e.get("tool_name"),
@@ -222,14 +352,14 @@ class _Parser:
             add(
                 "error",
                 line,
-                ts=ts,
+                ts=self.time(when),
                 agent=agent_name(e.get("handling_agent")),
                 is_error=True,
                 subkind=None if text else "interrupt",  # str(CancelledError) is empty
                 content=f"{kind}: {text or 'cancelled (the handler was interrupted)'}",
             )
 
-    def repr_event(self, message: str, line: int, ts: datetime | None) -> None:
+    def repr_event(self, message: str, line: int, when: str | None) -> None:
         m = REPR_ID.match(message)
         if not m or m[1] in self.seen:
             return
@@ -240,7 +370,7 @@ class _Parser:
                 self.sink.add(
                     "tool_call",
                     line,
-                    ts=ts,
+                    ts=self.time(when),
                     agent=source,
                     tool_name=name,
                     tool_call_id=call_id,
@@ -252,7 +382,7 @@ class _Parser:
                 self.sink.add(
                     "tool_result",
                     line,
-                    ts=ts,
+                    ts=self.time(when),
                     agent=source,
                     tool_name=name,
                     tool_call_id=call_id,

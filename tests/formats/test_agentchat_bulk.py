@@ -1,0 +1,144 @@
+"""The bulk reader of AutoGen logging files (polars line scan, learned layout, skipped hops) must
+give exactly the events of the plain line-by-line reader, whatever the format string."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from analyzer.formats import agentchat_logging as logging_format
+from analyzer.formats.agentchat_logging import AgentchatLogging
+from analyzer.formats.base import iter_lines
+
+from ..conftest import SAMPLES
+from .test_agentchat import REWRITES, rewrite
+
+AC = SAMPLES / "agentchat"
+STYLES = {
+    **REWRITES,
+    "padded": "{ts} {level:<8} {name:<22} {msg}",
+    "pid-thread": "{ts} [pid 4242:MainThread] {name}:{level} {msg}",
+    "level-first": "{level} {ts} {name} - {msg}",
+}
+SCENARIOS = [
+    "loop_swarm_pingpong",
+    "blocking_tool_sync",
+    "reentry_team_run",
+    "input_wait_userproxy",
+]
+
+
+def slow_records(path: Path) -> Iterator[tuple[int, str, logging_format.Split | None]]:
+    """The reference: every line, split one by one."""
+    for number, text in iter_lines(path):
+        yield number, text, logging_format._split(text)
+
+
+def reference(path: Path, monkeypatch: pytest.MonkeyPatch) -> pl.DataFrame:
+    with monkeypatch.context() as m:
+        m.setattr(logging_format, "_records", slow_records)
+        m.setattr(logging_format._Parser, "known_hop", lambda self, hop: False)
+        return AgentchatLogging.parse(path).events
+
+
+def head(path: Path) -> list[str]:
+    return [text for _, text in islice(iter_lines(path), logging_format.LEARN_LINES)]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_bulk_reading_equals_line_by_line(
+    scenario: str, style: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = rewrite(AC / scenario / "events.log", tmp_path / "app.log", STYLES[style])
+    fast = AgentchatLogging.parse(path).events
+    assert fast.height > 0
+    assert fast.equals(reference(path, monkeypatch))
+
+
+@pytest.mark.parametrize("style", ["pipes", "iso-t", "bracketed", "padded", "pid-thread"])
+def test_a_layout_is_learned_when_the_time_comes_first(style: str, tmp_path: Path) -> None:
+    path = rewrite(AC / "loop_swarm_pingpong/events.log", tmp_path / "app.log", STYLES[style])
+    assert logging_format._learn(head(path)) is not None
+
+
+def test_the_recorded_samples_use_the_bulk_path() -> None:
+    for path in sorted(AC.glob("*/events.log")):
+        assert logging_format._learn(head(path)) is not None, path
+
+
+def test_a_level_word_right_after_the_name_wins_as_in_the_slow_split(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Level before the name in the format, and a message that starts with ERROR: the slow
+    # splitter takes ERROR as the level (a traceback record); the layout must not say INFO.
+    lines = [
+        "INFO 2026-11-24 10:00:00,000 autogen_core: Publishing message",
+        "INFO 2026-11-24 10:00:01,000 autogen_core: ERROR in handler for coder",
+        "Traceback (most recent call last):",
+        '  File "x.py", line 1, in <module>',
+        "ValueError: boom",
+        "INFO 2026-11-24 10:00:02,000 autogen_core: Publishing message",
+    ]
+    path = tmp_path / "level.log"
+    path.write_text("\n".join(lines) + "\n")
+    fast = AgentchatLogging.parse(path).events
+    assert fast["kind"].cast(str).to_list() == ["error"]
+    assert "ValueError: boom" in fast["content"][0]
+    assert fast.equals(reference(path, monkeypatch))
+
+
+def test_invalid_utf8_mid_file_is_read_on_with_replacement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = (AC / "loop_swarm_pingpong/events.log").read_bytes().splitlines(keepends=True)
+    middle = len(raw) // 2
+    raw[middle] = raw[middle].replace(b"Publishing", b"Publ\xff\xfeishing", 1)
+    path = tmp_path / "bad-bytes.log"
+    path.write_bytes(b"".join(raw))
+    fast = AgentchatLogging.parse(path).events
+    assert fast.height > 0
+    assert fast.equals(reference(path, monkeypatch))
+
+
+def test_gzip_input_reads_the_same(tmp_path: Path) -> None:
+    src = AC / "reentry_team_run/events.log"
+    packed = tmp_path / "events.log.gz"
+    packed.write_bytes(gzip.compress(src.read_bytes()))
+    assert AgentchatLogging.parse(packed).events.equals(AgentchatLogging.parse(src).events)
+
+
+def test_known_hops_skip_decoding_but_no_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = AC / "loop_swarm_pingpong/events.log"
+    decoded: list[int] = []
+    real = logging_format.loads
+
+    def counting(text: str | bytes) -> object:
+        decoded.append(1)
+        return real(text)
+
+    monkeypatch.setattr(logging_format, "loads", counting)
+    fast = AgentchatLogging.parse(path).events
+    skipped_decodes = len(decoded)
+    decoded.clear()
+    slow = reference(path, monkeypatch)
+    assert skipped_decodes < 0.7 * len(decoded)  # most hops repeat messages already read
+    assert fast.equals(slow)
+
+
+def test_a_message_without_an_id_is_never_taken_for_a_known_hop(tmp_path: Path) -> None:
+    # An older serialisation without message ids: every hop has to be decoded and
+    # de-duplicated by (type, source, created_at) instead.
+    src = (AC / "loop_swarm_pingpong/events.log").read_text()
+    stripped = re.sub(r'\\"id\\":\\"[0-9a-f-]{36}\\",', "", src)
+    path = tmp_path / "no-ids.log"
+    path.write_text(stripped)
+    messages = AgentchatLogging.parse(path).events.filter(pl.col("kind") == "message")
+    original = AgentchatLogging.parse(AC / "loop_swarm_pingpong/events.log").events
+    assert messages.height == original.filter(pl.col("kind") == "message").height
