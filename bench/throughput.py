@@ -55,21 +55,27 @@ print(json.dumps({"seconds": elapsed, "events": n, "rss_mb": rss, "verdicts": []
 
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+RUN_SCOPED_UUID = re.compile(rf"(?<![_/]){UUID.pattern}")
 
 
-def repeat_to(src: Path, dest: Path, target_mb: float, keep_first_lines: int = 0) -> Path:
+def repeat_to(
+    src: Path, dest: Path, target_mb: float, keep_first_lines: int = 0, one_run: bool = False
+) -> Path:
     """Repeat the body of ``src`` until ``dest`` reaches ``target_mb``.
 
     Each copy gets fresh uuids (team, message and call ids), as a log of many runs would have;
-    identical ids would let de-duplication skip the copies and flatter the figures.
+    identical ids would let de-duplication skip the copies and flatter the figures. With
+    ``one_run`` the team's uuid (the one inside agent and topic ids, after ``_`` or ``/``)
+    is kept: one run that went on for the whole file, as a loop left overnight does.
     """
+    uuid = RUN_SCOPED_UUID if one_run else UUID
     lines = src.read_text().splitlines(keepends=True)
     head, body = lines[:keep_first_lines], "".join(lines[keep_first_lines:])
     reps = max(1, int(target_mb * 1024 * 1024 / max(1, len(body.encode()))))
     with dest.open("w") as fh:
         fh.writelines(head)
         for k in range(reps):
-            fh.write(UUID.sub(lambda m, k=k: f"{m[0][:-8]}{k:08x}", body))
+            fh.write(uuid.sub(lambda m, k=k: f"{m[0][:-8]}{k:08x}", body))
     return dest
 
 
