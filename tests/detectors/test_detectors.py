@@ -368,7 +368,7 @@ def test_no_stall_detector_fires_on_healthy_runs(path) -> None:
 
 
 def test_a_crashing_detector_becomes_az99() -> None:
-    class Broken(BY_CODE["LOOP01"]):  # type: ignore[misc, valid-type]
+    class Broken(BY_CODE["LOOP01"]):  # type: ignore[misc, valid-type, name-defined]
         name = "broken"
 
         def run(self, events, turns, cfg):
