@@ -17,22 +17,17 @@ from dataclasses import dataclass
 
 import polars as pl
 
-# Rust-syntax twins of the splitter's patterns (same alternatives, same order).
-LOGGER_GROUP = (
-    r"(?P<logger>autogen_core(?:\.\w+)*|autogen_agentchat(?:\.\w+)*|autogen_ext(?:\.\w+)*"
-    r"|asyncio)(?::\d+)?"
-)
+# The pieces of a record prefix, written once in the syntax Python's re and polars' Rust regex
+# share (the slow splitter adds its look-arounds around them).
+LOGGER_NAMES = r"autogen_core(?:\.\w+)*|autogen_agentchat(?:\.\w+)*|autogen_ext(?:\.\w+)*|asyncio"
 LEVEL_NAMES = r"DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL"
-TIME_GROUP = (
-    r"(?P<when>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,6})?(?:Z|[+-]\d{2}:?\d{2})?)"
-)
-SEPARATORS = r"[\s\-:|\]})>]*"
+TIME = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,6})?(?:Z|[+-]\d{2}:?\d{2})?"
+SEPARATOR_RUN = r"[\s\-:|\]})>]*"
+LOGGER_GROUP = rf"(?P<logger>{LOGGER_NAMES})(?::\d+)?"
+TIME_GROUP = rf"(?P<when>{TIME})"
 # ``_split(line) is not None`` in bulk: look-arounds become consumed characters, which is the
 # same for a yes/no answer. Python's isspace() also counts \x1c-\x1f, Rust's \s does not.
-_RECORD_START = (
-    r"(?:^|[^\w./\\])(?:autogen_core(?:\.\w+)*|autogen_agentchat(?:\.\w+)*"
-    r"|autogen_ext(?:\.\w+)*|asyncio)(?::\d+)?(?:[^\w/\\]|$)"
-)
+_RECORD_START = rf"(?:^|[^\w./\\])(?:{LOGGER_NAMES})(?::\d+)?(?:[^\w/\\]|$)"
 _LEVEL_WORD = rf"(?:^|\W)(?:{LEVEL_NAMES})(?:\W|$)"
 _META = set(r"\.+*?()|[]{}^$#&-~")
 _SPACE = {" ": " ", "\t": r"\t"}
@@ -107,7 +102,7 @@ def learn(line: str, prefix: Prefix, name_limit: int, level_gap: int) -> Layout:
         else:
             out.append(TIME_GROUP)
         pos = end
-    out.append(SEPARATORS + ")")
+    out.append(SEPARATOR_RUN + ")")
     return Layout(
         "".join(out),
         has_level="level" in names,

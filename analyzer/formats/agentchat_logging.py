@@ -25,7 +25,17 @@ import polars as pl
 from ._agentchat_messages import TEAM_ID, agent_name, emit_chat_message, find_chat_messages
 from ._line_batches import line_batches
 from ._pyrepr import execution_results, function_calls, unquote
-from ._record_layout import Layout, Prefix, agrees, is_record_start, learn
+from ._record_layout import (
+    LEVEL_NAMES,
+    LOGGER_NAMES,
+    SEPARATOR_RUN,
+    TIME,
+    Layout,
+    Prefix,
+    agrees,
+    is_record_start,
+    learn,
+)
 from .base import (
     EventSink,
     ParsedLog,
@@ -37,19 +47,14 @@ from .base import (
     text_of,
 )
 
-LOGGER = re.compile(
-    r"(?<![\w./\\])(autogen_core(?:\.\w+)*|autogen_agentchat(?:\.\w+)*|autogen_ext(?:\.\w+)*|asyncio)"
-    r"(?::\d+)?(?![\w/\\])"
-)
-LEVEL = re.compile(r"(?<!\w)(DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)(?!\w)")
-TIMESTAMP = re.compile(
-    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,6})?(?:Z|[+-]\d{2}:?\d{2})?"
-)
-TRAILING_TIMESTAMP = re.compile(rf"\s+(?:@|at|-|\|)?\s*({TIMESTAMP.pattern})\s*$")
+LOGGER = re.compile(rf"(?<![\w./\\])({LOGGER_NAMES})(?::\d+)?(?![\w/\\])")
+LEVEL = re.compile(rf"(?<!\w)({LEVEL_NAMES})(?!\w)")
+TIMESTAMP = re.compile(TIME)
+TRAILING_TIMESTAMP = re.compile(rf"\s+(?:@|at|-|\|)?\s*({TIME})\s*$")
 RECORD_START = re.compile(
     r"^\[?(\d{4}-\d{2}-\d{2}|\d{2}:\d{2}:\d{2}|DEBUG|INFO|WARNING|ERROR|CRITICAL)"
 )
-SEPARATORS = re.compile(r"[\s\-:|\]})>]*")
+SEPARATORS = re.compile(SEPARATOR_RUN)
 _PREFIX_LIMIT = 160  # the logger name must sit in the prefix, not deep inside a message
 _LEVEL_GAP = 12  # a level after the name counts only if it follows within this many characters
 LEARN_LINES = 2000  # lines a learned layout must split exactly as the slow splitter does
