@@ -8,15 +8,13 @@ Frames arrive in file order with a 1-based ``line`` column and the line as ``tex
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import IO, cast
 
 import polars as pl
 
-from .base import is_gzip
+from .base import open_bytes
 
 Prepare = Callable[[pl.LazyFrame], pl.LazyFrame]
 BLOCK_BYTES = 8 << 20  # larger blocks cost memory (polars keeps ~10x a block) for no speed
@@ -43,7 +41,7 @@ def line_batches(
 def _blocks(path: Path, block_bytes: int) -> Iterator[tuple[bytes, int]]:
     """(whole lines, number of the first) in blocks of about ``block_bytes``."""
     first = 1
-    with _open(path) as fh:
+    with open_bytes(path) as fh:
         tail = b""
         while block := fh.read(block_bytes):
             block = tail + block
@@ -56,12 +54,6 @@ def _blocks(path: Path, block_bytes: int) -> Iterator[tuple[bytes, int]]:
             first += block.count(b"\n")
         if tail:
             yield tail, first
-
-
-def _open(path: Path) -> IO[bytes]:
-    if is_gzip(path):
-        return cast(IO[bytes], gzip.open(path, "rb"))
-    return path.open("rb")
 
 
 def _frame(block: bytes, first: int, prepare: Prepare) -> pl.DataFrame:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, ClassVar, Protocol
+from typing import IO, Any, ClassVar, Protocol, cast
 
 import orjson
 import polars as pl
@@ -59,11 +60,16 @@ def is_gzip(path: Path) -> bool:
         return fh.read(2) == b"\x1f\x8b"
 
 
+def open_bytes(path: Path) -> IO[bytes]:
+    """Open a log's bytes, decompressing .gz content transparently."""
+    if is_gzip(path):
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return path.open("rb")
+
+
 def open_text(path: Path) -> IO[str]:
     """Open a log as text, decompressing .gz content transparently; bad bytes are replaced."""
-    if is_gzip(path):
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
-    return path.open("r", encoding="utf-8", errors="replace", newline="")
+    return io.TextIOWrapper(open_bytes(path), encoding="utf-8", errors="replace", newline="")
 
 
 def read_head(path: Path) -> str:
