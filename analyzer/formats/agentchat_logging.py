@@ -138,7 +138,7 @@ def _records(path: Path) -> Iterator[tuple[int, str, Split | None]]:
         ):
             if logger is None:
                 yield number, line, _split(line)
-            elif when is None and not layout.has_time:
+            elif not layout.has_time:  # the time, if any, ends the message
                 yield number, line, (logger, level, *_trailing_time(line[at:]))
             else:
                 yield number, line, (logger, level, when, line[at:])
