@@ -57,22 +57,28 @@ def analyze_file(
     events = parsed.events
     validate_events(events)
     family = parsed.family or chosen.family
-    detectors = selected(select, ignore)
+    # Every stage sees all runs at once (vectorised over run_id), so a file of many short
+    # runs costs a few queries per stage, not a few per run.
+    turns = build_turns(events)
+    found = run_detectors(events, cfg, family, selected(select, ignore))
+    stats = run_stats(events, turns)
+    turns_of = turns.partition_by("run_id", as_dict=True)
     runs = []
-    for (run_id,), run_events in events.group_by("run_id", maintain_order=True):
-        turns = build_turns(run_events)
-        findings = run_detectors(run_events, turns, cfg, family, detectors)
+    for (run_id,), run_events in events.partition_by(
+        "run_id", as_dict=True, maintain_order=True
+    ).items():
+        findings = found[run_id]
         if parsed.skipped:
             findings.insert(0, _unparsed(parsed.skipped))
-        diagnosis = classify(findings, source, cfg)
+        run_turns = turns_of.get((run_id,), turns.clear())
         runs.append(
             RunResult(
                 str(run_id),
                 run_events,
-                turns,
+                run_turns,
                 tuple(findings),
-                diagnosis,
-                run_stats(run_events, turns),
+                classify(findings, source, cfg),
+                stats[run_id],
             )
         )
     return AnalysisResult(source, chosen.name, family, tuple(runs), parsed.skipped)
@@ -91,31 +97,49 @@ def _unparsed(skipped: tuple[Skipped, ...]) -> Finding:
     )
 
 
-def run_stats(events: pl.DataFrame, turns: pl.DataFrame) -> dict[str, Any]:
-    """Counts and totals for the report and the batch summary (plain JSON types)."""
-    kinds = events["kind"].cast(pl.String).value_counts()
-    count = dict(zip(kinds["kind"].to_list(), kinds["count"].to_list(), strict=False))
-    span = events.select(
-        (pl.col("ts").max() - pl.col("ts").min()).dt.total_microseconds() / 1e6
-    ).item()
-    ends = events.filter(pl.col("kind") == "termination")
-    agents = sorted(set(turns["agent"].drop_nulls().to_list()))
-    return {
-        "events": events.height,
-        "turns": turns.height,
-        "agents": agents,
-        "messages": count.get("message", 0),
-        "tool_calls": count.get("tool_call", 0),
-        "tool_results": count.get("tool_result", 0),
-        "llm_calls": count.get("llm_call", 0),
-        "input_requests": count.get("input_request", 0),
-        "errors": count.get("error", 0),
-        "context_chars": turns.select(pl.col("cum_content_chars").max()).item() or 0,
-        "prompt_tokens": int(events["prompt_tokens"].sum() or 0),
-        "completion_tokens": int(events["completion_tokens"].sum() or 0),
-        "duration_s": round(span, 3) if span else None,
-        "terminated": bool(ends.height),
-        "termination_reason": ends["content"][-1] if ends.height else None,
-        "first_line": events.select(pl.col("source_line").min()).item(),
-        "last_line": events.select(pl.col("source_line").max()).item(),
-    }
+_COUNTED = {
+    "messages": "message",
+    "tool_calls": "tool_call",
+    "tool_results": "tool_result",
+    "llm_calls": "llm_call",
+    "input_requests": "input_request",
+    "errors": "error",
+}
+
+
+def run_stats(events: pl.DataFrame, turns: pl.DataFrame) -> dict[str, dict[str, Any]]:
+    """Per run id: counts and totals for the report and the batch summary (plain JSON types)."""
+    kind, ends = pl.col("kind"), pl.col("kind") == "termination"
+    per_run = events.group_by("run_id", maintain_order=True).agg(
+        events=pl.len(),
+        **{name: (kind == k).sum() for name, k in _COUNTED.items()},
+        span=(pl.col("ts").max() - pl.col("ts").min()).dt.total_microseconds() / 1e6,
+        prompt_tokens=pl.col("prompt_tokens").sum(),
+        completion_tokens=pl.col("completion_tokens").sum(),
+        terminated=ends.any(),
+        termination_reason=pl.col("content").filter(ends).last(),
+        first_line=pl.col("source_line").min(),
+        last_line=pl.col("source_line").max(),
+    )
+    per_turns = turns.group_by("run_id").agg(
+        turns=pl.len(),
+        agents=pl.col("agent").drop_nulls().unique().sort(),
+        context_chars=pl.col("cum_content_chars").max(),
+    )
+    stats: dict[str, dict[str, Any]] = {}
+    for row in per_run.join(per_turns, on="run_id", how="left").iter_rows(named=True):
+        stats[row["run_id"]] = {
+            "events": row["events"],
+            "turns": row["turns"] or 0,
+            "agents": row["agents"] or [],
+            **{name: row[name] for name in _COUNTED},
+            "context_chars": row["context_chars"] or 0,
+            "prompt_tokens": row["prompt_tokens"],
+            "completion_tokens": row["completion_tokens"],
+            "duration_s": round(row["span"], 3) if row["span"] else None,
+            "terminated": row["terminated"],
+            "termination_reason": row["termination_reason"],
+            "first_line": row["first_line"],
+            "last_line": row["last_line"],
+        }
+    return stats

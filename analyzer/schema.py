@@ -94,7 +94,9 @@ def validate_events(df: pl.DataFrame) -> None:
     bad = set(df["subkind"].drop_nulls().unique().to_list()) - set(SUBKINDS)
     if bad:
         raise ValueError(f"unknown subkinds: {sorted(bad)}")
-    for run_id, part in df.group_by("run_id", maintain_order=True):
-        seq = part["seq"]
-        if seq.len() and (seq[0] != 0 or not (seq.diff().drop_nulls() == 1).all()):
-            raise ValueError(f"seq of run {run_id[0]!r} is not contiguous from 0")
+    seqs = df.group_by("run_id", maintain_order=True).agg(
+        ok=(pl.col("seq").first() == 0) & (pl.col("seq").diff().drop_nulls() == 1).all()
+    )
+    broken = seqs.filter(~pl.col("ok"))["run_id"]
+    if broken.len():
+        raise ValueError(f"seq of run {broken[0]!r} is not contiguous from 0")

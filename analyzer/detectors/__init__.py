@@ -1,6 +1,7 @@
 """The detector registry: an explicit tuple, so the list is greppable and ordered.
 
 ``run_detectors`` turns a crashing detector into an ``AZ99`` finding instead of a dead run.
+Detectors see every run of a file at once (see ``base``); findings come back per run.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import Detector
+from .base import Detector, RunFinding
 from .context_growth import ContextGrowth
 from .context_limit_error import ContextLimitError
 from .empty_replies import EmptyReplies
@@ -61,30 +62,55 @@ def selected(select: Collection[str] = (), ignore: Collection[str] = ()) -> list
 
 def run_detectors(
     events: pl.DataFrame,
-    turns: pl.DataFrame,
     cfg: Thresholds,
     family: str,
     detectors: Collection[type[Detector]] = ALL_DETECTORS,
-) -> list[Finding]:
-    findings: list[Finding] = []
+) -> dict[str, list[Finding]]:
+    """Findings per run id for every run in ``events``, each run's sorted by code and place.
+
+    Each detector sees all runs at once; if it crashes, it is run again run by run, so the
+    crash is reported (as AZ99) on the runs it happens on and the other runs keep its findings.
+    """
+    found: dict[str, list[Finding]] = {
+        run_id: [] for run_id in events["run_id"].unique(maintain_order=True).to_list()
+    }
     for det in detectors:
+        fix = det.fix.get(family) or next(iter(det.fix.values()))
         try:
-            for finding in det().run(events, turns, cfg):
-                fix = det.fix.get(family) or next(iter(det.fix.values()))
-                findings.append(_with_fix(finding, fix))
+            results = [(run_id, _with_fix(f, fix)) for run_id, f in det().check(events, cfg)]
+        except Exception:
+            results = _run_by_run(det, events, cfg, fix)
+        for run_id, finding in results:
+            found[run_id].append(finding)
+    for findings in found.values():
+        findings.sort(key=lambda f: (f.code, f.evidence[0].seq if f.evidence else -1))
+    return found
+
+
+def _run_by_run(
+    det: type[Detector], events: pl.DataFrame, cfg: Thresholds, fix: str
+) -> list[RunFinding]:
+    results: list[RunFinding] = []
+    for (run_id,), run_events in events.partition_by(
+        "run_id", as_dict=True, maintain_order=True
+    ).items():
+        try:
+            results += [(str(run_id), _with_fix(f, fix)) for _, f in det().check(run_events, cfg)]
         except Exception as exc:
-            findings.append(
-                Finding(
-                    code=CRASH_CODE,
-                    detector=det.name,
-                    stall_class="unknown",
-                    phase="none",
-                    score=0.0,
-                    summary=f"{det.name} crashed: {exc!r}",
-                    evidence=(),
-                )
-            )
-    return sorted(findings, key=lambda f: (f.code, f.evidence[0].seq if f.evidence else -1))
+            results.append((str(run_id), _crash(det, exc)))
+    return results
+
+
+def _crash(det: type[Detector], exc: Exception) -> Finding:
+    return Finding(
+        code=CRASH_CODE,
+        detector=det.name,
+        stall_class="unknown",
+        phase="none",
+        score=0.0,
+        summary=f"{det.name} crashed: {exc!r}",
+        evidence=(),
+    )
 
 
 def _with_fix(finding: Finding, fix: str) -> Finding:

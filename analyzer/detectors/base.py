@@ -1,4 +1,9 @@
-"""The detector interface and the helpers detectors share (masking, evidence, event subsets)."""
+"""The detector interface and the helpers detectors share (evidence, event subsets, runs).
+
+A detector sees every run of a file at once: its filters run once over the whole event table
+(vectorised), and only the rows they keep reach Python, grouped by run. A file of a thousand
+short runs then costs a few polars queries per detector, not a few per run.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,11 @@ from ..config import Thresholds
 from ..findings import Evidence, Finding
 from ..redact import excerpt
 
+RunFinding = tuple[str, Finding]  # (run id, finding)
 PROGRESS_KINDS = ("message", "tool_call", "tool_result", "llm_call", "input_request", "input_reply")
+PROGRESS = pl.col("kind").is_in(PROGRESS_KINDS) | pl.col("subkind").is_in(
+    ["tool_exec_start", "tool_exec_end", "code_exec_start"]
+)  # events that show the conversation moving (not relays, configs or tracebacks)
 MANAGER_HINTS = ("manager", "chat_manager")
 T = TypeVar("T")
 
@@ -37,12 +46,30 @@ def rows(df: pl.DataFrame) -> Iterator[dict[str, Any]]:
     return df.iter_rows(named=True)
 
 
+def by_run(df: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """The rows of ``df`` (which may hold many runs) per run id, each run's in order."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in rows(df):
+        grouped.setdefault(row["run_id"], []).append(row)
+    return grouped
+
+
+def last_by_run(df: pl.DataFrame) -> dict[str, dict[str, Any]]:
+    """The last row of each run in ``df``."""
+    return {
+        row["run_id"]: row for row in rows(df.unique("run_id", keep="last", maintain_order=True))
+    }
+
+
+def max_seq_by_run(df: pl.DataFrame) -> dict[str, int]:
+    """The highest ``seq`` of each run in ``df`` (runs without rows are absent)."""
+    top = df.group_by("run_id").agg(pl.col("seq").max())
+    return dict(zip(top["run_id"].to_list(), top["seq"].to_list(), strict=True))
+
+
 def progress(events: pl.DataFrame) -> pl.DataFrame:
     """Events that show the conversation moving (not relays, configs or tracebacks)."""
-    return events.filter(
-        pl.col("kind").is_in(PROGRESS_KINDS)
-        | pl.col("subkind").is_in(["tool_exec_start", "tool_exec_end", "code_exec_start"])
-    )
+    return events.filter(PROGRESS)
 
 
 def is_manager(name: str | None) -> bool:
@@ -71,22 +98,25 @@ class Detector:
     fix: ClassVar[dict[str, str]]
     """Framework family ("classic", "agentchat") -> the remedy for this cause."""
 
-    def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterable[Finding]:
+    def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterable[RunFinding]:
+        """Findings for every run in ``events`` (one run or many), each with its run id."""
         raise NotImplementedError
 
 
-def open_tool_calls(events: pl.DataFrame) -> list[dict[str, Any]]:
+TOOL_TRAFFIC = pl.col("kind").is_in(["tool_call", "tool_result"]) | pl.col("subkind").is_in(
+    ["tool_exec_start", "tool_exec_end"]
+)
+
+
+def open_tool_calls(traffic: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Tool calls (and execution starts) that no later result or execution end answers.
 
-    Results are matched by call id; runtime file logs give executions no id, so there a result
-    with the same tool name and arguments closes the oldest open call.
+    ``traffic`` is one run's ``TOOL_TRAFFIC`` rows, in order. Results are matched by call id;
+    runtime file logs give executions no id, so there a result with the same tool name and
+    arguments closes the oldest open call.
     """
-    pending: dict[str, dict[str, Any]] = {}
-    calls = events.filter(
-        pl.col("kind").is_in(["tool_call", "tool_result"])
-        | pl.col("subkind").is_in(["tool_exec_start", "tool_exec_end"])
-    )
-    for row in rows(calls):
+    pending: dict[str, Mapping[str, Any]] = {}
+    for row in traffic:
         key = row["tool_call_id"]
         if row["kind"] == "tool_call" or row["subkind"] == "tool_exec_start":
             if key is None:

@@ -16,6 +16,7 @@ below ``context_floor_tokens`` / ``context_floor_chars``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import ClassVar
 
@@ -23,7 +24,20 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import Detector, evidence, rows
+from .base import Detector, RunFinding, evidence, rows
+
+
+@dataclass(frozen=True, slots=True)
+class _Growth:
+    """One agent's geometric stretch: ``values`` are its series, ``at`` their rows in ``frame``."""
+
+    steps: int
+    end: int
+    unit: str
+    agent: str | None
+    values: list[int]
+    frame: pl.DataFrame
+    at: list[int]
 
 
 def geometric_run(values: Sequence[float], ratio: float, on_increments: bool) -> tuple[int, int]:
@@ -54,46 +68,50 @@ class ContextGrowth(Detector):
         "outputs, and stop agents from quoting previous messages in full.",
     }
 
-    def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
-        candidates = []
+    def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
         calls = events.filter(
             (pl.col("kind") == "llm_call")
             & pl.col("prompt_tokens").is_not_null()
             & (pl.col("subkind").is_null() | (pl.col("subkind") != "selector_call"))
-        )
-        for _, group in calls.group_by("agent", maintain_order=True):
-            series = group["prompt_tokens"].to_list()
-            steps, end = geometric_run(series, cfg.growth_ratio, on_increments=True)
-            if steps >= cfg.growth_min_steps and series[end] >= cfg.context_floor_tokens:
-                candidates.append((steps, group, end, "prompt tokens", series))
+        ).with_columns(value=pl.col("prompt_tokens"))
         sized = events.filter(pl.col("kind").is_in(["message", "tool_result"])).with_columns(
-            size=pl.col("content").str.len_chars().fill_null(0)
+            value=pl.col("content").str.len_chars().fill_null(0)
         )
-        for _, group in sized.group_by("agent", maintain_order=True):
-            series = group["size"].to_list()
-            steps, end = geometric_run(series, cfg.growth_ratio, on_increments=False)
-            if steps >= cfg.growth_min_steps and series[end] >= cfg.context_floor_chars:
-                candidates.append((steps, group, end, "characters per message", series))
-        if not candidates:
-            return
-        steps, group, end, unit, series = max(candidates, key=lambda c: (c[0], c[2]))
-        start = end - steps - (1 if unit == "prompt tokens" else 0)
-        window = group.slice(max(start, 0), end - max(start, 0) + 1)
-        values = series[max(start, 0) : end + 1]
+        found: dict[str, list[_Growth]] = {}
+        for frame, unit, floor in (
+            (calls, "prompt tokens", cfg.context_floor_tokens),
+            (sized, "characters per message", cfg.context_floor_chars),
+        ):
+            frame = frame.with_row_index("at")
+            series = frame.group_by("run_id", "agent", maintain_order=True).agg("value", "at")
+            for run_id, agent, values, at in series.iter_rows():
+                steps, end = geometric_run(values, cfg.growth_ratio, unit == "prompt tokens")
+                if steps >= cfg.growth_min_steps and values[end] >= floor:
+                    found.setdefault(run_id, []).append(
+                        _Growth(steps, end, unit, agent, values, frame, at)
+                    )
+        for run_id, candidates in found.items():
+            best = max(candidates, key=lambda c: (c.steps, c.end))
+            yield run_id, self._finding(best, cfg)
+
+    def _finding(self, g: _Growth, cfg: Thresholds) -> Finding:
+        start = max(g.end - g.steps - (1 if g.unit == "prompt tokens" else 0), 0)
+        window = g.frame[g.at[start : g.end + 1]]
+        values = g.values[start : g.end + 1]
         growth = (values[-1] / values[0]) if values[0] else float(values[-1])
-        items = [evidence(r, f"{v:,} {unit}") for r, v in zip(rows(window), values, strict=False)]
-        metrics = {"growth_ratio": round(growth, 2), "steps": steps, "last_value": values[-1]}
+        items = [evidence(r, f"{v:,} {g.unit}") for r, v in zip(rows(window), values, strict=False)]
+        metrics = {"growth_ratio": round(growth, 2), "steps": g.steps, "last_value": values[-1]}
         durations = window["duration_ms"].drop_nulls().to_list()
         if len(durations) >= 2 and durations[0]:
             metrics["latency_ratio"] = round(durations[-1] / durations[0], 2)
-        agent = group["agent"][0] or "an agent"
-        yield Finding(
+        agent = g.agent or "an agent"
+        return Finding(
             code=self.code,
             detector=self.name,
             stall_class=self.stall_class,
             phase="model_call",
-            score=min(0.85, 0.6 + 0.08 * (steps - cfg.growth_min_steps)),
-            summary=f"{agent}'s {unit} grew {growth:.1f}x over {len(values)} steps, "
+            score=min(0.85, 0.6 + 0.08 * (g.steps - cfg.growth_min_steps)),
+            summary=f"{agent}'s {g.unit} grew {growth:.1f}x over {len(values)} steps, "
             f"accelerating every step (to {values[-1]:,})",
             evidence=tuple(items[:2] + items[-3:]) if len(items) > 5 else tuple(items),
             metrics=metrics,

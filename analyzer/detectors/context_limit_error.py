@@ -21,7 +21,7 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import Detector, evidence, rows
+from .base import Detector, RunFinding, by_run, evidence
 
 CONTEXT_LIMIT = re.compile(
     r"context_length_exceeded|maximum context length|context window (?:is )?exceeded"
@@ -45,20 +45,22 @@ class ContextLimitError(Detector):
         "truncate large tool outputs, and summarise history between runs.",
     }
 
-    def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
+    def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
         hits = events.filter(
             (pl.col("is_error") | pl.col("kind").is_in(["error", "llm_call"]))
             & pl.col("content").str.contains(_PATTERN, literal=False)
         )
-        if hits.is_empty():
-            return
+        for run_id, run_hits in by_run(hits).items():
+            yield run_id, self._finding(run_hits)
+
+    def _finding(self, hits: list[dict]) -> Finding:
         items = []
-        for row in rows(hits.head(3)):
+        for row in hits[:3]:
             text = row["content"] or ""
             m = CONTEXT_LIMIT.search(text)
             start = max(0, (m.start() if m else 0) - 60)
             items.append(evidence(row, "context limit exceeded", text=text[start:]))
-        yield Finding(
+        return Finding(
             code=self.code,
             detector=self.name,
             stall_class=self.stall_class,
@@ -66,5 +68,5 @@ class ContextLimitError(Detector):
             score=0.95,
             summary="the model rejected the prompt: context length exceeded",
             evidence=tuple(items),
-            metrics={"errors": hits.height},
+            metrics={"errors": len(hits)},
         )

@@ -17,7 +17,7 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import Detector, evidence, rows, spread
+from .base import Detector, RunFinding, by_run, evidence, spread
 
 
 class EmptyReplies(Detector):
@@ -32,11 +32,14 @@ class EmptyReplies(Detector):
         "stops on an empty reply and check the model client's response handling.",
     }
 
-    def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
-        msgs = events.filter(pl.col("kind") == "message")
+    def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
+        for run_id, msgs in by_run(events.filter(pl.col("kind") == "message")).items():
+            yield from ((run_id, f) for f in self._streak(msgs, cfg))
+
+    def _streak(self, msgs: list[dict], cfg: Thresholds) -> Iterator[Finding]:
         best: list[dict] = []
         streak: list[dict] = []
-        for row in rows(msgs):
+        for row in msgs:
             if (row["content"] or "").strip():
                 streak = []
             else:

@@ -22,8 +22,8 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from ..repetition import message_rows, scan
-from .base import Detector, evidence, spread
+from ..repetition import Repeat, message_rows, scan
+from .base import Detector, RunFinding, evidence, spread
 
 
 class NearDuplicateMessages(Detector):
@@ -40,17 +40,23 @@ class NearDuplicateMessages(Detector):
         "agent a concrete exit criterion in its system message.",
     }
 
-    def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
-        msgs = message_rows(events)
-        if msgs.height < cfg.dup_min_repeats + 1:
-            return
-        found = scan(msgs, cfg)
-        repeats = [(i, r) for i, r in enumerate(found) if r.earlier_seq is not None]
-        if len(repeats) < cfg.dup_min_repeats:
-            return
-        share = len(repeats) / (msgs.height - repeats[0][0])
-        if share < cfg.dup_min_share:
-            return
+    def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
+        for (run_id,), msgs in (
+            message_rows(events).partition_by("run_id", as_dict=True, maintain_order=True).items()
+        ):
+            if msgs.height < cfg.dup_min_repeats + 1:
+                continue
+            found = scan(msgs, cfg)
+            repeats = [(i, r) for i, r in enumerate(found) if r.earlier_seq is not None]
+            if len(repeats) < cfg.dup_min_repeats:
+                continue
+            share = len(repeats) / (msgs.height - repeats[0][0])
+            if share >= cfg.dup_min_share:
+                yield str(run_id), self._finding(msgs, repeats, share)
+
+    def _finding(
+        self, msgs: pl.DataFrame, repeats: list[tuple[int, Repeat]], share: float
+    ) -> Finding:
         agents = sorted({r.agent or "?" for _, r in repeats})
         score = min(0.9, 0.5 + 0.04 * len(repeats) * share)
         items = tuple(
@@ -58,7 +64,7 @@ class NearDuplicateMessages(Detector):
             for i, r in spread(repeats)
         )
         sims = [r.similarity for _, r in repeats]
-        yield Finding(
+        return Finding(
             code=self.code,
             detector=self.name,
             stall_class=self.stall_class,

@@ -26,7 +26,7 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Evidence, Finding
-from .base import Detector, evidence, progress, rows
+from .base import PROGRESS, Detector, RunFinding, by_run, evidence, max_seq_by_run, rows
 
 INPUT_FRAMES = re.compile(
     r"EOFError: EOF when reading a line|in input\b|input\(prompt\)|io/console\.py|get_human_input"
@@ -46,38 +46,39 @@ class PendingHumanInput(Detector):
         "ExternalTermination so a missing reply ends the run.",
     }
 
-    def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
-        items: list[Evidence] = []
-        score = 0.0
-        moving = progress(events).filter(pl.col("kind") != "input_request")
-        last_move = int(moving["seq"].max()) if moving.height else -1  # type: ignore[arg-type]
-        requests = events.filter(pl.col("kind") == "input_request")
-        if requests.height:
-            req = requests.row(-1, named=True)
-            if req["seq"] > last_move:
-                items.append(evidence(req, "prompt never answered"))
+    def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
+        moved = max_seq_by_run(events.filter(PROGRESS & (pl.col("kind") != "input_request")))
+        requests = by_run(events.filter(pl.col("kind") == "input_request"))
+        errors = by_run(events.filter(pl.col("kind") == "error"))
+        waits = _configured_waits(events, moved)
+        for run_id in requests.keys() | errors.keys() | waits.keys():
+            last_move = moved.get(run_id, -1)
+            asked = requests.get(run_id, [])
+            items: list[Evidence] = []
+            score = 0.0
+            if asked and asked[-1]["seq"] > last_move:
+                items.append(evidence(asked[-1], "prompt never answered"))
                 score = 0.9
-        errors = events.filter((pl.col("kind") == "error") & (pl.col("seq") > last_move))
-        for err in rows(errors):
-            text = err["content"] or ""
-            if INPUT_FRAMES.search(text[-4000:]):
-                eof = "EOFError" in text
-                items.append(
-                    evidence(
-                        err,
-                        "stdin closed (EOF)" if eof else "stopped inside input()",
-                        text=text.strip().splitlines()[-1],
+            for err in errors.get(run_id, []):
+                text = err["content"] or ""
+                if err["seq"] > last_move and INPUT_FRAMES.search(text[-4000:]):
+                    eof = "EOFError" in text
+                    items.append(
+                        evidence(
+                            err,
+                            "stdin closed (EOF)" if eof else "stopped inside input()",
+                            text=text.strip().splitlines()[-1],
+                        )
                     )
-                )
-                score = max(score, 0.95 if eof else 0.9)
-        if not items:
-            found = self._configured_wait(events, last_move)
-            if found:
-                items, score = found
-        if not items:
-            return
+                    score = max(score, 0.95 if eof else 0.9)
+            if not items and run_id in waits:
+                items, score = waits[run_id]
+            if items:
+                yield run_id, self._finding(items, score, len(asked))
+
+    def _finding(self, items: list[Evidence], score: float, prompts: int) -> Finding:
         who = next((e.agent for e in items if e.agent), None)
-        yield Finding(
+        return Finding(
             code=self.code,
             detector=self.name,
             stall_class=self.stall_class,
@@ -85,39 +86,50 @@ class PendingHumanInput(Detector):
             score=score,
             summary="the run ended waiting for human input" + (f" (to {who})" if who else ""),
             evidence=tuple(items),
-            metrics={"prompts": requests.height},
+            metrics={"prompts": prompts},
         )
 
-    @staticmethod
-    def _configured_wait(
-        events: pl.DataFrame, last_move: int
-    ) -> tuple[list[Evidence], float] | None:
-        """Runtime logs have no prompt: use each agent's human_input_mode instead."""
-        modes: dict[str, str] = {}
-        for row in rows(events.filter(pl.col("subkind") == "agent_config")):
-            try:
-                mode = orjson.loads(row["content"] or "{}").get("human_input_mode")
-            except orjson.JSONDecodeError:
+
+def _configured_waits(
+    events: pl.DataFrame, moved: dict[str, int]
+) -> dict[str, tuple[list[Evidence], float]]:
+    """Runtime logs have no prompt: use each agent's human_input_mode instead. Per run that
+    did not terminate: the first delivery (from the last move on) to an agent that would ask."""
+    modes: dict[str, dict[str, str]] = {}
+    for row in rows(events.filter(pl.col("subkind") == "agent_config")):
+        try:
+            mode = orjson.loads(row["content"] or "{}").get("human_input_mode")
+        except orjson.JSONDecodeError:
+            continue
+        if row["agent"] and mode:
+            modes.setdefault(row["run_id"], {})[row["agent"]] = str(mode).upper()
+    ended = max_seq_by_run(events.filter(pl.col("kind") == "termination"))
+    waiting = [run for run in modes if run not in ended]
+    if not waiting:
+        return {}
+    deliveries = events.filter(
+        pl.col("run_id").is_in(waiting)
+        & (pl.col("kind").is_in(["message", "tool_result"]) | (pl.col("subkind") == "relay"))
+    )
+    found: dict[str, tuple[list[Evidence], float]] = {}
+    for run_id, run_rows in by_run(deliveries).items():
+        for row in run_rows:
+            if row["seq"] < max(moved.get(run_id, -1), 0):
                 continue
-            if row["agent"] and mode:
-                modes[row["agent"]] = str(mode).upper()
-        if not modes or events.filter(pl.col("kind") == "termination").height:
-            return None
-        deliveries = events.filter(
-            pl.col("kind").is_in(["message", "tool_result"]) | (pl.col("subkind") == "relay")
-        )
-        if deliveries.is_empty():
-            return None
-        tail = deliveries.filter(pl.col("seq") >= max(last_move, 0))
-        for row in rows(tail):
-            mode = modes.get(row["recipient"] or "")
+            mode = modes[run_id].get(row["recipient"] or "")
             said_end = "TERMINATE" in (row["content"] or "")
             if mode == "ALWAYS" or (mode == "TERMINATE" and said_end):
                 note = (
                     f"delivered to {row['recipient']} (human_input_mode={mode}); no reply followed"
                 )
                 ev = evidence(row, note)
-                return [
-                    Evidence(ev.seq, ev.source_line, row["recipient"], ev.excerpt, ev.note, ev.ref)
-                ], (0.75 if mode == "ALWAYS" else 0.7)
-        return None
+                found[run_id] = (
+                    [
+                        Evidence(
+                            ev.seq, ev.source_line, row["recipient"], ev.excerpt, ev.note, ev.ref
+                        )
+                    ],
+                    0.75 if mode == "ALWAYS" else 0.7,
+                )
+                break
+    return found

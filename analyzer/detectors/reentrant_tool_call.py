@@ -21,7 +21,7 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import Detector, evidence, rows, spread
+from .base import TOOL_TRAFFIC, Detector, RunFinding, by_run, evidence, spread
 
 
 class ReentrantToolCall(Detector):
@@ -38,16 +38,17 @@ class ReentrantToolCall(Detector):
         "use a separate team instance, or a Swarm handoff.",
     }
 
-    def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
-        relevant = events.filter(
-            pl.col("kind").is_in(["tool_call", "tool_result", "message"])
-            | pl.col("subkind").is_in(["tool_exec_start", "tool_exec_end"])
-        )
+    def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
+        relevant = events.filter(TOOL_TRAFFIC | (pl.col("kind") == "message"))
+        for run_id, run_rows in by_run(relevant).items():
+            yield from ((run_id, f) for f in self._nesting(run_rows))
+
+    def _nesting(self, relevant: list[dict]) -> Iterator[Finding]:
         open_calls: dict[str, dict] = {}  # call id -> tool_call row
         executing: list[dict] = []  # stack of exec starts without an end
         nested: list[tuple[dict, str]] = []  # (row, why); evidence is built for the few shown
         max_depth = 0
-        for row in rows(relevant):
+        for row in relevant:
             kind, sub, cid = row["kind"], row["subkind"], row["tool_call_id"]
             if kind == "tool_call" and cid:
                 outer = next(

@@ -23,7 +23,7 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import Detector, evidence, open_tool_calls, rows, spread
+from .base import TOOL_TRAFFIC, Detector, RunFinding, by_run, evidence, open_tool_calls, spread
 
 SIGNS = (
     (re.compile(r"team is already running", re.I), 0.85, "the team was asked to run while running"),
@@ -52,12 +52,23 @@ class ReentryError(Detector):
         "request as a result.",
     }
 
-    def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
-        scope = events.filter(
-            pl.col("kind").is_in(["tool_result", "error"]) | (pl.col("subkind") == "tool_exec_end")
+    def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
+        scope = by_run(
+            events.filter(
+                pl.col("kind").is_in(["tool_result", "error"])
+                | (pl.col("subkind") == "tool_exec_end")
+            )
         )
+        traffic = by_run(events.filter(TOOL_TRAFFIC))
+        interrupts = by_run(events.filter(pl.col("subkind") == "interrupt"))
+        for run_id in scope.keys() | interrupts.keys():
+            blocked = interrupts.get(run_id, []) if open_tool_calls(traffic.get(run_id, [])) else []
+            yield from ((run_id, f) for f in self._signs(scope.get(run_id, []), blocked))
+
+    def _signs(self, scope: list[dict], interrupts: list[dict]) -> Iterator[Finding]:
+        """``interrupts``: the run's interrupt tracebacks, if a tool call was left open."""
         items, score, what = [], 0.0, ""
-        for row in rows(scope):
+        for row in scope:
             text = row["content"] or ""
             if row["kind"] == "error" and _final_line(text).startswith("RecursionError"):
                 continue  # a chat crashing from depth is a loop symptom, not a sign of re-entry
@@ -68,18 +79,17 @@ class ReentryError(Detector):
                     if weight > score:
                         score, what = weight, label
                     break
-        if open_tool_calls(events):
-            for row in rows(events.filter(pl.col("subkind") == "interrupt")):
-                if DEADLOCK.search(row["content"] or ""):
-                    items.append(
-                        evidence(
-                            row,
-                            "tool blocked waiting on its own event loop",
-                            text=(row["content"] or "").strip().splitlines()[-1],
-                        )
+        for row in interrupts:
+            if DEADLOCK.search(row["content"] or ""):
+                items.append(
+                    evidence(
+                        row,
+                        "tool blocked waiting on its own event loop",
+                        text=(row["content"] or "").strip().splitlines()[-1],
                     )
-                    if score < 0.7:
-                        score, what = 0.7, "tool blocked waiting on its own event loop"
+                )
+                if score < 0.7:
+                    score, what = 0.7, "tool blocked waiting on its own event loop"
         if not items:
             return
         yield Finding(

@@ -23,7 +23,7 @@ from rapidfuzz import fuzz
 from ..config import Thresholds
 from ..findings import Finding
 from ..masking import mask_volatile
-from .base import Detector, evidence, rows, spread
+from .base import Detector, RunFinding, by_run, evidence, spread
 
 _MAX_CLUSTERS = 50  # per tool; beyond that, only exact repeats are clustered
 
@@ -42,44 +42,31 @@ class RepeatedToolCall(Detector):
         "MaxMessageTermination), set max_tool_iterations, and de-duplicate identical calls.",
     }
 
-    def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
+    def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
         # Calls whose arguments were not logged (agentchat spans) are never "the same arguments".
         calls = events.filter(
             (pl.col("kind") == "tool_call")
             & pl.col("tool_name").is_not_null()
             & pl.col("tool_args").is_not_null()
         )
-        best: list[dict] = []
-        for _, group in calls.group_by("tool_name", maintain_order=True):
-            clusters: list[tuple[str, list[dict]]] = []
-            by_key: dict[str, list[dict]] = {}
-            for row in rows(group):
-                key = mask_volatile(row["tool_args"] or "")
-                members = by_key.get(key)
-                if members is None and len(clusters) < _MAX_CLUSTERS:
-                    members = next(
-                        (
-                            m
-                            for rep, m in clusters
-                            if fuzz.ratio(rep, key, score_cutoff=cfg.tool_args_similarity)
-                        ),
-                        None,
-                    )
-                if members is None:
-                    members = []
-                    clusters.append((key, members))
-                by_key[key] = members
-                members.append(row)
-            top = max((m for _, m in clusters), key=len)
-            if len(top) > len(best):
-                best = top
+        for run_id, run_calls in by_run(calls).items():
+            by_tool: dict[str, list[dict]] = {}
+            for row in run_calls:
+                by_tool.setdefault(row["tool_name"], []).append(row)
+            best: list[dict] = []
+            for group in by_tool.values():
+                top = _largest_cluster(group, cfg)
+                if len(top) > len(best):
+                    best = top
+            if len(best) >= cfg.tool_repeat_min:
+                yield run_id, self._finding(best, cfg)
+
+    def _finding(self, best: list[dict], cfg: Thresholds) -> Finding:
         count = len(best)
-        if count < cfg.tool_repeat_min:
-            return
         distinct = len({r["tool_args"] for r in best})
         tool = best[0]["tool_name"]
         score = min(0.9, 0.55 + 0.05 * (count - cfg.tool_repeat_min))
-        yield Finding(
+        return Finding(
             code=self.code,
             detector=self.name,
             stall_class=self.stall_class,
@@ -93,3 +80,28 @@ class RepeatedToolCall(Detector):
             metrics={"repeat_count": count, "distinct_args": distinct},
             subject=tool,
         )
+
+
+def _largest_cluster(calls: list[dict], cfg: Thresholds) -> list[dict]:
+    """Calls of one tool clustered by masked arguments (exact, then fuzzy against each
+    cluster's first member); the largest cluster."""
+    clusters: list[tuple[str, list[dict]]] = []
+    by_key: dict[str, list[dict]] = {}
+    for row in calls:
+        key = mask_volatile(row["tool_args"] or "")
+        members = by_key.get(key)
+        if members is None and len(clusters) < _MAX_CLUSTERS:
+            members = next(
+                (
+                    m
+                    for rep, m in clusters
+                    if fuzz.ratio(rep, key, score_cutoff=cfg.tool_args_similarity)
+                ),
+                None,
+            )
+        if members is None:
+            members = []
+            clusters.append((key, members))
+        by_key[key] = members
+        members.append(row)
+    return max((m for _, m in clusters), key=len)

@@ -25,7 +25,7 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import Detector, evidence, is_manager, progress
+from .base import PROGRESS, Detector, RunFinding, by_run, evidence, is_manager, last_by_run
 
 TERMINATE_WORD = re.compile(r"\bTERMINATE\b")
 
@@ -43,15 +43,30 @@ class RunEnd(Detector):
         "process was stopped.",
     }
 
-    def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
-        moving = progress(events)
-        last = moving.row(-1, named=True) if moving.height else None
-        last_seq = last["seq"] if last else -1
-        ends = events.filter((pl.col("kind") == "termination") & (pl.col("seq") > last_seq))
-        errors = events.filter((pl.col("kind") == "error") & (pl.col("seq") > last_seq))
-        if ends.height and not errors.filter(pl.col("seq") > ends["seq"].max()).height:
-            end = ends.row(-1, named=True)
-            yield Finding(
+    def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
+        last_moves = last_by_run(events.filter(PROGRESS))
+        ends = by_run(events.filter(pl.col("kind") == "termination"))
+        errors = by_run(events.filter(pl.col("kind") == "error"))
+        for run_id, last_event in last_by_run(events).items():
+            last = last_moves.get(run_id)
+            after = -1 if last is None else last["seq"]
+            yield (
+                run_id,
+                self._ending(
+                    last,
+                    last_event,
+                    [r for r in ends.get(run_id, []) if r["seq"] > after],
+                    [r for r in errors.get(run_id, []) if r["seq"] > after],
+                ),
+            )
+
+    def _ending(
+        self, last: dict | None, last_event: dict, ends: list[dict], errors: list[dict]
+    ) -> Finding:
+        """``ends`` and ``errors``: those after ``last``, the run's last activity."""
+        if ends and not any(e["seq"] > ends[-1]["seq"] for e in errors):
+            end = ends[-1]
+            return Finding(
                 code=self.code,
                 detector=self.name,
                 stall_class="healthy",
@@ -61,14 +76,13 @@ class RunEnd(Detector):
                 evidence=(evidence(end, "termination"),),
                 metrics={"terminated": 1.0},
             )
-            return
         if (
             last
-            and not errors.height
+            and not errors
             and last["kind"] == "message"
             and TERMINATE_WORD.search(last["content"] or "")
         ):
-            yield Finding(
+            return Finding(
                 code=self.code,
                 detector=self.name,
                 stall_class="healthy",
@@ -79,30 +93,27 @@ class RunEnd(Detector):
                 evidence=(evidence(last, "termination keyword"),),
                 metrics={"terminated": 0.5},
             )
-            return
         items = [
             evidence(last, "last activity")
             if last
-            else evidence(
-                events.row(-1, named=True), "last logged event (no agent activity at all)"
-            )
+            else evidence(last_event, "last logged event (no agent activity at all)")
         ]
         how = "the log just stops (killed or timed out)"
-        if errors.height:
+        if errors:
             # After a Ctrl-C, shutdown often raises more (task_done(), CancelledError): the
             # interrupt, not the last traceback, is how the run ended.
-            interrupts = errors.filter(pl.col("subkind") == "interrupt")
-            err = (interrupts if interrupts.height else errors).row(-1, named=True)
+            interrupts = [e for e in errors if e["subkind"] == "interrupt"]
+            err = (interrupts or errors)[-1]
             final = (err["content"] or "").strip().splitlines()[-1:] or [""]
             how = (
                 "it was interrupted (KeyboardInterrupt)"
-                if interrupts.height
+                if interrupts
                 else f"it crashed: {final[0][:120]}"
             )
             items.append(evidence(err, "how it ended", text=final[0]))
-        phase = _phase_after(last, events)
+        phase = _phase_after(last)
         where = f" after {_describe(last)}" if last else ""
-        yield Finding(
+        return Finding(
             code=self.code,
             detector=self.name,
             stall_class="unknown",
@@ -110,7 +121,7 @@ class RunEnd(Detector):
             score=0.5,
             summary=f"no termination was logged; {how}{where}",
             evidence=tuple(items),
-            metrics={"terminated": 0.0, "crashed": float(bool(errors.height))},
+            metrics={"terminated": 0.0, "crashed": float(bool(errors))},
         )
 
 
@@ -121,7 +132,7 @@ def _describe(row: dict) -> str:
     return f"{kind.replace('_', ' ')} ({where})"
 
 
-def _phase_after(last: dict | None, events: pl.DataFrame) -> str:
+def _phase_after(last: dict | None) -> str:
     if last is None:
         return "none"
     kind, sub = last["kind"], last["subkind"]

@@ -20,7 +20,7 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import Detector, evidence, rows
+from .base import Detector, RunFinding, by_run, evidence
 
 _SLOW_SCORE = 0.6
 
@@ -36,11 +36,15 @@ class SlowToolCall(Detector):
         "(asyncio.wait_for) and keep blocking work off the event loop (asyncio.to_thread).",
     }
 
-    def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
+    def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
         timed = events.filter(pl.col("ts").is_not_null() & pl.col("tool_call_id").is_not_null())
+        for run_id, run_rows in by_run(timed).items():
+            yield from ((run_id, f) for f in self._slowest(run_rows, cfg))
+
+    def _slowest(self, timed: list[dict], cfg: Thresholds) -> Iterator[Finding]:
         starts: dict[str, dict] = {}
         spans: list[tuple[float, dict, dict]] = []
-        for row in rows(timed):
+        for row in timed:
             cid = row["tool_call_id"]
             if row["kind"] == "tool_call":
                 starts.setdefault(cid, row)

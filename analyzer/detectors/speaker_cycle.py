@@ -22,7 +22,7 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import Detector, evidence, is_manager, rows, spread
+from .base import Detector, RunFinding, by_run, evidence, is_manager, spread
 
 
 class SpeakerCycle(Detector):
@@ -39,20 +39,31 @@ class SpeakerCycle(Detector):
         "RoundRobinGroupChat, and add a termination condition.",
     }
 
-    def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
-        selected = events.filter(pl.col("subkind") == "speaker_selected").rename(
-            {"recipient": "speaker"}
+    def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
+        selected = by_run(
+            events.filter(pl.col("subkind") == "speaker_selected").rename({"recipient": "speaker"})
         )
-        if selected.is_empty():
-            selected = events.filter(
+        # Logs without selection records: a message to the manager means its sender had the turn.
+        to_manager = by_run(
+            events.filter(
                 (pl.col("kind") == "message")
                 & pl.col("recipient").str.to_lowercase().str.contains("manager")
             ).with_columns(speaker=pl.col("agent"))
-        speakers = [r for r in rows(selected) if r["speaker"]]
-        roster = {r["speaker"] for r in speakers}
-        roster |= {a for a in events["agent"].drop_nulls().unique() if not is_manager(a)}
-        if len(roster) < 3 or len(speakers) < cfg.speaker_cycle_min:
-            return
+        )
+        agents = (
+            events.filter(pl.col("agent").is_not_null())
+            .group_by("run_id")
+            .agg(pl.col("agent").unique())
+        )
+        members = dict(zip(agents["run_id"].to_list(), agents["agent"].to_list(), strict=True))
+        for run_id, turns in (to_manager | selected).items():
+            speakers = [r for r in turns if r["speaker"]]
+            roster = {r["speaker"] for r in speakers}
+            roster |= {a for a in members.get(run_id, []) if not is_manager(a)}
+            if len(roster) >= 3 and len(speakers) >= cfg.speaker_cycle_min:
+                yield from ((run_id, f) for f in self._cycle(speakers, roster, cfg))
+
+    def _cycle(self, speakers: list[dict], roster: set[str], cfg: Thresholds) -> Iterator[Finding]:
         tail: list[dict] = []
         names: set[str] = set()
         for row in reversed(speakers):

@@ -19,7 +19,7 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import Detector, evidence, rows
+from .base import Detector, RunFinding, by_run, evidence
 
 LIMIT = re.compile(
     r"maximum (number of )?(rounds|turns|consecutive auto-replies|messages|iterations)"
@@ -39,16 +39,15 @@ class TurnLimit(Detector):
         "condition so the task ends when it is done.",
     }
 
-    def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
-        ends = [
-            r
-            for r in rows(events.filter(pl.col("kind") == "termination"))
-            if LIMIT.search(r["content"] or "")
-        ]
-        if not ends:
-            return
+    def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
+        for run_id, terminations in by_run(events.filter(pl.col("kind") == "termination")).items():
+            ends = [r for r in terminations if LIMIT.search(r["content"] or "")]
+            if ends:
+                yield run_id, self._finding(ends)
+
+    def _finding(self, ends: list[dict]) -> Finding:
         last = ends[-1]
-        yield Finding(
+        return Finding(
             code=self.code,
             detector=self.name,
             stall_class=self.stall_class,

@@ -16,14 +16,23 @@ call returned earlier in the run, the score drops (the log more likely stops mid
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import ClassVar
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
 
 import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import Detector, evidence, open_tool_calls, progress, rows
+from .base import (
+    PROGRESS,
+    TOOL_TRAFFIC,
+    Detector,
+    RunFinding,
+    by_run,
+    evidence,
+    max_seq_by_run,
+    open_tool_calls,
+)
 
 # Frames of a blocked tool in an interrupt traceback (where the thread was when stopped).
 BLOCKING_FRAMES = re.compile(
@@ -44,41 +53,55 @@ class UnfinishedToolCall(Detector):
         "asyncio.wait_for with a timeout, and pass a CancellationToken.",
     }
 
-    def run(self, events: pl.DataFrame, turns: pl.DataFrame, cfg: Thresholds) -> Iterator[Finding]:
-        pending = open_tool_calls(events)
-        if not pending:
+    def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
+        traffic = by_run(events.filter(TOOL_TRAFFIC))
+        if not traffic:
             return
-        call = pending[-1]
-        after = events.filter(pl.col("seq") > call["seq"])
-        moving = progress(after).filter(
-            pl.col("subkind").is_null() | (pl.col("subkind") != "tool_exec_start")
+        moved = max_seq_by_run(
+            events.filter(
+                (
+                    PROGRESS
+                    & (pl.col("subkind").is_null() | (pl.col("subkind") != "tool_exec_start"))
+                )
+                | (pl.col("kind") == "termination")
+            )
         )
-        if moving.height or (after["kind"] == "termination").any():
-            return
+        errors = by_run(events.filter(pl.col("kind") == "error"))
+        for run_id, run_traffic in traffic.items():
+            pending = open_tool_calls(run_traffic)
+            # The latest open call is the stall point only if nothing moved after it.
+            if pending and moved.get(run_id, -1) <= pending[-1]["seq"]:
+                yield run_id, self._finding(pending, run_traffic, errors.get(run_id, []))
+
+    def _finding(
+        self, pending: list[Mapping[str, Any]], traffic: list[dict], errors: list[dict]
+    ) -> Finding:
+        call = pending[-1]
         tool = call["tool_name"] or "a tool"
         items = [evidence(call, "called, never returned")]
         score = 0.85
-        answered_before = events.filter(
-            (pl.col("subkind") == "tool_exec_end") | (pl.col("kind") == "tool_result")
-        ).filter(pl.col("seq") < call["seq"])
-        same = events.filter(
-            (pl.col("kind") == "tool_call")
-            & (pl.col("seq") < call["seq"])
-            & pl.col("tool_name").eq_missing(call["tool_name"])
-            & pl.col("tool_args").eq_missing(call["tool_args"])
+        earlier = [r for r in traffic if r["seq"] < call["seq"]]
+        answered_before = any(
+            r["subkind"] == "tool_exec_end" or r["kind"] == "tool_result" for r in earlier
         )
-        if same.height and answered_before.height:
+        same = any(
+            r["kind"] == "tool_call"
+            and r["tool_name"] == call["tool_name"]
+            and r["tool_args"] == call["tool_args"]
+            for r in earlier
+        )
+        if same and answered_before:
             # The identical call returned before: the log more likely stops mid-loop.
             score = 0.6
-        tail = events.filter((pl.col("seq") > call["seq"]) & (pl.col("kind") == "error"))
-        for err in rows(tail):
+        tail = [r for r in errors if r["seq"] > call["seq"]]
+        for err in tail:
             text = err["content"] or ""
             if err["subkind"] == "interrupt" and BLOCKING_FRAMES.search(text[-3000:]):
                 score = 0.92
                 items.append(
                     evidence(err, "stopped while the tool was blocked", text=_last_frame(text))
                 )
-        yield Finding(
+        return Finding(
             code=self.code,
             detector=self.name,
             stall_class=self.stall_class,

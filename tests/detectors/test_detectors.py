@@ -12,7 +12,6 @@ import pytest
 
 from analyzer.config import DEFAULT
 from analyzer.detectors import ALL_DETECTORS, run_detectors
-from analyzer.timeline import build_turns
 
 from ..conftest import SAMPLES, call, make_events, msg, result
 
@@ -20,7 +19,7 @@ BY_CODE = {d.code: d for d in ALL_DETECTORS}
 
 
 def fire(code: str, events: pl.DataFrame) -> list[Any]:
-    return list(BY_CODE[code]().run(events, build_turns(events), DEFAULT))
+    return [f for _, f in BY_CODE[code]().check(events, DEFAULT)]
 
 
 def polling(n: int, args: str = '{"job": "build-42"}') -> list[dict]:
@@ -371,12 +370,26 @@ def test_a_crashing_detector_becomes_az99() -> None:
     class Broken(BY_CODE["LOOP01"]):  # type: ignore[misc, valid-type, name-defined]
         name = "broken"
 
-        def run(self, events, turns, cfg):
+        def check(self, events, cfg):
             raise RuntimeError("boom")
 
     events = make_events(*polling(4))
-    found = run_detectors(
-        events, build_turns(events), DEFAULT, "classic", [Broken, BY_CODE["LOOP02"]]
-    )
-    assert [f.code for f in found] == ["AZ99"]
-    assert "broken crashed: RuntimeError('boom')" in found[0].summary
+    found = run_detectors(events, DEFAULT, "classic", [Broken, BY_CODE["LOOP02"]])
+    assert [f.code for f in found[events["run_id"][0]]] == ["AZ99"]
+    assert "broken crashed: RuntimeError('boom')" in found[events["run_id"][0]][0].summary
+
+
+def test_a_crash_on_one_run_spares_the_other_runs() -> None:
+    class Fragile(BY_CODE["LOOP01"]):  # type: ignore[misc, valid-type, name-defined]
+        name = "fragile"
+
+        def check(self, events, cfg):
+            if (events["content"] == "poison").any():
+                raise ValueError("poisoned")
+            return super().check(events, cfg)
+
+    good = make_events(*polling(4)).with_columns(run_id=pl.lit("good"))
+    bad = make_events(*polling(4), msg("u", "poison")).with_columns(run_id=pl.lit("bad"))
+    found = run_detectors(pl.concat([good, bad]), DEFAULT, "classic", [Fragile])
+    assert [f.code for f in found["good"]] == ["LOOP01"]
+    assert [f.code for f in found["bad"]] == ["AZ99"]
