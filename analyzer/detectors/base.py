@@ -21,6 +21,11 @@ PROGRESS_KINDS = ("message", "tool_call", "tool_result", "llm_call", "input_requ
 PROGRESS = pl.col("kind").is_in(PROGRESS_KINDS) | pl.col("subkind").is_in(
     ["tool_exec_start", "tool_exec_end", "code_exec_start"]
 )  # events that show the conversation moving (not relays, configs or tracebacks)
+# What detectors read off a row: identity, evidence fields and the matching keys.
+ROW_COLUMNS = (
+    *("run_id", "seq", "source_line", "source_ref", "kind", "subkind", "agent", "recipient"),
+    *("content", "tool_name", "tool_call_id", "tool_args"),
+)
 MANAGER_HINTS = ("manager", "chat_manager")
 T = TypeVar("T")
 
@@ -46,10 +51,11 @@ def rows(df: pl.DataFrame) -> Iterator[dict[str, Any]]:
     return df.iter_rows(named=True)
 
 
-def by_run(df: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
-    """The rows of ``df`` (which may hold many runs) per run id, each run's in order."""
+def by_run(df: pl.DataFrame, *extra: str) -> dict[str, list[dict[str, Any]]]:
+    """The rows of ``df`` (which may hold many runs) per run id, each run's in order, with
+    the columns detectors read (``ROW_COLUMNS``) and ``extra`` ones: a row costs per column."""
     grouped: dict[str, list[dict[str, Any]]] = {}
-    for row in rows(df):
+    for row in rows(df.select(c for c in (*ROW_COLUMNS, *extra) if c in df.columns)):
         grouped.setdefault(row["run_id"], []).append(row)
     return grouped
 

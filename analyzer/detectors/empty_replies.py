@@ -33,7 +33,13 @@ class EmptyReplies(Detector):
     }
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
-        for run_id, msgs in by_run(events.filter(pl.col("kind") == "message")).items():
+        messages = events.filter(pl.col("kind") == "message")
+        empty = messages.filter(pl.col("content").fill_null("").str.strip_chars() == "")
+        # A run needs that many empty messages before any streak of them can count.
+        enough = empty.group_by("run_id").len().filter(pl.col("len") >= cfg.empty_reply_min)
+        for run_id, msgs in by_run(
+            messages.filter(pl.col("run_id").is_in(enough["run_id"]))
+        ).items():
             yield from ((run_id, f) for f in self._streak(msgs, cfg))
 
     def _streak(self, msgs: list[dict], cfg: Thresholds) -> Iterator[Finding]:

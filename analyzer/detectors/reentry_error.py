@@ -33,6 +33,7 @@ SIGNS = (
         "recursion overflow inside a tool",
     ),
 )
+ANY_SIGN = "(?i)" + "|".join(f"(?:{p.pattern})" for p, _, _ in SIGNS)  # for polars' prefilter
 DEADLOCK = re.compile(
     r"concurrent/futures/_base\.py.*\n.*\n?.*(?:wait|result)|run_coroutine_threadsafe"
 )
@@ -55,12 +56,15 @@ class ReentryError(Detector):
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
         scope = by_run(
             events.filter(
-                pl.col("kind").is_in(["tool_result", "error"])
-                | (pl.col("subkind") == "tool_exec_end")
+                (
+                    pl.col("kind").is_in(["tool_result", "error"])
+                    | (pl.col("subkind") == "tool_exec_end")
+                )
+                & pl.col("content").str.contains(ANY_SIGN)
             )
         )
-        traffic = by_run(events.filter(TOOL_TRAFFIC))
         interrupts = by_run(events.filter(pl.col("subkind") == "interrupt"))
+        traffic = by_run(events.filter(TOOL_TRAFFIC & pl.col("run_id").is_in(list(interrupts))))
         for run_id in scope.keys() | interrupts.keys():
             blocked = interrupts.get(run_id, []) if open_tool_calls(traffic.get(run_id, [])) else []
             yield from ((run_id, f) for f in self._signs(scope.get(run_id, []), blocked))

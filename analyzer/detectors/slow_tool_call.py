@@ -38,7 +38,7 @@ class SlowToolCall(Detector):
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
         timed = events.filter(pl.col("ts").is_not_null() & pl.col("tool_call_id").is_not_null())
-        for run_id, run_rows in by_run(timed).items():
+        for run_id, run_rows in by_run(timed, "ts").items():
             yield from ((run_id, f) for f in self._slowest(run_rows, cfg))
 
     def _slowest(self, timed: list[dict], cfg: Thresholds) -> Iterator[Finding]:

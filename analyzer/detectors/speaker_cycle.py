@@ -41,14 +41,16 @@ class SpeakerCycle(Detector):
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
         selected = by_run(
-            events.filter(pl.col("subkind") == "speaker_selected").rename({"recipient": "speaker"})
+            events.filter(pl.col("subkind") == "speaker_selected").rename({"recipient": "speaker"}),
+            "speaker",
         )
         # Logs without selection records: a message to the manager means its sender had the turn.
         to_manager = by_run(
             events.filter(
                 (pl.col("kind") == "message")
                 & pl.col("recipient").str.to_lowercase().str.contains("manager")
-            ).with_columns(speaker=pl.col("agent"))
+            ).with_columns(speaker=pl.col("agent")),
+            "speaker",
         )
         agents = (
             events.filter(pl.col("agent").is_not_null())

@@ -54,9 +54,7 @@ class UnfinishedToolCall(Detector):
     }
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
-        traffic = by_run(events.filter(TOOL_TRAFFIC))
-        if not traffic:
-            return
+        # The stall point is the latest open call, and only if nothing moved after it.
         moved = max_seq_by_run(
             events.filter(
                 (
@@ -66,10 +64,17 @@ class UnfinishedToolCall(Detector):
                 | (pl.col("kind") == "termination")
             )
         )
-        errors = by_run(events.filter(pl.col("kind") == "error"))
+        starts = pl.col("kind").eq("tool_call") | pl.col("subkind").eq("tool_exec_start")
+        last_start = max_seq_by_run(events.filter(starts))
+        # Only a run whose last call (or start) is not followed by progress can qualify.
+        candidates = [run for run, seq in last_start.items() if moved.get(run, -1) <= seq]
+        if not candidates:
+            return
+        in_candidates = pl.col("run_id").is_in(candidates)
+        traffic = by_run(events.filter(TOOL_TRAFFIC & in_candidates))
+        errors = by_run(events.filter((pl.col("kind") == "error") & in_candidates))
         for run_id, run_traffic in traffic.items():
             pending = open_tool_calls(run_traffic)
-            # The latest open call is the stall point only if nothing moved after it.
             if pending and moved.get(run_id, -1) <= pending[-1]["seq"]:
                 yield run_id, self._finding(pending, run_traffic, errors.get(run_id, []))
 

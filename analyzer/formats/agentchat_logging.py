@@ -70,7 +70,7 @@ TERMINATION = re.compile(
 _PAYLOAD_START, _MESSAGE_END = '{"payload": "', '"type": "Message"}'
 _ERROR_KEY, _SOURCE_KEY = '\\"error\\"', '\\"source\\":'
 HOP_ID = re.compile(r'\\"id\\":\\"([^"\\]+)\\"')
-ROUTE = (re.compile(r'"receiver": "([^"]*)"'), re.compile(r'"sender": "([^"]*)"'))
+ROUTE_KEYS = ('"receiver": "', '"sender": "')  # top-level keys, after the payload
 REPR_ID = re.compile(r"^id='([^']+)' source='([^']*)'")
 
 
@@ -112,7 +112,7 @@ class AgentchatLogging:
 
 
 Split = tuple[str, str, str | None, str]  # logger, level, time as written, message
-Hop = tuple[list[str], int, str | None, str | None]  # payload ids, sources, receiver, sender
+Hop = tuple[list[str], int, str]  # payload ids, number of sources, the raw message
 
 
 def _records(path: Path) -> Iterator[tuple[int, str, Split | None]]:
@@ -151,8 +151,18 @@ def _hop_facts(message: str) -> Hop | None:
         return None
     if _ERROR_KEY in message:
         return None
-    route = [m[1] if (m := p.search(message)) else None for p in ROUTE]
-    return HOP_ID.findall(message), message.count(_SOURCE_KEY), route[0], route[1]
+    return HOP_ID.findall(message), message.count(_SOURCE_KEY), message
+
+
+def _route(message: str) -> list[str | None]:
+    """(receiver, sender) of a Message event's raw text. They follow the payload, whose own
+    quotes are escaped, so searching from the end finds the top-level keys first."""
+    found: list[str | None] = []
+    for key in ROUTE_KEYS:
+        at = message.rfind(key)
+        start = at + len(key)
+        found.append(message[start : message.find('"', start)] if at >= 0 else None)
+    return found
 
 
 def _learn(lines: list[str]) -> Layout | None:
@@ -281,10 +291,10 @@ class _Parser:
         ids as ``source`` keys. Any doubt (``hop`` is None) means decoding it."""
         if hop is None:
             return False
-        ids, sources, receiver, sender = hop
+        ids, sources, message = hop
         if sources and len(self.seen.intersection(ids)) < sources:
             return False
-        self._run_of(receiver, sender)
+        self._run_of(*_route(message))
         return True
 
     def _run_of(self, *ids: str | None) -> None:
