@@ -62,15 +62,13 @@ def analyze_file(
     turns = build_turns(events)
     found = run_detectors(events, cfg, family, selected(select, ignore))
     stats = run_stats(events, turns)
-    turns_of = turns.partition_by("run_id", as_dict=True)
+    turns_of = _by_run(turns)
     runs = []
-    for (run_id,), run_events in events.partition_by(
-        "run_id", as_dict=True, maintain_order=True
-    ).items():
+    for run_id, run_events in _by_run(events).items():
         findings = found[run_id]
         if parsed.skipped:
             findings.insert(0, _unparsed(parsed.skipped))
-        run_turns = turns_of.get((run_id,), turns.clear())
+        run_turns = turns_of.get(run_id, turns.clear())
         runs.append(
             RunResult(
                 str(run_id),
@@ -82,6 +80,19 @@ def analyze_file(
             )
         )
     return AnalysisResult(source, chosen.name, family, tuple(runs), parsed.skipped)
+
+
+def _by_run(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The frame's rows per run id, in order of first appearance; a one-run frame is not
+    copied (partitioning copies every column, doubling the memory of a large log)."""
+    if frame["run_id"].n_unique() == 1:
+        return {frame["run_id"][0]: frame}
+    return {
+        run_id: part
+        for (run_id,), part in frame.partition_by(
+            "run_id", as_dict=True, maintain_order=True
+        ).items()
+    }
 
 
 def _unparsed(skipped: tuple[Skipped, ...]) -> Finding:

@@ -35,7 +35,7 @@ for i in range(n):
     sink.add("message", i + 1, agent=f"agent{i % 4}", content=text)
 events = sink.frame()
 t = time.perf_counter()
-found = list(NearDuplicateMessages().run(events, events.head(0), DEFAULT))
+found = list(NearDuplicateMessages().check(events, DEFAULT))
 elapsed = time.perf_counter() - t
 hit = [r for r in scan(message_rows(events.slice(0, 1600)), DEFAULT) if r.seq == 1500]
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

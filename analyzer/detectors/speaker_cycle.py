@@ -48,6 +48,7 @@ class SpeakerCycle(Detector):
         to_manager = by_run(
             events.filter(
                 (pl.col("kind") == "message")
+                & ~pl.col("run_id").is_in(list(selected))
                 & pl.col("recipient").str.to_lowercase().str.contains("manager")
             ).with_columns(speaker=pl.col("agent")),
             "speaker",
