@@ -40,9 +40,10 @@ class EmptyReplies(Detector):
         for run_id, msgs in by_run(
             messages.filter(pl.col("run_id").is_in(enough["run_id"]))
         ).items():
-            yield from ((run_id, f) for f in self._streak(msgs, cfg))
+            if finding := self._streak(msgs, cfg):
+                yield run_id, finding
 
-    def _streak(self, msgs: list[dict], cfg: Thresholds) -> Iterator[Finding]:
+    def _streak(self, msgs: list[dict], cfg: Thresholds) -> Finding | None:
         best: list[dict] = []
         streak: list[dict] = []
         for row in msgs:
@@ -53,8 +54,8 @@ class EmptyReplies(Detector):
                 if len(streak) > len(best):
                     best = list(streak)
         if len(best) < cfg.empty_reply_min:
-            return
-        yield Finding(
+            return None
+        return Finding(
             code=self.code,
             detector=self.name,
             stall_class=self.stall_class,

@@ -41,9 +41,10 @@ class ReentrantToolCall(Detector):
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
         relevant = events.filter(TOOL_TRAFFIC | (pl.col("kind") == "message"))
         for run_id, run_rows in by_run(relevant).items():
-            yield from ((run_id, f) for f in self._nesting(run_rows))
+            if finding := self._nesting(run_rows):
+                yield run_id, finding
 
-    def _nesting(self, relevant: list[dict]) -> Iterator[Finding]:
+    def _nesting(self, relevant: list[dict]) -> Finding | None:
         open_calls: dict[str, dict] = {}  # call id -> tool_call row
         executing: list[dict] = []  # stack of exec starts without an end
         nested: list[tuple[dict, str]] = []  # (row, why); evidence is built for the few shown
@@ -98,8 +99,8 @@ class ReentrantToolCall(Detector):
                         max_depth = max(max_depth, 2)
                         break
         if not nested:
-            return
-        yield Finding(
+            return None
+        return Finding(
             code=self.code,
             detector=self.name,
             stall_class=self.stall_class,

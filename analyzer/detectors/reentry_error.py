@@ -67,9 +67,10 @@ class ReentryError(Detector):
         traffic = by_run(events.filter(TOOL_TRAFFIC & pl.col("run_id").is_in(list(interrupts))))
         for run_id in scope.keys() | interrupts.keys():
             blocked = interrupts.get(run_id, []) if open_tool_calls(traffic.get(run_id, [])) else []
-            yield from ((run_id, f) for f in self._signs(scope.get(run_id, []), blocked))
+            if finding := self._signs(scope.get(run_id, []), blocked):
+                yield run_id, finding
 
-    def _signs(self, scope: list[dict], interrupts: list[dict]) -> Iterator[Finding]:
+    def _signs(self, scope: list[dict], interrupts: list[dict]) -> Finding | None:
         """``interrupts``: the run's interrupt tracebacks, if a tool call was left open."""
         items, score, what = [], 0.0, ""
         for row in scope:
@@ -95,8 +96,8 @@ class ReentryError(Detector):
                 if score < 0.7:
                     score, what = 0.7, "tool blocked waiting on its own event loop"
         if not items:
-            return
-        yield Finding(
+            return None
+        return Finding(
             code=self.code,
             detector=self.name,
             stall_class=self.stall_class,

@@ -39,9 +39,10 @@ class SlowToolCall(Detector):
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
         timed = events.filter(pl.col("ts").is_not_null() & pl.col("tool_call_id").is_not_null())
         for run_id, run_rows in by_run(timed, "ts").items():
-            yield from ((run_id, f) for f in self._slowest(run_rows, cfg))
+            if finding := self._slowest(run_rows, cfg):
+                yield run_id, finding
 
-    def _slowest(self, timed: list[dict], cfg: Thresholds) -> Iterator[Finding]:
+    def _slowest(self, timed: list[dict], cfg: Thresholds) -> Finding | None:
         starts: dict[str, dict] = {}
         spans: list[tuple[float, dict, dict]] = []
         for row in timed:
@@ -54,7 +55,7 @@ class SlowToolCall(Detector):
                 call = starts.pop(cid)
                 spans.append(((row["ts"] - call["ts"]).total_seconds(), call, row))
         if not spans:
-            return
+            return None
         median = statistics.median(s for s, _, _ in spans)
         slow = [
             s
@@ -62,9 +63,9 @@ class SlowToolCall(Detector):
             if s[0] >= cfg.slow_tool_s and s[0] >= cfg.slow_tool_factor * max(median, 0.001)
         ]
         if len(slow) == 0 or len(slow) == len(spans):
-            return
+            return None
         gap, call, result = max(slow, key=lambda s: s[0])
-        yield Finding(
+        return Finding(
             code=self.code,
             detector=self.name,
             stall_class=self.stall_class,

@@ -63,10 +63,11 @@ class SpeakerCycle(Detector):
             speakers = [r for r in turns if r["speaker"]]
             roster = {r["speaker"] for r in speakers}
             roster |= {a for a in members.get(run_id, []) if not is_manager(a)}
-            if len(roster) >= 3 and len(speakers) >= cfg.speaker_cycle_min:
-                yield from ((run_id, f) for f in self._cycle(speakers, roster, cfg))
+            enough = len(roster) >= 3 and len(speakers) >= cfg.speaker_cycle_min
+            if enough and (finding := self._cycle(speakers, roster, cfg)):
+                yield run_id, finding
 
-    def _cycle(self, speakers: list[dict], roster: set[str], cfg: Thresholds) -> Iterator[Finding]:
+    def _cycle(self, speakers: list[dict], roster: set[str], cfg: Thresholds) -> Finding | None:
         tail: list[dict] = []
         names: set[str] = set()
         for row in reversed(speakers):
@@ -76,11 +77,11 @@ class SpeakerCycle(Detector):
             tail.append(row)
         tail.reverse()
         if len(tail) < cfg.speaker_cycle_min or len(roster - names) == 0:
-            return
+            return None
         # One agent re-selected turn after turn is stronger than two trading turns.
         score = min(0.85, 0.3 + 0.015 * len(tail) + (0.1 if len(names) == 1 else 0.0))
         starved = sorted(roster - names)
-        yield Finding(
+        return Finding(
             code=self.code,
             detector=self.name,
             stall_class=self.stall_class,
