@@ -15,7 +15,7 @@ from .detectors import UNPARSED_CODE, run_detectors, selected
 from .findings import Diagnosis, Evidence, Finding
 from .formats import parse_log
 from .formats.base import Skipped
-from .schema import validate_events
+from .schema import frames_by_run, validate_events
 from .timeline import build_turns
 
 
@@ -62,9 +62,9 @@ def analyze_file(
     turns = build_turns(events)
     found = run_detectors(events, cfg, family, selected(select, ignore))
     stats = run_stats(events, turns)
-    turns_of = _by_run(turns)
+    turns_of = frames_by_run(turns)
     runs = []
-    for run_id, run_events in _by_run(events).items():
+    for run_id, run_events in frames_by_run(events).items():
         findings = found[run_id]
         if parsed.skipped:
             findings.insert(0, _unparsed(parsed.skipped))
@@ -80,19 +80,6 @@ def analyze_file(
             )
         )
     return AnalysisResult(source, chosen.name, family, tuple(runs), parsed.skipped)
-
-
-def _by_run(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """The frame's rows per run id, in order of first appearance; a one-run frame is not
-    copied (partitioning copies every column, doubling the memory of a large log)."""
-    if frame["run_id"].n_unique() == 1:
-        return {frame["run_id"][0]: frame}
-    return {
-        run_id: part
-        for (run_id,), part in frame.partition_by(
-            "run_id", as_dict=True, maintain_order=True
-        ).items()
-    }
 
 
 def _unparsed(skipped: tuple[Skipped, ...]) -> Finding:

@@ -100,3 +100,14 @@ def validate_events(df: pl.DataFrame) -> None:
     broken = seqs.filter(~pl.col("ok"))["run_id"]
     if broken.len():
         raise ValueError(f"seq of run {broken[0]!r} is not contiguous from 0")
+
+
+def frames_by_run(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """An event or turn frame's rows per run id, runs in order of first appearance. A one-run
+    frame is returned as it is: partitioning copies every column (twice a large log's memory)."""
+    if frame.is_empty():
+        return {}
+    if frame["run_id"].n_unique() == 1:
+        return {frame["run_id"][0]: frame}
+    parts = frame.partition_by("run_id", as_dict=True, maintain_order=True)
+    return {str(run_id): part for (run_id,), part in parts.items()}

@@ -13,6 +13,7 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
+from ..schema import frames_by_run
 from .base import Detector, RunFinding
 from .context_growth import ContextGrowth
 from .context_limit_error import ContextLimitError
@@ -91,13 +92,11 @@ def _run_by_run(
     det: type[Detector], events: pl.DataFrame, cfg: Thresholds, fix: str
 ) -> list[RunFinding]:
     results: list[RunFinding] = []
-    for (run_id,), run_events in events.partition_by(
-        "run_id", as_dict=True, maintain_order=True
-    ).items():
+    for run_id, run_events in frames_by_run(events).items():
         try:
-            results += [(str(run_id), _with_fix(f, fix)) for _, f in det().check(run_events, cfg)]
+            results += [(run_id, _with_fix(f, fix)) for _, f in det().check(run_events, cfg)]
         except Exception as exc:
-            results.append((str(run_id), _crash(det, exc)))
+            results.append((run_id, _crash(det, exc)))
     return results
 
 

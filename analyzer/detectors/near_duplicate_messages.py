@@ -23,6 +23,7 @@ import polars as pl
 from ..config import Thresholds
 from ..findings import Finding
 from ..repetition import Repeat, message_rows, scan
+from ..schema import frames_by_run
 from .base import Detector, RunFinding, evidence, spread
 
 
@@ -41,9 +42,7 @@ class NearDuplicateMessages(Detector):
     }
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
-        for (run_id,), msgs in (
-            message_rows(events).partition_by("run_id", as_dict=True, maintain_order=True).items()
-        ):
+        for run_id, msgs in frames_by_run(message_rows(events)).items():
             if msgs.height < cfg.dup_min_repeats + 1:
                 continue
             found = scan(msgs, cfg)
@@ -52,7 +51,7 @@ class NearDuplicateMessages(Detector):
                 continue
             share = len(repeats) / (msgs.height - repeats[0][0])
             if share >= cfg.dup_min_share:
-                yield str(run_id), self._finding(msgs, repeats, share)
+                yield run_id, self._finding(msgs, repeats, share)
 
     def _finding(
         self, msgs: pl.DataFrame, repeats: list[tuple[int, Repeat]], share: float
