@@ -93,7 +93,8 @@ def spread(items: Sequence[T], keep: int = 5) -> tuple[T, ...]:
 
 
 class Detector:
-    """One check. ``run`` yields findings; class attributes identify and document it."""
+    """One check. ``check`` yields (run id, finding) pairs; class attributes identify and
+    document it."""
 
     code: ClassVar[str]
     """``^[A-Z]+\\d{2}$``, stable across versions."""

@@ -25,7 +25,7 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import PROGRESS, Detector, RunFinding, by_run, evidence, is_manager, last_by_run
+from .base import Detector, RunFinding, by_run, evidence, is_manager, last_by_run, progress
 
 TERMINATE_WORD = re.compile(r"\bTERMINATE\b")
 
@@ -44,7 +44,7 @@ class RunEnd(Detector):
     }
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
-        last_moves = last_by_run(events.filter(PROGRESS))
+        last_moves = last_by_run(progress(events))
         ends = by_run(events.filter(pl.col("kind") == "termination"))
         errors = by_run(events.filter(pl.col("kind") == "error"))
         for run_id, last_event in last_by_run(events).items():
