@@ -8,10 +8,14 @@ Frames arrive in file order with a 1-based ``line`` column and the line as ``tex
 
 from __future__ import annotations
 
+import io
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from .base import open_bytes
@@ -20,17 +24,28 @@ Prepare = Callable[[pl.LazyFrame], pl.LazyFrame]
 BLOCK_BYTES = 8 << 20  # larger blocks cost memory (polars keeps ~10x a block) for no speed
 
 
+@dataclass(slots=True)
+class Span:
+    """A byte range of a plain file that starts at a line start (``end`` None: to the end).
+    ``lines`` counts the lines read so far; line numbers inside a span start at 1."""
+
+    start: int = 0
+    end: int | None = None
+    lines: int = 0
+
+
 def line_batches(
-    path: Path, prepare: Prepare, block_bytes: int = BLOCK_BYTES
+    path: Path, prepare: Prepare, block_bytes: int = BLOCK_BYTES, span: Span | None = None
 ) -> Iterator[pl.DataFrame]:
     """``prepare`` (filters, extra columns) applied to the file's lines, block by block.
 
     The next block is read and prepared on a helper thread (polars releases the GIL) while
     the caller works on the current one; two blocks in flight at most.
     """
+    span = span or Span()
     with ThreadPoolExecutor(max_workers=1) as helper:
         pending: Future[pl.DataFrame] | None = None
-        for block, first in _blocks(path, block_bytes):
+        for block, first in _blocks(path, block_bytes, span):
             ready, pending = pending, helper.submit(_frame, block, first, prepare)
             if ready is not None:
                 yield ready.result()
@@ -38,22 +53,36 @@ def line_batches(
             yield pending.result()
 
 
-def _blocks(path: Path, block_bytes: int) -> Iterator[tuple[bytes, int]]:
+def _blocks(path: Path, block_bytes: int, span: Span) -> Iterator[tuple[bytes, int]]:
     """(whole lines, number of the first) in blocks of about ``block_bytes``."""
-    first = 1
     with open_bytes(path) as fh:
+        # A plain file is re-read from the last line end rather than carrying the partial
+        # line over: gluing it to the next block would copy every block once more.
+        plain = isinstance(fh, io.BufferedReader)
+        if span.start:
+            fh.seek(span.start)
+        left = sys.maxsize if span.end is None else span.end - span.start
         tail = b""
-        while block := fh.read(block_bytes):
-            block = tail + block
+        while left > 0 and (block := fh.read(min(left, block_bytes))):
+            left -= len(block)
             cut = block.rfind(b"\n") + 1
             if not cut:  # one line longer than a block: keep reading
-                tail = block
+                tail += block
                 continue
-            block, tail = block[:cut], block[cut:]
-            yield block, first
-            first += block.count(b"\n")
+            whole, tail = tail + block[:cut], block[cut:]
+            if plain and tail:
+                fh.seek(-len(tail), io.SEEK_CUR)
+                left, tail = left + len(tail), b""
+            first, span.lines = span.lines + 1, span.lines + _newlines(whole)
+            yield whole, first
         if tail:
-            yield tail, first
+            span.lines += 1  # a last line without its newline
+            yield tail, span.lines
+
+
+def _newlines(data: bytes) -> int:
+    # numpy counts ~10x faster than bytes.count, which loops byte by byte for one character.
+    return int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == 10))
 
 
 def _frame(block: bytes, first: int, prepare: Prepare) -> pl.DataFrame:
