@@ -23,7 +23,7 @@ import orjson
 import polars as pl
 
 from ._agentchat_messages import TEAM_ID, agent_name, emit_chat_message, find_chat_messages
-from ._line_batches import line_batches
+from ._line_batches import Span, line_batches
 from ._pyrepr import execution_results, function_calls, unquote
 from ._record_layout import (
     LEVEL_NAMES,
@@ -36,6 +36,7 @@ from ._record_layout import (
     is_record_start,
     learn,
 )
+from ._split_parse import PENDING_RUN, Part, parse_in_parts, plan
 from .base import (
     EventSink,
     ParsedLog,
@@ -86,36 +87,55 @@ class AgentchatLogging:
 
     @staticmethod
     def parse(path: Path) -> ParsedLog:
-        parser = _Parser(EventSink(AgentchatLogging.name))
-        record: list[Any] | None = None  # [line, logger, level, time, message lines]
-        expected = 1
-        for number, text, split in _records(path):
-            if number != expected and record:  # dropped lines in between started records
-                parser.record(*record)
-                record = None
-            expected = number + 1
-            if split is not None:
-                if record:
-                    parser.record(*record)
-                logger, level, when, message = split
-                record = [number, logger, level, when, [message]]
-            elif RECORD_START.match(text):  # another library's record: ends ours
-                if record:
-                    parser.record(*record)
-                record = None
-            elif record is not None:
-                record[4].append(text)
-        if record:
+        spans = plan(path, _starts_record)
+        if len(spans) > 1 and (merged := parse_in_parts(path, _parse_span, spans)):
+            events, skipped = merged
+        else:
+            part = _parse_span(path, Span())
+            events, skipped = part.events, part.skipped
+        require_events(path, events, "AutoGen logging records")
+        return ParsedLog(events, skipped)
+
+
+def _parse_span(path: Path, span: Span) -> Part:
+    """The events of the records that start in ``span`` (see ``_split_parse``)."""
+    sink = EventSink(
+        AgentchatLogging.name, EventSink.DEFAULT_RUN if not span.start else PENDING_RUN
+    )
+    parser = _Parser(sink)
+    record: list[Any] | None = None  # [line, logger, level, time, message lines]
+    expected = 1
+    for number, text, split in _records(path, span):
+        if number != expected and record:  # dropped lines in between started records
             parser.record(*record)
-        require_events(path, parser.sink, "AutoGen logging records")
-        return parser.sink.result()
+            record = None
+        expected = number + 1
+        if split is not None:
+            if record:
+                parser.record(*record)
+            logger, level, when, message = split
+            record = [number, logger, level, when, [message]]
+        elif RECORD_START.match(text):  # another library's record: ends ours
+            if record:
+                parser.record(*record)
+            record = None
+        elif record is not None:
+            record[4].append(text)
+    if record:
+        parser.record(*record)
+    return Part(sink.frame(), tuple(sink.skipped), span.lines, sink.run_id, tuple(parser.firsts))
+
+
+def _starts_record(line: str) -> bool:
+    """The parse ends any record in progress at this line: a safe place to split the file."""
+    return bool(RECORD_START.match(line)) or _split(line) is not None
 
 
 Split = tuple[str, str, str | None, str]  # logger, level, time as written, message
 Hop = tuple[list[str], int, str]  # payload ids, number of sources, the raw message
 
 
-def _records(path: Path) -> Iterator[tuple[int, str, Split | None]]:
+def _records(path: Path, span: Span) -> Iterator[tuple[int, str, Split | None]]:
     """(line, text, split) for every line that can matter, in order.
 
     Lines are scanned in bulk: polars drops the records that cannot produce an event (a
@@ -127,12 +147,12 @@ def _records(path: Path) -> Iterator[tuple[int, str, Split | None]]:
     text = pl.col("text")
     wanted = text.str.contains(WANTED) | ~is_record_start(text, _PREFIX_LIMIT)
     if layout is None:
-        for batch in line_batches(path, lambda lf: lf.filter(wanted)):
+        for batch in line_batches(path, lambda lf: lf.filter(wanted), span=span):
             for number, line in zip(batch["line"].to_list(), batch["text"].to_list(), strict=True):
                 yield number, line, _split(line)
         return
     columns = ("line", "text", "logger", "level", "when", "message_at")
-    for batch in line_batches(path, lambda lf: layout.split(lf.filter(wanted))):
+    for batch in line_batches(path, lambda lf: layout.split(lf.filter(wanted)), span=span):
         for number, line, logger, level, when, at in zip(
             *(batch[c].to_list() for c in columns), strict=True
         ):
@@ -227,6 +247,7 @@ class _Parser:
     def __init__(self, sink: EventSink) -> None:
         self.sink = sink
         self.seen: set[str] = set()  # chat message ids already emitted (logged once per hop)
+        self.firsts: list[tuple[str, int, int]] = []  # (id, rows it emitted), for merging spans
         self._last: tuple[str | None, datetime | None] = (None, None)
 
     def time(self, when: str | None) -> datetime | None:
@@ -329,7 +350,9 @@ class _Parser:
                 )
                 if key not in self.seen:
                     self.seen.add(key)
+                    start = len(self.sink)
                     emit_chat_message(self.sink, msg, line, self.time(when))
+                    self.firsts.append((key, start, len(self.sink)))
         elif kind in ("LLMCall", "LLMStreamEnd"):
             response = e.get("response") or {}
             add(
@@ -379,7 +402,11 @@ class _Parser:
         if not m or m[1] in self.seen:
             return
         self.seen.add(m[1])
-        source = m[2]
+        start = len(self.sink)
+        self._repr_event(message, line, when, m[2])
+        self.firsts.append((m[1], start, len(self.sink)))
+
+    def _repr_event(self, message: str, line: int, when: str | None, source: str) -> None:
         if message.rstrip().endswith("type='ToolCallRequestEvent'"):
             for call_id, args, name in function_calls(message):
                 self.sink.add(

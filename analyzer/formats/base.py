@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sized
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -170,10 +170,11 @@ class EventSink:
     """Column-wise event buffer: parsers append, ``frame()`` builds the typed table once."""
 
     _COLUMNS = tuple(EVENT_SCHEMA.names())
+    DEFAULT_RUN = "run-1"  # until the parser learns the log's own run id
 
-    def __init__(self, source_format: str) -> None:
+    def __init__(self, source_format: str, run_id: str = DEFAULT_RUN) -> None:
         self.source_format = source_format
-        self.run_id = "run-1"
+        self.run_id = run_id
         self._cols: dict[str, list[Any]] = {name: [] for name in self._COLUMNS}
         self._seq: dict[str, int] = {}
         self.skipped: list[Skipped] = []
@@ -236,7 +237,7 @@ class EventSink:
         return df.cast(EVENT_SCHEMA, strict=True)
 
 
-def require_events(path: Path, sink: EventSink, what: str) -> None:
+def require_events(path: Path, events: Sized, what: str) -> None:
     """A file that parsed to nothing is an error, not an empty healthy run."""
-    if not len(sink):
+    if not len(events):
         raise LogFormatError(path, f"no {what} found (empty or truncated file?)")

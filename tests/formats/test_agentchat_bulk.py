@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from analyzer.formats import agentchat_logging as logging_format
+from analyzer.formats._line_batches import Span
 from analyzer.formats.agentchat_logging import AgentchatLogging
 from analyzer.formats.base import iter_lines
 
@@ -34,8 +35,9 @@ SCENARIOS = [
 ]
 
 
-def slow_records(path: Path) -> Iterator[tuple[int, str, logging_format.Split | None]]:
+def slow_records(path: Path, span: Span) -> Iterator[tuple[int, str, logging_format.Split | None]]:
     """The reference: every line, split one by one."""
+    assert span == Span()
     for number, text in iter_lines(path):
         yield number, text, logging_format._split(text)
 

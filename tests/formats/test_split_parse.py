@@ -1,0 +1,151 @@
+"""A large log parsed in spans on several processes must give exactly the sequential parse:
+same events, run ids, seq, line numbers and skipped lines, wherever the cuts fall."""
+
+from __future__ import annotations
+
+import gzip
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+from polars.testing import assert_frame_equal
+
+from analyzer.formats import _split_parse as split_parse
+from analyzer.formats import agentchat_logging as logging_format
+from analyzer.formats._line_batches import Span
+from analyzer.formats._split_parse import cut, merge, parse_in_parts, plan
+from analyzer.formats.agentchat_logging import AgentchatLogging, _parse_span, _starts_record
+from analyzer.formats.base import ParsedLog
+
+from ..conftest import SAMPLES
+from .test_agentchat import rewrite
+from .test_agentchat_bulk import STYLES
+
+AC = SAMPLES / "agentchat"
+
+
+@pytest.fixture(scope="module")
+def many_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every recorded AgentChat logging sample in one file: eleven team runs, tracebacks of
+    interrupted runs, streamed calls, tool errors, a 1 MB context."""
+    path = tmp_path_factory.mktemp("split") / "all.log"
+    path.write_bytes(b"".join(p.read_bytes() for p in sorted(AC.glob("*/events.log"))))
+    return path
+
+
+def sequential(path: Path) -> ParsedLog:
+    part = _parse_span(path, Span())
+    return ParsedLog(part.events, part.skipped)
+
+
+def in_spans(path: Path, spans: list[Span]) -> ParsedLog:
+    return ParsedLog(*merge([_parse_span(path, span) for span in spans]))
+
+
+def assert_same(got: ParsedLog, want: ParsedLog) -> None:
+    assert want.events.height > 0
+    assert_frame_equal(got.events, want.events)
+    assert got.skipped == want.skipped
+
+
+@pytest.mark.parametrize("parts", [2, 3, 5, 8, 13])
+def test_any_number_of_spans_gives_the_sequential_parse(many_runs: Path, parts: int) -> None:
+    spans = cut(many_runs, parts, _starts_record)
+    assert len(spans) == parts
+    assert_same(in_spans(many_runs, spans), sequential(many_runs))
+
+
+@pytest.mark.parametrize("style", ["pipes", "level-first", "padded", "pid-thread"])
+def test_cuts_are_found_whatever_the_format_string(style: str, tmp_path: Path) -> None:
+    path = rewrite(AC / "reentry_team_run/events.log", tmp_path / "app.log", STYLES[style])
+    spans = cut(path, 6, _starts_record)
+    assert len(spans) == 6
+    assert_same(in_spans(path, spans), sequential(path))
+
+
+def test_a_span_per_few_records_still_gives_the_sequential_parse(tmp_path: Path) -> None:
+    # The extreme: spans a few records long, so nearly every chat message is first seen in
+    # one span and seen again in the next ones, and most spans name no run of their own.
+    path = AC / "loop_swarm_pingpong/events.log"
+    offsets, at = [], 0
+    for line in path.read_bytes().splitlines(keepends=True):
+        if _starts_record(line.decode().rstrip("\n")):
+            offsets.append(at)
+        at += len(line)
+    starts = [0, *offsets[1 :: max(1, len(offsets) // 30)]]
+    spans = [Span(s, e) for s, e in zip(starts, [*starts[1:], None], strict=True)]
+    assert len(spans) > 20
+    assert_same(in_spans(path, spans), sequential(path))
+
+
+def test_spans_cover_the_file_and_start_at_record_starts(many_runs: Path) -> None:
+    spans = cut(many_runs, 8, _starts_record)
+    raw = many_runs.read_bytes()
+    assert spans[0].start == 0 and spans[-1].end is None
+    for left, right in pairwise(spans):
+        assert left.end == right.start
+        assert raw[right.start - 1 : right.start] == b"\n"
+        line = raw[right.start : raw.index(b"\n", right.start)].decode()
+        assert _starts_record(line)
+
+
+def test_a_cut_never_falls_inside_a_traceback(tmp_path: Path) -> None:
+    # A record followed by a long traceback: the cut point lands inside it and must move on
+    # to the next record, or the traceback's error would be lost or split in two.
+    head = "2026-11-24 10:00:00,000 - autogen_core - INFO - Publishing message\n"
+    error = "2026-11-24 10:00:01,000 - autogen_core - ERROR - Error processing publish message\n"
+    trace = "".join(f'  File "mod{i}.py", line {i}, in f\n    call()\n' for i in range(4000))
+    tail = "ValueError: boom\n" + head
+    path = tmp_path / "trace.log"
+    path.write_text(head + error + "Traceback (most recent call last):\n" + trace + tail)
+    spans = cut(path, 2, _starts_record)
+    assert len(spans) == 2 and spans[1].start == path.stat().st_size - len(head)
+    got = in_spans(path, spans)
+    assert got.events["content"].str.contains("ValueError: boom").sum() == 1
+    assert_same(got, sequential(path))
+
+
+def test_worker_processes_give_the_sequential_parse(many_runs: Path) -> None:
+    spans = cut(many_runs, 3, _starts_record)
+    merged = parse_in_parts(many_runs, _parse_span, spans)
+    assert merged is not None
+    assert_same(ParsedLog(*merged), sequential(many_runs))
+
+
+def test_parse_splits_large_files_only(
+    many_runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(split_parse.ENV_PROCESSES, "3")
+    size = many_runs.stat().st_size
+    assert len(plan(many_runs, _starts_record, min_span=size // 3)) == 3
+    assert len(plan(many_runs, _starts_record, min_span=size)) == 1
+    packed = tmp_path / "all.log.gz"
+    packed.write_bytes(gzip.compress(many_runs.read_bytes()))  # gzip cannot be cut by offset
+    assert len(plan(packed, _starts_record, min_span=1)) == 1
+    monkeypatch.setenv(split_parse.ENV_PROCESSES, "1")
+    assert len(plan(many_runs, _starts_record, min_span=1)) == 1
+
+
+def test_parse_uses_the_spans_and_falls_back_when_a_part_fails(
+    many_runs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    want = sequential(many_runs)
+    monkeypatch.setenv(split_parse.ENV_PROCESSES, "2")
+    monkeypatch.setattr(split_parse, "MIN_SPAN_BYTES", 1)
+    used: list[Span] = []
+    real = split_parse.merge
+
+    def spying(parts: list[split_parse.Part]) -> object:
+        used.extend(Span(lines=p.lines) for p in parts)
+        return real(parts)
+
+    monkeypatch.setattr(split_parse, "merge", spying)
+    assert_same(AgentchatLogging.parse(many_runs), want)
+    assert len(used) == 2
+
+    def failing(path: Path, span: Span) -> split_parse.Part:
+        raise MemoryError if span.start else ValueError("cannot parse this span")
+
+    assert parse_in_parts(many_runs, failing, cut(many_runs, 2, _starts_record)) is None
+    monkeypatch.setattr(logging_format, "parse_in_parts", lambda *a: None)
+    assert_same(AgentchatLogging.parse(many_runs), want)
