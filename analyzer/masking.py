@@ -1,34 +1,26 @@
 """Hide volatile tokens (ids, timestamps, numbers) so drifting repeats compare equal.
 
-Shared by the detectors and the repetition scan; the idea of Drain3's masking.
+Shared by the detectors and the repetition scan; the idea of Drain3's masking. Done in polars
+(Rust regex, every core): masking is the costliest step of matching a large log's messages.
 """
 
 from __future__ import annotations
 
-import re
+import polars as pl
 
-# Drain3-style masks: volatile tokens that differ between otherwise identical messages.
-_MASKS = (
-    (
-        re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I),
-        "<UUID>",
-    ),
-    (re.compile(r"\b(?:call|chatcmpl|toolu|req|run|msg)_[A-Za-z0-9]{6,}\b"), "<ID>"),
-    (
-        re.compile(
-            r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"
-        ),
-        "<TS>",
-    ),
-    (re.compile(r"\b0x[0-9a-f]+\b|\b[0-9a-f]{16,}\b", re.I), "<HEX>"),
-    (re.compile(r"\d+(?:\.\d+)?"), "<N>"),
+# Drain3-style masks, applied in order: volatile tokens that differ between otherwise
+# identical messages. The syntax is what Python's re and Rust's regex share.
+MASKS = (
+    (r"(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", "<UUID>"),
+    (r"\b(?:call|chatcmpl|toolu|req|run|msg)_[A-Za-z0-9]{6,}\b", "<ID>"),
+    (r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?", "<TS>"),
+    (r"(?i)\b0x[0-9a-f]+\b|\b[0-9a-f]{16,}\b", "<HEX>"),
+    (r"\d+(?:\.\d+)?", "<N>"),
 )
 
 
-def mask_volatile(text: str | None) -> str:
-    """Replace ids, timestamps and numbers so that drifting repeats compare equal."""
-    if not text:
-        return ""
-    for pattern, token in _MASKS:
-        text = pattern.sub(token, text)
-    return text
+def masked(text: pl.Expr) -> pl.Expr:
+    """``text`` with ids, timestamps and numbers replaced by tokens; null becomes ""."""
+    for pattern, token in MASKS:
+        text = text.str.replace_all(pattern, token)
+    return text.fill_null("")

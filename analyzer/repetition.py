@@ -1,7 +1,8 @@
 """Which messages repeat an earlier one: shared by the LOOP02 detector and the repetition chart.
 
-Each message (per agent) is masked, then matched exactly against every earlier message of that
-agent (a hash, any distance) and fuzzily against the last ``window`` ones. O(n * window).
+Each message (per run and agent) is masked, then matched exactly against every earlier message
+of that agent (a hash, any distance) and fuzzily against the last ``window`` ones.
+O(n * window), one pass for all the runs of a file.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import polars as pl
 from rapidfuzz import fuzz, process, utils
 
 from .config import Thresholds
-from .masking import mask_volatile
+from .masking import masked
 
 MIN_CHARS = 12  # shorter messages ("OK", "Done") carry nothing worth comparing
 
@@ -33,15 +34,17 @@ def message_rows(events: pl.DataFrame) -> pl.DataFrame:
 
 
 def scan(msgs: pl.DataFrame, cfg: Thresholds) -> list[Repeat]:
-    """One ``Repeat`` per row of ``msgs``, in order."""
-    seen: dict[tuple[str, str], int] = {}
-    recent: dict[str, deque[tuple[str, int]]] = {}
+    """One ``Repeat`` per row of ``msgs`` (one run or many), in order."""
+    Speaker = tuple[str, str]  # (run id, agent)
+    seen: dict[tuple[Speaker, str], int] = {}
+    recent: dict[Speaker, deque[tuple[str, int]]] = {}
     out: list[Repeat] = []
-    for row in msgs.select("seq", "agent", "content").iter_rows(named=True):
-        agent = row["agent"] or ""
-        key = utils.default_process(mask_volatile(row["content"]))
-        window = recent.setdefault(agent, deque(maxlen=cfg.dup_window))
-        earlier, sim = seen.get((agent, key)), 100.0
+    rows = msgs.select("run_id", "seq", pl.col("agent").fill_null(""), masked(pl.col("content")))
+    for run_id, seq, agent, text in rows.iter_rows():
+        speaker = (run_id, agent)
+        key = utils.default_process(text)
+        window = recent.setdefault(speaker, deque(maxlen=cfg.dup_window))
+        earlier, sim = seen.get((speaker, key)), 100.0
         if earlier is None:
             sim = 0.0
             if window:
@@ -50,7 +53,7 @@ def scan(msgs: pl.DataFrame, cfg: Thresholds) -> list[Repeat]:
                 )
                 if hit:
                     earlier, sim = window[hit[2]][1], float(hit[1])
-        out.append(Repeat(row["seq"], agent, earlier, sim))
-        seen.setdefault((agent, key), row["seq"])
-        window.append((key, row["seq"]))
+        out.append(Repeat(seq, agent, earlier, sim))
+        seen.setdefault((speaker, key), seq)
+        window.append((key, seq))
     return out

@@ -23,7 +23,6 @@ import polars as pl
 from ..config import Thresholds
 from ..findings import Finding
 from ..repetition import Repeat, message_rows, scan
-from ..schema import frames_by_run
 from .base import Detector, RunFinding, evidence, spread
 
 
@@ -42,34 +41,39 @@ class NearDuplicateMessages(Detector):
     }
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
-        for run_id, msgs in frames_by_run(message_rows(events)).items():
-            if msgs.height < cfg.dup_min_repeats + 1:
-                continue
-            found = scan(msgs, cfg)
-            repeats = [(i, r) for i, r in enumerate(found) if r.earlier_seq is not None]
+        msgs = message_rows(events)
+        big = msgs.group_by("run_id").len().filter(pl.col("len") > cfg.dup_min_repeats)
+        msgs = msgs.filter(pl.col("run_id").is_in(big["run_id"].implode()))
+        count: dict[str, int] = {}  # messages per run so far
+        repeats_of: dict[str, list[tuple[int, int, Repeat]]] = {}  # (row, index in run, repeat)
+        for row, (run_id, found) in enumerate(zip(msgs["run_id"], scan(msgs, cfg), strict=True)):
+            index = count[run_id] = count.get(run_id, 0) + 1
+            if found.earlier_seq is not None:
+                repeats_of.setdefault(run_id, []).append((row, index - 1, found))
+        for run_id, repeats in repeats_of.items():
             if len(repeats) < cfg.dup_min_repeats:
                 continue
-            share = len(repeats) / (msgs.height - repeats[0][0])
+            share = len(repeats) / (count[run_id] - repeats[0][1])
             if share >= cfg.dup_min_share:
-                yield run_id, self._finding(msgs, repeats, share)
+                yield run_id, self._finding(msgs, repeats, count[run_id], share)
 
     def _finding(
-        self, msgs: pl.DataFrame, repeats: list[tuple[int, Repeat]], share: float
+        self, msgs: pl.DataFrame, repeats: list[tuple[int, int, Repeat]], total: int, share: float
     ) -> Finding:
-        agents = sorted({r.agent or "?" for _, r in repeats})
+        agents = sorted({r.agent or "?" for _, _, r in repeats})
         score = min(0.9, 0.5 + 0.04 * len(repeats) * share)
         items = tuple(
             evidence(msgs.row(i, named=True), f"{r.similarity:.0f}% like seq {r.earlier_seq}")
-            for i, r in spread(repeats)
+            for i, _, r in spread(repeats)
         )
-        sims = [r.similarity for _, r in repeats]
+        sims = [r.similarity for _, _, r in repeats]
         return Finding(
             code=self.code,
             detector=self.name,
             stall_class=self.stall_class,
             phase="model_call",
             score=round(score, 3),
-            summary=f"{len(repeats)} of {msgs.height} messages repeat an earlier one nearly "
+            summary=f"{len(repeats)} of {total} messages repeat an earlier one nearly "
             f"word for word ({', '.join(agents)})",
             evidence=items,
             metrics={

@@ -22,7 +22,7 @@ from rapidfuzz import fuzz
 
 from ..config import Thresholds
 from ..findings import Finding
-from ..masking import mask_volatile
+from ..masking import masked
 from .base import Detector, RunFinding, by_run, evidence, spread
 
 _MAX_CLUSTERS = 50  # per tool; beyond that, only exact repeats are clustered
@@ -49,7 +49,11 @@ class RepeatedToolCall(Detector):
             & pl.col("tool_name").is_not_null()
             & pl.col("tool_args").is_not_null()
         )
-        for run_id, run_calls in by_run(calls).items():
+        # Only a tool called tool_repeat_min times in a run can hold a cluster that large.
+        calls = calls.filter(
+            pl.len().over("run_id", "tool_name") >= cfg.tool_repeat_min
+        ).with_columns(masked_args=masked(pl.col("tool_args")))
+        for run_id, run_calls in by_run(calls, "masked_args").items():
             by_tool: dict[str, list[dict]] = {}
             for row in run_calls:
                 by_tool.setdefault(row["tool_name"], []).append(row)
@@ -88,7 +92,7 @@ def _largest_cluster(calls: list[dict], cfg: Thresholds) -> list[dict]:
     clusters: list[tuple[str, list[dict]]] = []
     by_key: dict[str, list[dict]] = {}
     for row in calls:
-        key = mask_volatile(row["tool_args"] or "")
+        key = row["masked_args"]
         members = by_key.get(key)
         if members is None and len(clusters) < _MAX_CLUSTERS:
             members = next(

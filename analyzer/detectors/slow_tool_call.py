@@ -38,7 +38,7 @@ class SlowToolCall(Detector):
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
         timed = events.filter(pl.col("ts").is_not_null() & pl.col("tool_call_id").is_not_null())
-        for run_id, run_rows in by_run(timed, "ts").items():
+        for run_id, run_rows in by_run(_runs_with_a_slow_answer(timed, cfg), "ts").items():
             if finding := self._slowest(run_rows, cfg):
                 yield run_id, finding
 
@@ -75,3 +75,19 @@ class SlowToolCall(Detector):
             evidence=(evidence(call, "called"), evidence(result, f"returned {gap:.0f} s later")),
             metrics={"gap_s": round(gap, 3), "median_s": round(median, 3), "slow_calls": len(slow)},
         )
+
+
+def _runs_with_a_slow_answer(timed: pl.DataFrame, cfg: Thresholds) -> pl.DataFrame:
+    """The rows of the runs where some answer comes ``slow_tool_s`` after the first call with
+    its id: a call's time is never before that first one, so no other run has a slow call."""
+    key = ["run_id", "tool_call_id"]
+    first_call = (
+        timed.filter(pl.col("kind") == "tool_call").group_by(key).agg(first=pl.col("ts").min())
+    )
+    waited = (pl.col("ts") - pl.col("first")).dt.total_microseconds() / 1_000_000
+    slow = (
+        timed.filter((pl.col("kind") == "tool_result") | (pl.col("subkind") == "tool_exec_end"))
+        .join(first_call, on=key)
+        .filter(waited >= cfg.slow_tool_s)
+    )
+    return timed.filter(pl.col("run_id").is_in(slow["run_id"].unique().implode()))

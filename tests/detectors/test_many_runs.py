@@ -22,6 +22,10 @@ from .test_detectors import CASES
 
 @pytest.fixture(scope="module")
 def interleaved() -> pl.DataFrame:
+    return interleaved_runs()
+
+
+def interleaved_runs() -> pl.DataFrame:
     frames = []
     for i, (path, _) in enumerate(labelled_samples()):
         events = parse_log(path)[1].events
