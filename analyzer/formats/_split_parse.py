@@ -20,7 +20,6 @@ import multiprocessing as mp
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -105,9 +104,7 @@ def parse_in_parts(
             others = [pool.submit(parse_span, path, span) for span in spans[1:]]
             first = parse_span(path, spans[0])
             parts = [first, *(f.result() for f in others)]
-    except BrokenProcessPool:
-        return None
-    except Exception:  # the sequential parse raises it again, with the true line numbers
+    except Exception:  # a broken pool, or a parse error the sequential parse raises again
         return None
     return merge(parts)
 

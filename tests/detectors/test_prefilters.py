@@ -110,6 +110,7 @@ def test_a_prefilter_never_changes_a_finding(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     events = runs()
+    monkeypatch.setattr(reentrant_tool_call, "_WALK_ALL", 0)  # narrow however small
     fast = dict(detector().check(events, DEFAULT))
     monkeypatch.setattr(module, name, no_filter)
     slow = dict(detector().check(events, DEFAULT))
@@ -118,9 +119,14 @@ def test_a_prefilter_never_changes_a_finding(
     assert len(slow) >= 3
 
 
-def test_the_prefilters_drop_the_rows_of_runs_that_cannot_fire() -> None:
+def test_the_prefilters_drop_the_rows_of_runs_that_cannot_fire(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     events = parse_log(SAMPLES / "agentchat/loop_swarm_pingpong/events.log")[1].events
-    assert every_relevant_row(events).height > 100
+    relevant = every_relevant_row(events).height
+    assert 100 < relevant <= reentrant_tool_call._WALK_ALL
+    assert reentrant_tool_call._suspect_rows(events).height == relevant  # small: walked whole
+    monkeypatch.setattr(reentrant_tool_call, "_WALK_ALL", 0)
     assert reentrant_tool_call._suspect_rows(events).height == 0
     timed = events.filter(pl.col("ts").is_not_null() & pl.col("tool_call_id").is_not_null())
     assert timed.height > 0
