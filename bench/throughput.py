@@ -22,15 +22,41 @@ SAMPLES = ROOT / "sample_logs" / "classic"
 AGENTCHAT = ROOT / "sample_logs" / "agentchat"
 
 MEASURE = r"""
-import json, resource, sys, time
+import json, os, resource, sys, threading, time
 from analyzer import analyze_file
+
+def tree_rss_mb():
+    # This process and its descendants (a large file is parsed by worker processes too, which
+    # the forkserver starts: they are not this process's children, so rusage misses them).
+    parent, rss = {}, {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                parent[int(pid)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{pid}/statm") as fh:
+                rss[int(pid)] = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    mine, total = {os.getpid()}, 0
+    for pid in sorted(parent):  # a child's pid is usually higher than its parent's
+        if pid in mine or parent[pid] in mine:
+            mine.add(pid)
+            total += rss.get(pid, 0)
+    return total / 2**20
+
+peak = [0.0]
+done = threading.Event()
+def sample():
+    while not done.wait(0.05):
+        peak[0] = max(peak[0], tree_rss_mb())
+threading.Thread(target=sample, daemon=True).start()
 t = time.perf_counter()
 result = analyze_file(sys.argv[1])
 elapsed = time.perf_counter() - t
+done.set()
 events = sum(r.events.height for r in result.runs)
 verdicts = sorted({r.diagnosis.label for r in result.runs})
-# A large file is parsed by this process and worker processes at once: count the largest too.
-rss = sum(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
+rss = max(peak[0], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 print(json.dumps({"seconds": elapsed, "events": events, "rss_mb": rss, "verdicts": verdicts}))
 """
 

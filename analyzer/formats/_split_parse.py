@@ -99,13 +99,15 @@ def parse_in_parts(
     the workers could not be used (the caller then parses sequentially)."""
     # Never fork a process that runs polars' thread pool: it can deadlock.
     method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    pool = ProcessPoolExecutor(len(spans) - 1, mp_context=mp.get_context(method))
     try:
-        with ProcessPoolExecutor(len(spans) - 1, mp_context=mp.get_context(method)) as pool:
-            others = [pool.submit(parse_span, path, span) for span in spans[1:]]
-            first = parse_span(path, spans[0])
-            parts = [first, *(f.result() for f in others)]
+        others = [pool.submit(parse_span, path, span) for span in spans[1:]]
+        first = parse_span(path, spans[0])
+        parts = [first, *(f.result() for f in others)]
     except Exception:  # a broken pool, or a parse error the sequential parse raises again
         return None
+    finally:  # the workers free their memory and exit on their own time, not the caller's
+        pool.shutdown(wait=False, cancel_futures=True)
     return merge(parts)
 
 
