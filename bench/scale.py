@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from throughput import AGENTCHAT, CEILING_ANY, MEASURE, OUT, ROOT, measure, repeat_to
+from throughput import AGENTCHAT, CEILING_ANY, MEASURE, OUT, ROOT, TREE_RSS, measure, repeat_to
 
 NEAR_DUP = r"""
 import json, random, resource, sys, time
@@ -44,8 +44,9 @@ print(json.dumps({"seconds": elapsed, "events": n, "rss_mb": rss,
                                f"repeat 500 turns apart found={bool(hit and hit[0].earlier_seq == 1000)}"]}))
 """
 
-BATCH = r"""
-import json, resource, sys, time
+BATCH = (
+    TREE_RSS
+    + r"""
 from pathlib import Path
 from analyzer.batch import BatchOptions, expand, run_batch
 files, _ = expand([sys.argv[1]])
@@ -53,10 +54,12 @@ t = time.perf_counter()
 opts = BatchOptions(Path(sys.argv[2]), reports=False, use_cache=sys.argv[4] == "cache")
 result = run_batch(files, opts, workers=int(sys.argv[3]))
 elapsed = time.perf_counter() - t
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+done.set()
+rss = max(peak[0], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 print(json.dumps({"seconds": elapsed, "events": len(files), "rss_mb": rss,
                   "verdicts": [f"{len(result.rows)} runs, {len(result.errors)} errors"]}))
 """
+)
 
 
 def run(script: str, *args: str) -> dict:

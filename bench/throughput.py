@@ -21,9 +21,8 @@ OUT = ROOT / "bench" / "out"
 SAMPLES = ROOT / "sample_logs" / "classic"
 AGENTCHAT = ROOT / "sample_logs" / "agentchat"
 
-MEASURE = r"""
+TREE_RSS = r"""
 import json, os, resource, sys, threading, time
-from analyzer import analyze_file
 
 def tree_rss_mb():
     # This process and its descendants (a large file is parsed by worker processes too, which
@@ -37,12 +36,10 @@ def tree_rss_mb():
                 rss[int(pid)] = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         except (OSError, IndexError, ValueError):
             continue
-    mine, total = {os.getpid()}, 0
-    for pid in sorted(parent):  # a child's pid is usually higher than its parent's
-        if pid in mine or parent[pid] in mine:
-            mine.add(pid)
-            total += rss.get(pid, 0)
-    return total / 2**20
+    mine = {os.getpid()}
+    while more := {pid for pid, up in parent.items() if up in mine} - mine:
+        mine |= more
+    return sum(rss.get(pid, 0) for pid in mine) / 2**20
 
 peak = [0.0]
 done = threading.Event()
@@ -50,6 +47,12 @@ def sample():
     while not done.wait(0.05):
         peak[0] = max(peak[0], tree_rss_mb())
 threading.Thread(target=sample, daemon=True).start()
+"""
+
+MEASURE = (
+    TREE_RSS
+    + r"""
+from analyzer import analyze_file
 t = time.perf_counter()
 result = analyze_file(sys.argv[1])
 elapsed = time.perf_counter() - t
@@ -59,6 +62,7 @@ verdicts = sorted({r.diagnosis.label for r in result.runs})
 rss = max(peak[0], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 print(json.dumps({"seconds": elapsed, "events": events, "rss_mb": rss, "verdicts": verdicts}))
 """
+)
 
 # One orjson.loads over the JSON of every line (the JSON may follow a logging prefix).
 CEILING_ANY = r"""
