@@ -17,6 +17,7 @@ from .config import Thresholds
 from .masking import masked
 
 MIN_CHARS = 12  # shorter messages ("OK", "Done") carry nothing worth comparing
+Speaker = tuple[str, str]  # (run id, agent): repeats are looked for per speaker of a run
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +36,6 @@ def message_rows(events: pl.DataFrame) -> pl.DataFrame:
 
 def scan(msgs: pl.DataFrame, cfg: Thresholds) -> list[Repeat]:
     """One ``Repeat`` per row of ``msgs`` (one run or many), in order."""
-    Speaker = tuple[str, str]  # (run id, agent)
     seen: dict[tuple[Speaker, str], int] = {}
     recent: dict[Speaker, deque[tuple[str, int]]] = {}
     out: list[Repeat] = []

@@ -30,7 +30,7 @@ from ._line_batches import Span
 from .base import EventSink, Skipped, is_gzip
 
 PENDING_RUN = "\x00pending"  # a span's run before it names one; never a real run id
-MIN_SPAN_BYTES = 64 << 20  # below this a worker's start-up (~0.5 s of imports) is not repaid
+MIN_SPAN_BYTES = 64 << 20  # below this a worker's start-up (~0.35 s, imports) is not repaid
 _BOUNDARY_WINDOW = 4 << 20  # how far past a cut point to look for a record start
 ENV_PROCESSES = "AUTOGEN_POSTMORTEM_PARSE_PROCESSES"  # "1" turns splitting off
 
