@@ -113,6 +113,7 @@ class Detector:
 TOOL_TRAFFIC = pl.col("kind").is_in(["tool_call", "tool_result"]) | pl.col("subkind").is_in(
     ["tool_exec_start", "tool_exec_end"]
 )
+TOOL_ANSWER = (pl.col("kind") == "tool_result") | (pl.col("subkind") == "tool_exec_end")
 
 
 def open_tool_calls(traffic: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

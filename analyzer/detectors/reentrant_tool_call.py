@@ -21,7 +21,7 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import TOOL_TRAFFIC, Detector, RunFinding, by_run, evidence, spread
+from .base import TOOL_ANSWER, TOOL_TRAFFIC, Detector, RunFinding, by_run, evidence, spread
 
 _WALK_ALL = 2000  # rows; walking fewer costs less than the ~10 queries that narrow them
 
@@ -120,17 +120,18 @@ def _suspect_rows(events: pl.DataFrame) -> pl.DataFrame:
     an earlier call of the same tool had no answer yet. Each is a necessary condition of one
     of its three signs, so the walk finds the same nestings, in far fewer rows."""
     kind, cid = pl.col("kind"), pl.col("tool_call_id")
-    rows = events.with_row_index("pos").filter(TOOL_TRAFFIC | (kind == "message"))
+    rows = events.filter(TOOL_TRAFFIC | (kind == "message"))
     if rows.height <= _WALK_ALL:
-        return rows.drop("pos")
+        return rows
+    rows = rows.with_row_index("pos")
     calls = rows.filter((kind == "tool_call") & cid.is_not_null())
     executors = calls.select("run_id", agent="recipient").drop_nulls().unique()
     # A message matters only if its sender executes some call of its run.
     messages = rows.filter(kind == "message").join(executors, on=["run_id", "agent"], how="semi")
     rows = pl.concat([rows.filter(kind != "message"), messages]).sort("pos")
-    answers = rows.filter(
-        ((kind == "tool_result") | (pl.col("subkind") == "tool_exec_end")) & cid.is_not_null()
-    ).select("run_id", "tool_call_id", answered="pos")
+    answers = rows.filter(TOOL_ANSWER & cid.is_not_null()).select(
+        "run_id", "tool_call_id", answered="pos"
+    )
     unanswered_at = (
         calls.select("run_id", "tool_name", "tool_call_id", "pos")
         .join_asof(

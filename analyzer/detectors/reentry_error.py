@@ -23,7 +23,16 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import TOOL_TRAFFIC, Detector, RunFinding, by_run, evidence, open_tool_calls, spread
+from .base import (
+    TOOL_ANSWER,
+    TOOL_TRAFFIC,
+    Detector,
+    RunFinding,
+    by_run,
+    evidence,
+    open_tool_calls,
+    spread,
+)
 
 SIGNS = (
     (re.compile(r"team is already running", re.I), 0.85, "the team was asked to run while running"),
@@ -56,10 +65,7 @@ class ReentryError(Detector):
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
         scope = by_run(
             events.filter(
-                (
-                    pl.col("kind").is_in(["tool_result", "error"])
-                    | (pl.col("subkind") == "tool_exec_end")
-                )
+                (TOOL_ANSWER | (pl.col("kind") == "error"))
                 & pl.col("content").str.contains(ANY_SIGN)
             )
         )

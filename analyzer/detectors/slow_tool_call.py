@@ -20,7 +20,7 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import Detector, RunFinding, by_run, evidence
+from .base import TOOL_ANSWER, Detector, RunFinding, by_run, evidence
 
 _SLOW_SCORE = 0.6
 
@@ -85,9 +85,5 @@ def _runs_with_a_slow_answer(timed: pl.DataFrame, cfg: Thresholds) -> pl.DataFra
         timed.filter(pl.col("kind") == "tool_call").group_by(key).agg(first=pl.col("ts").min())
     )
     waited = (pl.col("ts") - pl.col("first")).dt.total_microseconds() / 1_000_000
-    slow = (
-        timed.filter((pl.col("kind") == "tool_result") | (pl.col("subkind") == "tool_exec_end"))
-        .join(first_call, on=key)
-        .filter(waited >= cfg.slow_tool_s)
-    )
+    slow = timed.filter(TOOL_ANSWER).join(first_call, on=key).filter(waited >= cfg.slow_tool_s)
     return timed.filter(pl.col("run_id").is_in(slow["run_id"].unique().implode()))
