@@ -1,9 +1,10 @@
 """Batch post-mortems: many logs -> one summary row per run, in parallel, with a cache.
 
-Inputs are files, directories (walked) and globs. Every file is analysed by a worker process
-(one per core), which also writes that run's Markdown report; the parent only gathers rows.
-A file whose content hash and tool version match a cached entry is not analysed again.
-The same worker function runs on a Dask cluster when one is given (see ``cluster.py``).
+Inputs are files, directories (walked) and globs. Worker processes (one per core) take the
+files in chunks, analyse each chunk's small logs as one table (``analyze_files``) and write the
+runs' Markdown reports; the parent only gathers rows. A file whose content hash and tool
+version match a cached entry is not analysed again. The same worker function runs on a Dask
+cluster when one is given (see ``cluster.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import orjson
 from . import __version__
 from .config import DEFAULT, Thresholds
 from .errors import AnalyzerError, UnknownFormatError
-from .pipeline import AnalysisResult, analyze_file
+from .pipeline import AnalysisResult, analyze_files
 from .report.atomic import atomic_write_bytes, atomic_write_text
 from .report.markdown import render_markdown
 from .report.names import report_stem
@@ -53,6 +54,7 @@ SUMMARY_COLUMNS = (
     "content_hash",
 )
 _HASH_CHUNK = 1 << 20
+CHUNK_FILES = 32  # files per task: enough to share the analysis stages' fixed cost
 _SKIP_NAMES = frozenset({"label.json"})
 
 
@@ -181,36 +183,56 @@ def summary_rows(result: AnalysisResult, reports: list[str], digest: str) -> lis
     return rows
 
 
-def analyze_one(path: str, opts: BatchOptions) -> FileOutcome:
-    """The unit of work, run in a worker process (or on a cluster worker)."""
-    source = Path(path)
-    try:
-        digest = content_hash(source)
-    except OSError as exc:
-        return FileOutcome(path, error=f"{path}: cannot read: {exc.strerror or exc}")
-    cache = opts.out_dir / ".cache" / f"{opts.cache_key(digest)}.json"
-    if opts.use_cache and cache.exists():
+def analyze_chunk(paths: list[str], opts: BatchOptions) -> list[FileOutcome]:
+    """The unit of work, run in a worker process (or on a cluster worker): files whose cache
+    entry is valid are answered from it, the others are analysed together (``analyze_files``:
+    small logs share the fixed cost of each analysis stage)."""
+    outcomes: dict[int, FileOutcome] = {}
+    todo: list[tuple[int, str, str]] = []  # (index, path, content hash)
+    for i, path in enumerate(paths):
         try:
-            rows = orjson.loads(cache.read_bytes())
-            if all(not r.get("report") or (opts.out_dir / r["report"]).exists() for r in rows):
-                return FileOutcome(
-                    path, rows=tuple({**r, "source": path} for r in rows), cached=True
-                )
-        except (orjson.JSONDecodeError, TypeError, AttributeError):
-            pass  # a damaged cache entry is just a miss
+            digest = content_hash(Path(path))
+        except OSError as exc:
+            outcomes[i] = FileOutcome(path, error=f"{path}: cannot read: {exc.strerror or exc}")
+            continue
+        if (hit := _cached(path, digest, opts)) is not None:
+            outcomes[i] = hit
+        else:
+            todo.append((i, path, digest))
+    results = analyze_files([p for _, p, _ in todo], opts.cfg, opts.fmt, opts.select, opts.ignore)
+    for (i, path, digest), result in zip(todo, results, strict=True):
+        outcomes[i] = _outcome(path, digest, result, opts)
+    return [outcomes[i] for i in range(len(paths))]
+
+
+def _cached(path: str, digest: str, opts: BatchOptions) -> FileOutcome | None:
+    cache = opts.out_dir / ".cache" / f"{opts.cache_key(digest)}.json"
+    if not opts.use_cache or not cache.exists():
+        return None
     try:
-        result = analyze_file(source, opts.cfg, opts.fmt, opts.select, opts.ignore)
-    except UnknownFormatError as exc:
+        rows = orjson.loads(cache.read_bytes())
+        if all(not r.get("report") or (opts.out_dir / r["report"]).exists() for r in rows):
+            return FileOutcome(path, rows=tuple({**r, "source": path} for r in rows), cached=True)
+    except (orjson.JSONDecodeError, TypeError, AttributeError):
+        pass  # a damaged cache entry is just a miss
+    return None
+
+
+def _outcome(
+    path: str, digest: str, result: AnalysisResult | Exception, opts: BatchOptions
+) -> FileOutcome:
+    if isinstance(result, UnknownFormatError):
         if opts.fmt:
-            return FileOutcome(path, error=str(exc))
-        return FileOutcome(path, skipped=exc.reason)
-    except AnalyzerError as exc:
-        return FileOutcome(path, error=str(exc))
-    except Exception as exc:
-        return FileOutcome(path, error=f"{path}: internal error: {exc!r}")
+            return FileOutcome(path, error=str(result))
+        return FileOutcome(path, skipped=result.reason)
+    if isinstance(result, AnalyzerError):
+        return FileOutcome(path, error=str(result))
+    if isinstance(result, Exception):
+        return FileOutcome(path, error=f"{path}: internal error: {result!r}")
     reports = _write_reports(result, opts) if opts.reports else []
     rows = summary_rows(result, reports, digest)
     if opts.use_cache:
+        cache = opts.out_dir / ".cache" / f"{opts.cache_key(digest)}.json"
         atomic_write_bytes(cache, orjson.dumps(rows))
     return FileOutcome(path, rows=tuple(rows))
 
@@ -243,16 +265,25 @@ def run_batch(
     return result
 
 
+def chunks(paths: list[str], workers: int) -> list[list[str]]:
+    """Consecutive runs of paths, each one task: up to ``CHUNK_FILES``, but small enough that
+    every worker gets several (a chunk holding a large log would otherwise hold others up)."""
+    size = max(1, min(CHUNK_FILES, len(paths) // (workers * 4)))
+    return [paths[i : i + size] for i in range(0, len(paths), size)]
+
+
 def _local_mapper(opts: BatchOptions, workers: int) -> Callable[[list[str]], Iterator[FileOutcome]]:
     def mapper(paths: list[str]) -> Iterator[FileOutcome]:
-        if workers <= 1 or len(paths) <= 1:
-            yield from (analyze_one(p, opts) for p in paths)
+        tasks = chunks(paths, workers)
+        if workers <= 1 or len(tasks) <= 1:
+            for task in tasks:
+                yield from analyze_chunk(task, opts)
             return
         # Never fork a process that already runs polars' thread pool: it can deadlock.
         method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
         with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method)) as pool:
-            chunk = max(1, min(64, len(paths) // (workers * 8)))
-            yield from pool.map(analyze_one, paths, [opts] * len(paths), chunksize=chunk)
+            for outcomes in pool.map(analyze_chunk, tasks, [opts] * len(tasks)):
+                yield from outcomes
 
     return mapper
 

@@ -11,7 +11,15 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from analyzer.batch import BatchOptions, expand, run_batch, write_outputs
+from analyzer.batch import (
+    CHUNK_FILES,
+    BatchOptions,
+    analyze_chunk,
+    chunks,
+    expand,
+    run_batch,
+    write_outputs,
+)
 from analyzer.cli import main
 from analyzer.report.batch_summary import SUMMARY_SCHEMA
 
@@ -105,6 +113,32 @@ def test_parallel_path_gives_the_same_summary(logs: Path, tmp_path: Path) -> Non
     serial = run_batch(files, BatchOptions(tmp_path / "a"), workers=1).rows
     parallel = run_batch(files, BatchOptions(tmp_path / "b"), workers=2).rows
     assert parallel == serial
+
+
+def test_a_chunk_of_files_gives_what_each_file_gives_alone(logs: Path, tmp_path: Path) -> None:
+    """Small logs share one analysis table per chunk; bad files, gzip and cache hits mixed in."""
+    shutil.copy(FIXTURES / "empty.txt", logs / "team1" / "empty.log")
+    shutil.copy(FIXTURES / "binary-garbage.bin", logs / "noise.bin")
+    src = logs / "team0" / "console.txt"
+    (logs / "copy.txt.gz").write_bytes(gzip.compress(src.read_bytes()))
+    paths = [str(p) for p in expand([str(logs)])[0]]
+    one_by_one = [analyze_chunk([p], BatchOptions(tmp_path / "a"))[0] for p in paths]
+    together = analyze_chunk(paths, BatchOptions(tmp_path / "b"))
+    assert together == one_by_one
+    assert [o.error is not None for o in together].count(True) == 1
+    assert [o.skipped is not None for o in together].count(True) == 1
+    again = analyze_chunk(paths, BatchOptions(tmp_path / "b"))
+    assert [o.cached for o in again] == [bool(o.rows) for o in together]
+    assert [o.rows for o in again] == [o.rows for o in together]
+
+
+def test_chunks_keep_order_and_give_every_worker_several() -> None:
+    paths = [str(i) for i in range(1000)]
+    for workers in (1, 2, 8):
+        parts = chunks(paths, workers)
+        assert [p for part in parts for p in part] == paths
+        assert max(map(len, parts)) <= CHUNK_FILES and len(parts) >= 4 * workers
+    assert chunks(paths[:3], 2) == [["0"], ["1"], ["2"]]
 
 
 def test_json_lines(logs: Path, tmp_path: Path) -> None:

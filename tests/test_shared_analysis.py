@@ -1,0 +1,132 @@
+"""analyze_files: many logs analysed as one table must give exactly what each gives alone."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from analyzer import pipeline
+from analyzer.errors import AnalyzerError
+from analyzer.pipeline import AnalysisResult, analyze_file, analyze_files
+
+from .conftest import FIXTURES, labelled_samples
+
+
+def _alone(path: Path) -> AnalysisResult | Exception:
+    try:
+        return analyze_file(path)
+    except Exception as exc:
+        return exc
+
+
+def _describe(result: AnalysisResult | Exception) -> object:
+    """Everything a result holds, comparable with ==."""
+    if isinstance(result, Exception):
+        return (type(result).__name__, str(result))
+    runs = [
+        (
+            run.run_id,
+            run.findings,
+            run.diagnosis,
+            run.stats,
+            run.events.schema,
+            run.events.rows(),
+            run.turns.schema,
+            run.turns.rows(),
+        )
+        for run in result.runs
+    ]
+    return (result.source, result.format, result.family, result.skipped, runs)
+
+
+def _assert_same(paths: Sequence[Path], together: Sequence[AnalysisResult | Exception]) -> None:
+    assert len(together) == len(paths)
+    for path, result in zip(paths, together, strict=True):
+        assert _describe(result) == _describe(_alone(path)), path
+
+
+@pytest.fixture
+def shared_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many logs each call of the analysis stages got."""
+    calls: list[int] = []
+    real = pipeline._analyze
+
+    def spy(logs, cfg, detectors):  # type: ignore[no-untyped-def]
+        calls.append(len(logs))
+        return real(logs, cfg, detectors)
+
+    monkeypatch.setattr(pipeline, "_analyze", spy)
+    return calls
+
+
+def test_every_sample_and_fixture_analysed_together_equals_alone(shared_calls: list[int]) -> None:
+    paths = [path for path, _ in labelled_samples()] + sorted(FIXTURES.iterdir())
+    together = analyze_files(paths)
+    made = list(shared_calls)
+    _assert_same(paths, together)
+    assert any(isinstance(r, AnalyzerError) for r in together)  # the bad fixtures stay errors
+    small = [
+        r
+        for r in together
+        if isinstance(r, AnalysisResult) and _events(r) <= pipeline.SHARED_MAX_EVENTS
+    ]
+    assert {r.family for r in small} == {"classic", "agentchat"}
+    # One shared table per family, plus one call per large log.
+    per_family = sorted(sum(1 for r in small if r.family == f) for f in ("classic", "agentchat"))
+    assert sorted(c for c in made if c > 1) == per_family
+    assert len(made) == 2 + (
+        len(together) - len(small) - sum(isinstance(r, Exception) for r in together)
+    )
+
+
+def test_two_copies_of_one_log_keep_their_runs_apart(
+    tmp_path: Path, shared_calls: list[int]
+) -> None:
+    """Copies share run ids ("default", team uuids): tagging keeps each copy's runs its own."""
+    source = next(p for p, _ in labelled_samples() if p.name.endswith("events.log"))
+    copies = [tmp_path / f"{i}-{source.name}" for i in range(3)]
+    for copy in copies:
+        shutil.copy(source, copy)
+    together = analyze_files(copies)
+    assert shared_calls[0] == 3
+    _assert_same(copies, together)
+    assert all(isinstance(r, AnalysisResult) and len(r.runs) >= 1 for r in together)
+
+
+def test_a_failing_shared_stage_falls_back_to_one_file_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = pipeline.run_detectors
+
+    def fails_on_shared_tables(events: pl.DataFrame, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if events["run_id"].str.contains(pipeline._TAG, literal=True).any():
+            raise RuntimeError("shared table")
+        return real(events, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "run_detectors", fails_on_shared_tables)
+    paths = [path for path, _ in labelled_samples()][:12]
+    _assert_same(paths, analyze_files(paths))
+
+
+def test_large_logs_are_analysed_alone(
+    monkeypatch: pytest.MonkeyPatch, shared_calls: list[int], tmp_path: Path
+) -> None:
+    monkeypatch.setattr(pipeline, "SHARED_MAX_EVENTS", 30)
+    paths = [path for path, _ in labelled_samples()][:10]
+    gz = tmp_path / "log.gz"
+    gz.write_bytes(gzip.compress(paths[0].read_bytes()))
+    paths.append(gz)
+    together = analyze_files(paths)
+    made = list(shared_calls)
+    _assert_same(paths, together)
+    big = sum(1 for r in together if isinstance(r, AnalysisResult) and _events(r) > 30)
+    assert big and made.count(1) == big
+
+
+def _events(result: AnalysisResult) -> int:
+    return sum(len(run.events) for run in result.runs)
