@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import chain, islice
 from pathlib import Path
 
 import numpy as np
@@ -43,9 +44,14 @@ def line_batches(
     the caller works on the current one; two blocks in flight at most.
     """
     span = span or Span()
+    blocks = _blocks(path, block_bytes, span)
+    head = list(islice(blocks, 2))
+    if len(head) < 2:  # a small file: starting the helper would cost more than the file
+        yield from (_frame(block, first, prepare) for block, first in head)
+        return
     with ThreadPoolExecutor(max_workers=1) as helper:
         pending: Future[pl.DataFrame] | None = None
-        for block, first in _blocks(path, block_bytes, span):
+        for block, first in chain(head, blocks):
             ready, pending = pending, helper.submit(_frame, block, first, prepare)
             if ready is not None:
                 yield ready.result()

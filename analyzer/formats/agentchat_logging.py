@@ -143,7 +143,10 @@ def _records(path: Path, span: Span) -> Iterator[tuple[int, str, Split | None]]:
     ends the record before it, which the caller sees as a gap in the line numbers). With a
     layout learned (and checked) from the file's first lines, polars also splits the rest.
     """
-    layout = _learn([text for _, text in islice(iter_lines(path), LEARN_LINES)])
+    sample = [text for _, text in islice(iter_lines(path), LEARN_LINES)]
+    # A file the sample covers gets the slow splitter's answer on every line either way (the
+    # layout must agree with it on all of them); checking a layout would cost more than that.
+    layout = _learn(sample) if len(sample) == LEARN_LINES else None
     text = pl.col("text")
     wanted = text.str.contains(WANTED) | ~is_record_start(text, _PREFIX_LIMIT)
     if layout is None:

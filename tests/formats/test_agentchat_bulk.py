@@ -35,6 +35,13 @@ SCENARIOS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def learn_from_a_few_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The samples are shorter than LEARN_LINES, and a file the sample covers is read by the
+    slow splitter alone: learn from their first lines so the learned layout splits the rest."""
+    monkeypatch.setattr(logging_format, "LEARN_LINES", 20)
+
+
 def slow_records(path: Path, span: Span) -> Iterator[tuple[int, str, logging_format.Split | None]]:
     """The reference: every line, split one by one."""
     assert span == Span()
@@ -62,6 +69,16 @@ def test_bulk_reading_equals_line_by_line(
     fast = AgentchatLogging.parse(path).events
     assert fast.height > 0
     assert fast.equals(reference(path, monkeypatch))
+
+
+def test_a_file_the_sample_covers_is_split_line_by_line_with_the_same_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = AC / "loop_swarm_pingpong/events.log"
+    learned = AgentchatLogging.parse(path).events  # 20-line sample: layout learned and used
+    monkeypatch.setattr(logging_format, "LEARN_LINES", 10_000)
+    monkeypatch.setattr(logging_format, "_learn", lambda lines: pytest.fail("learned"))
+    assert AgentchatLogging.parse(path).events.equals(learned)
 
 
 @pytest.mark.parametrize("style", ["pipes", "iso-t", "bracketed", "padded", "pid-thread"])
