@@ -235,8 +235,12 @@ def render_repetition(run: RunResult, path: Path, title: str, cfg: Thresholds) -
         )
     ax.grid(alpha=0.3)
     if s["tool"]:
-        bx.barh(range(len(s["tool"])), s["tool_count"], color="#dd8452", height=0.5)
-        bx.set_ylim(-0.75, max(len(s["tool"]), 3) - 0.25)
+        bars = bx.barh(range(len(s["tool"])), s["tool_count"], color="#dd8452", height=0.6)
+        bx.bar_label(bars, fontsize=7, padding=2)
+        # Room for eight bars whatever the count, so one repeated tool is not one slab.
+        bx.set_ylim(-0.75, max(len(s["tool"]), 8) - 0.25)
+        bx.set_xlim(0, max(s["tool_count"]) * 1.15)
+        bx.xaxis.set_major_locator(MaxNLocator(integer=True))
         bx.set_yticks(range(len(s["tool"])), s["tool"], fontsize=7)
         bx.invert_yaxis()
         bx.set_xlabel("calls with these exact arguments")
