@@ -1,7 +1,7 @@
 """Batch post-mortems: many logs -> one summary row per run, in parallel, with a cache.
 
 Inputs are files, directories (walked) and globs. Worker processes (one per core) take the
-files in chunks, analyse each chunk's small logs as one table (``analyze_files``) and write the
+files in chunks, analyse each chunk's small logs as one table (``iter_analyses``) and write the
 runs' Markdown reports; the parent only gathers rows. A file whose content hash and tool
 version match a cached entry is not analysed again. The same worker function runs on a Dask
 cluster when one is given (see ``cluster.py``).
@@ -24,7 +24,7 @@ import orjson
 from . import __version__
 from .config import DEFAULT, Thresholds
 from .errors import AnalyzerError, UnknownFormatError
-from .pipeline import AnalysisResult, analyze_files
+from .pipeline import AnalysisResult, iter_analyses
 from .report.atomic import atomic_write_bytes, atomic_write_text
 from .report.markdown import render_markdown
 from .report.names import report_stem
@@ -185,7 +185,7 @@ def summary_rows(result: AnalysisResult, reports: list[str], digest: str) -> lis
 
 def analyze_chunk(paths: list[str], opts: BatchOptions) -> list[FileOutcome]:
     """The unit of work, run in a worker process (or on a cluster worker): files whose cache
-    entry is valid are answered from it, the others are analysed together (``analyze_files``:
+    entry is valid are answered from it, the others are analysed together (``iter_analyses``:
     small logs share the fixed cost of each analysis stage)."""
     outcomes: dict[int, FileOutcome] = {}
     todo: list[tuple[int, str, str]] = []  # (index, path, content hash)
@@ -199,9 +199,11 @@ def analyze_chunk(paths: list[str], opts: BatchOptions) -> list[FileOutcome]:
             outcomes[i] = hit
         else:
             todo.append((i, path, digest))
-    results = analyze_files([p for _, p, _ in todo], opts.cfg, opts.fmt, opts.select, opts.ignore)
-    for (i, path, digest), result in zip(todo, results, strict=True):
+    analyses = iter_analyses([p for _, p, _ in todo], opts.cfg, opts.fmt, opts.select, opts.ignore)
+    for k, result in analyses:  # each written out and dropped as it comes: memory stays flat
+        i, path, digest = todo[k]
         outcomes[i] = _outcome(path, digest, result, opts)
+        del result  # not held while the next file is read
     return [outcomes[i] for i in range(len(paths))]
 
 

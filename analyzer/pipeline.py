@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,8 +52,8 @@ class _Log:
     parsed: ParsedLog
 
 
-# Logs larger than this (in events) are analysed alone: sharing only pays off on small ones,
-# and a shared table is a copy of its parts.
+# Logs larger than this (in events) are analysed alone, and a shared table is analysed once
+# it holds more: sharing only pays off on small logs, and a shared table is a copy of its parts.
 SHARED_MAX_EVENTS = 20_000
 _TAG = "\x1f"  # between a file's index and its run id in a shared table
 
@@ -79,35 +79,58 @@ def analyze_files(
     select: Collection[str] = (),
     ignore: Collection[str] = (),
 ) -> list[AnalysisResult | Exception]:
-    """``analyze_file`` of each path (or the exception it raised), with the analysis stages
-    run once over all the small logs of a framework family.
+    """``analyze_file`` of each path (or the exception it raised), in order; see
+    ``iter_analyses``."""
+    done = dict(iter_analyses(paths, cfg, fmt, select, ignore))
+    return [done[i] for i in range(len(paths))]
+
+
+def iter_analyses(
+    paths: Sequence[Path | str],
+    cfg: Thresholds = DEFAULT,
+    fmt: str | None = None,
+    select: Collection[str] = (),
+    ignore: Collection[str] = (),
+) -> Iterator[tuple[int, AnalysisResult | Exception]]:
+    """(index in ``paths``, ``analyze_file``'s result or the exception it raised) for each
+    path, with the analysis stages run once over the small logs of a framework family.
 
     Every stage costs a few polars queries whatever the table's size (~20 ms a file in all),
     which is most of the time a small log takes. Each file's run ids are tagged in the shared
     table, so its runs stay apart exactly as the runs of one multi-run file do, and each
     result equals ``analyze_file``'s. If a shared stage fails, the files are done one by one.
+    Results come as soon as they are ready, so a caller that writes them out holds few: a
+    large log's right after it is read, small ones' when their table is full or at the end.
     """
-    out: dict[int, AnalysisResult | Exception] = {}
-    shared: dict[str, list[tuple[int, _Log]]] = {}
     detectors = selected(select, ignore)
+    shared: dict[str, list[tuple[int, _Log]]] = {}
     for i, path in enumerate(paths):
         try:
             log = _read(Path(path), fmt, str(path))
         except Exception as exc:
-            out[i] = exc
+            yield i, exc
             continue
         if len(log.parsed.events) > SHARED_MAX_EVENTS:
-            out[i] = _analyze_or_error(log, cfg, detectors)
-        else:
-            shared.setdefault(log.family, []).append((i, log))
-    for members in shared.values():
-        results: list[AnalysisResult | Exception]
-        try:
-            results = list(_analyze([log for _, log in members], cfg, detectors))
-        except Exception:
-            results = [_analyze_or_error(log, cfg, detectors) for _, log in members]
-        out.update((i, result) for (i, _), result in zip(members, results, strict=True))
-    return [out[i] for i in range(len(paths))]
+            yield i, _analyze_or_error(log, cfg, detectors)
+            del log  # before reading the next file: two large logs never held at once
+            continue
+        group = shared.setdefault(log.family, [])
+        group.append((i, log))
+        if sum(len(member.parsed.events) for _, member in group) > SHARED_MAX_EVENTS:
+            yield from _analyze_together(shared.pop(log.family), cfg, detectors)
+    for group in shared.values():
+        yield from _analyze_together(group, cfg, detectors)
+
+
+def _analyze_together(
+    members: list[tuple[int, _Log]], cfg: Thresholds, detectors: Collection[type[Detector]]
+) -> Iterator[tuple[int, AnalysisResult | Exception]]:
+    results: list[AnalysisResult | Exception]
+    try:
+        results = list(_analyze([log for _, log in members], cfg, detectors))
+    except Exception:
+        results = [_analyze_or_error(log, cfg, detectors) for _, log in members]
+    yield from ((i, result) for (i, _), result in zip(members, results, strict=True))
 
 
 def _read(path: Path, fmt: str | None, source: str) -> _Log:

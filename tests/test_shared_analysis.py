@@ -130,3 +130,34 @@ def test_large_logs_are_analysed_alone(
 
 def _events(result: AnalysisResult) -> int:
     return sum(len(run.events) for run in result.runs)
+
+
+def test_results_come_before_the_next_file_is_read_once_there_is_enough(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A large log's result (and a full shared table's) is handed over before the next file
+    is read, so a batch worker that writes results out never holds two large logs."""
+    paths = [path for path, _ in labelled_samples() if path.parent.parent.name == "classic"][:10]
+    alone = [analyze_file(path) for path in paths]
+    assert {r.family for r in alone} == {"classic"}  # one shared table at a time
+    sizes = [_events(r) for r in alone]
+    cap = sorted(sizes)[len(sizes) // 2]
+    monkeypatch.setattr(pipeline, "SHARED_MAX_EVENTS", cap)
+    order: list[tuple[str, int]] = []
+    real = pipeline._read
+
+    def spy(path: Path, fmt: str | None, source: str) -> object:
+        order.append(("read", paths.index(path)))
+        return real(path, fmt, source)
+
+    monkeypatch.setattr(pipeline, "_read", spy)
+    for i, _ in pipeline.iter_analyses(paths):
+        order.append(("result", i))
+    assert sorted(i for kind, i in order if kind == "result") == list(range(len(paths)))
+    held, checked = 0, 0
+    for i in range(len(paths) - 1):
+        held = 0 if sizes[i] > cap or held + sizes[i] > cap else held + sizes[i]
+        if held == 0:  # this log, or the table it filled, was analysed at once
+            assert order.index(("result", i)) < order.index(("read", i + 1)), i
+            checked += 1
+    assert 0 < checked < len(paths) - 1
