@@ -2,7 +2,8 @@
 
 A list of ``{role, name, content, tool_calls, tool_responses}`` dicts, alone or nested anywhere
 inside a larger JSON document. No clock, no usage: order and content only. Line numbers are
-found by locating each message's content in the text, in order.
+found by locating each message's content in the text, in order. A file cut off mid-document
+(a copy taken while it was written, a killed writer) is read up to its last complete message.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from ..errors import LogFormatError
 from .base import EventSink, ParsedLog, add_message_with_calls, loads, open_text, text_of
 
 _MAX_DEPTH = 6
+# The tokens that decide nesting: strings (whose brackets do not count) and brackets.
+_CLOSE_TRIES = 20
+_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
 class ChatHistoryJson:
@@ -37,20 +41,28 @@ class ChatHistoryJson:
     def parse(path: Path) -> ParsedLog:
         with open_text(path) as fh:
             raw = fh.read()
-        try:
-            doc = loads(raw)
-        except orjson.JSONDecodeError as exc:
-            line = raw.count("\n", 0, getattr(exc, "pos", 0) or 0) + 1
-            raise LogFormatError(path, f"invalid JSON ({exc})", line) from exc
-        messages = _find_messages(doc, 0)
-        if messages is None:
-            raise LogFormatError(path, "no list of chat messages (role/content) in this JSON")
         sink = EventSink(ChatHistoryJson.name)
+        try:
+            found = _find_messages(loads(raw), 0)
+        except orjson.JSONDecodeError as exc:
+            at = getattr(exc, "pos", 0) or 0
+            line = raw.count("\n", 0, at) + 1
+            # Cut off (the text is fine up to its end) is read up to the last whole message;
+            # an error inside the text is not guessed around.
+            found = _complete_messages(raw) if at >= len(raw.rstrip()) else None
+            if found is None:
+                raise LogFormatError(path, f"invalid JSON ({exc})", line) from exc
+            sink.skip(
+                line, "the JSON ends mid-document (cut off?): read up to the last complete message"
+            )
+        if found is None:
+            raise LogFormatError(path, "no list of chat messages (role/content) in this JSON")
+        messages, _ = found
         pos = 0
         for msg in messages:
             text = text_of(msg.get("content"))
-            found = _locate(raw, text, pos)
-            pos = found if found >= 0 else pos
+            at = _locate(raw, text, pos)
+            pos = at if at >= 0 else pos
             _add(sink, raw.count("\n", 0, pos) + 1, msg, text)
             pos += 1
         if not len(sink):
@@ -69,13 +81,14 @@ def _locate(raw: str, text: str, pos: int) -> int:
     return -1
 
 
-def _find_messages(doc: Any, depth: int) -> list[dict[str, Any]] | None:
+def _find_messages(doc: Any, depth: int) -> tuple[list[dict[str, Any]], int] | None:
+    """The first list of chat messages in ``doc``, with its depth (0: ``doc`` itself)."""
     if (
         isinstance(doc, list)
         and doc
         and all(isinstance(m, dict) and ("role" in m or "content" in m) for m in doc)
     ):
-        return doc
+        return doc, depth
     if depth >= _MAX_DEPTH:
         return None
     children = doc.values() if isinstance(doc, dict) else doc if isinstance(doc, list) else []
@@ -84,6 +97,42 @@ def _find_messages(doc: Any, depth: int) -> list[dict[str, Any]] | None:
             found = _find_messages(child, depth + 1)
             if found is not None:
                 return found
+    return None
+
+
+def _complete_messages(raw: str) -> tuple[list[dict[str, Any]], int] | None:
+    """The chat messages of a document cut off mid-way: the text up to the end of an array
+    item, closed with the brackets still open there. The first try closes after the last
+    item of any array, to learn where the message list is; the second after the last item of
+    the message list, so that no message is read half-way."""
+    ends: list[tuple[int, int, str]] = []  # (offset after an array item, open depth, closers)
+    stack: list[str] = []
+    for token in _STRUCTURE.finditer(raw):
+        char = token[0]
+        if char in "[{":
+            stack.append("]" if char == "[" else "}")
+        elif char in "]}":
+            if not stack or stack.pop() != char:
+                return None  # not JSON that was merely cut short
+            if stack and stack[-1] == "]":
+                ends.append((token.end(), len(stack), "".join(reversed(stack))))
+    found = _closed_at(raw, ends)
+    if found is None:
+        return None
+    depth = found[1] + 1  # open brackets after a message: the list and those around it
+    return _closed_at(raw, [e for e in ends if e[1] == depth])
+
+
+def _closed_at(
+    raw: str, ends: list[tuple[int, int, str]]
+) -> tuple[list[dict[str, Any]], int] | None:
+    """Messages of the text closed at the last of ``ends`` that gives valid JSON (a bracket in
+    a string the cut left open can fake the last few)."""
+    for end, _, closers in reversed(ends[-_CLOSE_TRIES:]):
+        try:
+            return _find_messages(loads(raw[:end] + closers), 0)
+        except orjson.JSONDecodeError:
+            continue
     return None
 
 
