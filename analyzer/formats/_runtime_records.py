@@ -46,6 +46,9 @@ class RuntimeRecords:
 
     def _event(self, rec: dict[str, Any], line: int, ref: str | None) -> None:
         state = _json(rec.get("json_state")) or {}
+        if not isinstance(state, dict):
+            self.sink.skip(line, "json_state is not a JSON object (garbled or cut off)")
+            return
         receiver = rec.get("source_name")
         ts = parse_ts(rec.get("timestamp"))
         if rec["event_name"] == "received_message":
@@ -209,6 +212,9 @@ class RuntimeRecords:
         args = rec.get("args") or rec.get("init_args") or {}
         if isinstance(args, str):
             args = _json(args) or {}
+        if not isinstance(args, dict):
+            self.sink.skip(line, "agent init_args are not a JSON object (garbled or cut off)")
+            return
         config = {
             "class": rec.get("agent_type") or rec.get("class"),
             "human_input_mode": args.get("human_input_mode"),

@@ -86,3 +86,28 @@ def test_evidence_cites_sqlite_table_and_row() -> None:
     run = analyze_file(SAMPLES / "classic/blocking_tool_sigint/logs.db").runs[0]
     refs = [e.ref for f in run.findings for e in f.evidence]
     assert any(r and r.startswith("events#") for r in refs)
+
+
+def test_a_state_or_init_args_that_is_no_object_is_skipped_visibly(tmp_path: Path) -> None:
+    """A damaged database page can leave a json_state that decodes to a string, or none."""
+    import json
+
+    lines = (SAMPLES / "classic/healthy_tool_terminate/runtime.log").read_text().splitlines()
+    event = next(i for i, x in enumerate(lines) if '"received_message"' in x)
+    agent = next(i for i, x in enumerate(lines) if '"agent_name"' in x)
+    damaged = dict(json.loads(lines[event]), json_state='{"message": "Compare the')
+    lines[event] = json.dumps(damaged)
+    lines[agent] = json.dumps(dict(json.loads(lines[agent]), args='"just a string"'))
+    path = tmp_path / "runtime.log"
+    path.write_text("\n".join(lines) + "\n")
+    parsed = ClassicRuntimeFile.parse(path)
+    assert [(s.line, s.reason.split(" ")[0]) for s in parsed.skipped] == sorted(
+        [(event + 1, "json_state"), (agent + 1, "agent")]
+    )
+    assert (
+        parsed.events.height
+        == ClassicRuntimeFile.parse(
+            SAMPLES / "classic/healthy_tool_terminate/runtime.log"
+        ).events.height
+        - 2
+    )
