@@ -79,6 +79,9 @@ class BatchOptions:
         ]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
+    def cache_file(self, content_hash: str) -> Path:
+        return self.out_dir / ".cache" / f"{self.cache_key(content_hash)}.json"
+
 
 @dataclass(frozen=True, slots=True)
 class FileOutcome:
@@ -208,7 +211,7 @@ def analyze_chunk(paths: list[str], opts: BatchOptions) -> list[FileOutcome]:
 
 
 def _cached(path: str, digest: str, opts: BatchOptions) -> FileOutcome | None:
-    cache = opts.out_dir / ".cache" / f"{opts.cache_key(digest)}.json"
+    cache = opts.cache_file(digest)
     if not opts.use_cache or not cache.exists():
         return None
     try:
@@ -234,8 +237,7 @@ def _outcome(
     reports = _write_reports(result, opts) if opts.reports else []
     rows = summary_rows(result, reports, digest)
     if opts.use_cache:
-        cache = opts.out_dir / ".cache" / f"{opts.cache_key(digest)}.json"
-        atomic_write_bytes(cache, orjson.dumps(rows))
+        atomic_write_bytes(opts.cache_file(digest), orjson.dumps(rows))
     return FileOutcome(path, rows=tuple(rows))
 
 

@@ -103,7 +103,8 @@ def iter_analyses(
     large log's right after it is read, small ones' when their table is full or at the end.
     """
     detectors = selected(select, ignore)
-    shared: dict[str, list[tuple[int, _Log]]] = {}
+    shared: dict[str, list[tuple[int, _Log]]] = {}  # per family: the logs read, not analysed
+    held: dict[str, int] = {}  # per family: their events
     for i, path in enumerate(paths):
         try:
             log = _read(Path(path), fmt, str(path))
@@ -114,9 +115,10 @@ def iter_analyses(
             yield i, _analyze_or_error(log, cfg, detectors)
             del log  # before reading the next file: two large logs never held at once
             continue
-        group = shared.setdefault(log.family, [])
-        group.append((i, log))
-        if sum(len(member.parsed.events) for _, member in group) > SHARED_MAX_EVENTS:
+        shared.setdefault(log.family, []).append((i, log))
+        held[log.family] = held.get(log.family, 0) + len(log.parsed.events)
+        if held[log.family] > SHARED_MAX_EVENTS:
+            held.pop(log.family)
             yield from _analyze_together(shared.pop(log.family), cfg, detectors)
     for group in shared.values():
         yield from _analyze_together(group, cfg, detectors)

@@ -20,8 +20,8 @@ from .base import EventSink, ParsedLog, add_message_with_calls, loads, open_text
 
 _MAX_DEPTH = 6
 # The tokens that decide nesting: strings (whose brackets do not count) and brackets.
-_CLOSE_TRIES = 20
 _STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_CLOSE_TRIES = 20  # item ends tried, last first, when closing a cut-off document
 
 
 class ChatHistoryJson:
