@@ -11,20 +11,16 @@ Each team run (its uuid in agent ids) becomes its own run.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
-from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any, ClassVar
 
-import orjson
 import polars as pl
 
-from ._agentchat_messages import TEAM_ID, agent_name, emit_chat_message, find_chat_messages
+from ._agentchat_records import RecordParser
 from ._line_batches import Span, line_batches
-from ._pyrepr import execution_results, function_calls, unquote
 from ._record_layout import (
     LEVEL_NAMES,
     LOGGER_NAMES,
@@ -37,16 +33,7 @@ from ._record_layout import (
     learn,
 )
 from ._split_parse import PENDING_RUN, Part, parse_in_parts, plan
-from .base import (
-    EventSink,
-    ParsedLog,
-    canonical_json,
-    iter_lines,
-    loads,
-    parse_ts,
-    require_events,
-    text_of,
-)
+from .base import EventSink, ParsedLog, iter_lines, require_events
 
 LOGGER = re.compile(rf"(?<![\w./\\])({LOGGER_NAMES})(?::\d+)?(?![\w/\\])")
 LEVEL = re.compile(rf"(?<!\w)({LEVEL_NAMES})(?!\w)")
@@ -59,20 +46,8 @@ SEPARATORS = re.compile(SEPARATOR_RUN)
 _PREFIX_LIMIT = 160  # the logger name must sit in the prefix, not deep inside a message
 _LEVEL_GAP = 12  # a level after the name counts only if it follows within this many characters
 LEARN_LINES = 2000  # lines a learned layout must split exactly as the slow splitter does
-# A record with none of these can produce no event (see _Parser.record): bulk-dropped.
+# A record with none of these can produce no event (see RecordParser.record): bulk-dropped.
 WANTED = r"autogen_core\.events|autogen_agentchat|GroupChatTermination|ERROR|CRITICAL|FATAL"
-
-SELECTED = re.compile(r"Selected speaker: (\S+)")
-TERMINATION = re.compile(
-    r"GroupChatTermination.*?StopMessage\(.*?content=('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")", re.S
-)
-# Raw-text view of a Message event (see _Parser.known_hop): the ids inside its payload
-# (a JSON string, so quotes are escaped) and the receiver/sender outside it.
-_PAYLOAD_START, _MESSAGE_END = '{"payload": "', '"type": "Message"}'
-_ERROR_KEY, _SOURCE_KEY = '\\"error\\"', '\\"source\\":'
-HOP_ID = re.compile(r'\\"id\\":\\"([^"\\]+)\\"')
-ROUTE_KEYS = ('"receiver": "', '"sender": "')  # top-level keys, after the payload
-REPR_ID = re.compile(r"^id='([^']+)' source='([^']*)'")
 
 
 class AgentchatLogging:
@@ -102,7 +77,7 @@ def _parse_span(path: Path, span: Span) -> Part:
     sink = EventSink(
         AgentchatLogging.name, EventSink.DEFAULT_RUN if not span.start else PENDING_RUN
     )
-    parser = _Parser(sink)
+    parser = RecordParser(sink)
     record: list[Any] | None = None  # [line, logger, level, time, message lines]
     expected = 1
     for number, text, split in _records(path, span):
@@ -132,7 +107,6 @@ def _starts_record(line: str) -> bool:
 
 
 Split = tuple[str, str, str | None, str]  # logger, level, time as written, message
-Hop = tuple[list[str], int, str]  # payload ids, number of sources, the raw message
 
 
 def _records(path: Path, span: Span) -> Iterator[tuple[int, str, Split | None]]:
@@ -165,27 +139,6 @@ def _records(path: Path, span: Span) -> Iterator[tuple[int, str, Split | None]]:
                 yield number, line, (logger, level, *_trailing_time(line[at:]))
             else:
                 yield number, line, (logger, level, when, line[at:])
-
-
-def _hop_facts(message: str) -> Hop | None:
-    """What ``_Parser.known_hop`` needs, read off a Message event's raw text (None if it is
-    not one of the usual shape: payload a JSON string, no error)."""
-    if not (message.startswith(_PAYLOAD_START) and message.endswith(_MESSAGE_END)):
-        return None
-    if _ERROR_KEY in message:
-        return None
-    return HOP_ID.findall(message), message.count(_SOURCE_KEY), message
-
-
-def _route(message: str) -> list[str | None]:
-    """(receiver, sender) of a Message event's raw text. They follow the payload, whose own
-    quotes are escaped, so searching from the end finds the top-level keys first."""
-    found: list[str | None] = []
-    for key in ROUTE_KEYS:
-        at = message.rfind(key)
-        start = at + len(key)
-        found.append(message[start : message.find('"', start)] if at >= 0 else None)
-    return found
 
 
 def _learn(lines: list[str]) -> Layout | None:
@@ -244,216 +197,3 @@ def _prefix(line: str) -> tuple[Split, Prefix] | None:
     fields += [(found.start(1), found.end(1), "level")] if found else []
     fields += [(stamp.start(), stamp.end(), "when")] if stamp else []
     return (name[1], level_name, when, rest), Prefix(tuple(fields), at, bool(after))
-
-
-class _Parser:
-    def __init__(self, sink: EventSink) -> None:
-        self.sink = sink
-        self.seen: set[str] = set()  # chat message ids already emitted (logged once per hop)
-        self.firsts: list[tuple[str, int, int]] = []  # (id, rows it emitted), for merging spans
-        self._last: tuple[str | None, datetime | None] = (None, None)
-
-    def time(self, when: str | None) -> datetime | None:
-        """Parsed only for records that become events; neighbours often share a stamp."""
-        if when != self._last[0]:
-            self._last = (when, parse_ts(when))
-        return self._last[1]
-
-    def record(
-        self, line: int, logger: str, level: str, when: str | None, lines: list[str]
-    ) -> None:
-        message = lines[0]
-        if logger == "autogen_core.events" and message.startswith("{"):
-            if self.known_hop(_hop_facts(message)):
-                return
-            try:
-                event = loads(message)
-            except orjson.JSONDecodeError:
-                event = _json_prefix(message)
-            if event is None:
-                self.sink.skip(line, "truncated or invalid autogen_core.events JSON")
-                return
-            if isinstance(event, dict):
-                self.event(event, line, when)
-        elif logger == "autogen_agentchat.events":
-            self.repr_event(message, line, when)
-        elif logger == "autogen_agentchat" and (m := SELECTED.search(message)):
-            self.sink.add(
-                "other",
-                line,
-                ts=self.time(when),
-                subkind="speaker_selected",
-                recipient=m[1],
-                content=message.strip(),
-            )
-        elif "GroupChatTermination" in message and (m := TERMINATION.search(message)):
-            if "'error': SerializableException" in message:  # the team stopped on an exception
-                self.sink.add(
-                    "error", line, ts=self.time(when), is_error=True, content=unquote(m[1])
-                )
-            else:
-                self.sink.add("termination", line, ts=self.time(when), content=unquote(m[1]))
-        elif level in ("ERROR", "CRITICAL", "FATAL"):
-            body = "\n".join(lines).strip()
-            last = body.splitlines()[-1] if body else ""
-            interrupt = "KeyboardInterrupt" in body or last.startswith(
-                ("asyncio.exceptions.CancelledError", "CancelledError")
-            )
-            self.sink.add(
-                "error",
-                line,
-                ts=self.time(when),
-                subkind="interrupt" if interrupt else "traceback",
-                content=body,
-                is_error=True,
-            )
-
-    def known_hop(self, hop: Hop | None) -> bool:
-        """A Message event carrying no chat message not yet emitted (each is logged once per
-        hop): its decode is skipped, the run it belongs to still followed. Conservative:
-        every chat message has a ``source``, so there must be at least as many distinct known
-        ids as ``source`` keys. Any doubt (``hop`` is None) means decoding it."""
-        if hop is None:
-            return False
-        ids, sources, message = hop
-        if sources and len(self.seen.intersection(ids)) < sources:
-            return False
-        self._run_of(*_route(message))
-        return True
-
-    def _run_of(self, *ids: str | None) -> None:
-        for value in ids:
-            if value and (m := TEAM_ID.search(value)):
-                self.sink.run_id = m[0]
-                return
-
-    def event(self, e: dict[str, Any], line: int, when: str | None) -> None:
-        kind, add = e.get("type"), self.sink.add
-        self._run_of(e.get("receiver"), e.get("sender"), e.get("agent_id"))
-        agent = agent_name(e.get("agent_id"))
-        if kind == "Message":
-            payload = e.get("payload")
-            try:
-                decoded = loads(payload) if isinstance(payload, str) else payload
-            except orjson.JSONDecodeError:
-                return  # "Message could not be serialized"
-            if isinstance(decoded, dict) and isinstance(decoded.get("error"), dict):
-                err = decoded["error"]
-                add(
-                    "error",
-                    line,
-                    ts=self.time(when),
-                    is_error=True,
-                    content=f"{err.get('error_type')}: {err.get('error_message')}",
-                )
-            for msg in find_chat_messages(decoded):
-                key = (
-                    msg.get("id")
-                    or f"{msg.get('type')}|{msg.get('source')}|{msg.get('created_at')}"
-                )
-                if key not in self.seen:
-                    self.seen.add(key)
-                    start = len(self.sink)
-                    emit_chat_message(self.sink, msg, line, self.time(when))
-                    self.firsts.append((key, start, len(self.sink)))
-        elif kind in ("LLMCall", "LLMStreamEnd"):
-            response = e.get("response") or {}
-            add(
-                "llm_call",
-                line,
-                ts=self.time(when),
-                agent=agent,
-                subkind="selector_call" if agent and "GroupChatManager" in agent else None,
-                prompt_tokens=e.get("prompt_tokens"),
-                completion_tokens=e.get("completion_tokens"),
-                content=_reply(response),
-            )
-        elif kind == "LLMStreamStart":
-            add(
-                "other",
-                line,
-                ts=self.time(when),
-                agent=agent,
-                subkind="llm_start",
-                content="LLMStreamStart",
-            )
-        elif kind == "ToolCall":
-            add(
-                "other",
-                line,
-                ts=self.time(when),
-                agent=agent,
-                subkind="tool_exec_end",
-                tool_name=e.get("tool_name"),
-                tool_args=canonical_json(e.get("arguments") or {}),
-                content=text_of(e.get("result")),
-            )
-        elif kind in ("MessageHandlerException", "AgentConstructionException", "MessageDropped"):
-            text = e.get("exception")
-            add(
-                "error",
-                line,
-                ts=self.time(when),
-                agent=agent_name(e.get("handling_agent")),
-                is_error=True,
-                subkind=None if text else "interrupt",  # str(CancelledError) is empty
-                content=f"{kind}: {text or 'cancelled (the handler was interrupted)'}",
-            )
-
-    def repr_event(self, message: str, line: int, when: str | None) -> None:
-        m = REPR_ID.match(message)
-        if not m or m[1] in self.seen:
-            return
-        self.seen.add(m[1])
-        start = len(self.sink)
-        self._repr_event(message, line, when, m[2])
-        self.firsts.append((m[1], start, len(self.sink)))
-
-    def _repr_event(self, message: str, line: int, when: str | None, source: str) -> None:
-        if message.rstrip().endswith("type='ToolCallRequestEvent'"):
-            for call_id, args, name in function_calls(message):
-                self.sink.add(
-                    "tool_call",
-                    line,
-                    ts=self.time(when),
-                    agent=source,
-                    tool_name=name,
-                    tool_call_id=call_id,
-                    tool_args=canonical_json(args),
-                    content=args,
-                )
-        elif message.rstrip().endswith("type='ToolCallExecutionEvent'"):
-            for content, name, call_id, is_error in execution_results(message):
-                self.sink.add(
-                    "tool_result",
-                    line,
-                    ts=self.time(when),
-                    agent=source,
-                    tool_name=name,
-                    tool_call_id=call_id,
-                    content=content,
-                    is_error=is_error,
-                )
-
-
-def _json_prefix(text: str) -> Any:
-    """The JSON object at the start of ``text`` when a format put more text after the message."""
-    try:
-        return json.JSONDecoder().raw_decode(text)[0]
-    except json.JSONDecodeError:
-        return None
-
-
-def _reply(response: dict[str, Any]) -> str:
-    """The model's answer: a selector's chosen name, a reply, or the tool calls it asked for."""
-    if "choices" in response:
-        choices = response.get("choices") or [{}]
-        msg = choices[0].get("message") or {}
-        calls = [c.get("function", {}).get("name") for c in msg.get("tool_calls") or []]
-        return msg.get("content") or (f"tool calls: {', '.join(map(str, calls))}" if calls else "")
-    content = response.get("content")
-    if isinstance(content, list):
-        return "tool calls: " + ", ".join(
-            str(c.get("name")) for c in content if isinstance(c, dict)
-        )
-    return text_of(content)

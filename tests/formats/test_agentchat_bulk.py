@@ -12,7 +12,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from analyzer.formats import _agentchat_records as records
 from analyzer.formats import agentchat_logging as logging_format
+from analyzer.formats._agentchat_records import RecordParser
 from analyzer.formats._line_batches import Span
 from analyzer.formats.agentchat_logging import AgentchatLogging
 from analyzer.formats.base import iter_lines
@@ -52,7 +54,7 @@ def slow_records(path: Path, span: Span) -> Iterator[tuple[int, str, logging_for
 def reference(path: Path, monkeypatch: pytest.MonkeyPatch) -> pl.DataFrame:
     with monkeypatch.context() as m:
         m.setattr(logging_format, "_records", slow_records)
-        m.setattr(logging_format._Parser, "known_hop", lambda self, hop: False)
+        m.setattr(RecordParser, "known_hop", lambda self, hop: False)
         return AgentchatLogging.parse(path).events
 
 
@@ -136,13 +138,13 @@ def test_gzip_input_reads_the_same(tmp_path: Path) -> None:
 def test_known_hops_skip_decoding_but_no_message(monkeypatch: pytest.MonkeyPatch) -> None:
     path = AC / "loop_swarm_pingpong/events.log"
     decoded: list[int] = []
-    real = logging_format.loads
+    real = records.loads
 
     def counting(text: str | bytes) -> object:
         decoded.append(1)
         return real(text)
 
-    monkeypatch.setattr(logging_format, "loads", counting)
+    monkeypatch.setattr(records, "loads", counting)
     fast = AgentchatLogging.parse(path).events
     skipped_decodes = len(decoded)
     decoded.clear()

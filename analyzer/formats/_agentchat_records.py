@@ -1,0 +1,271 @@
+"""What the records of the AutoGen 0.4+ loggers mean, whatever wrote them to the file.
+
+``RecordParser.record`` takes one logging record (logger name, level, time as written, message
+lines) and adds its events: the JSON events of ``autogen_core.events``, the pydantic reprs of
+``autogen_agentchat.events``, selector lines, group-chat termination and error tracebacks.
+The text layout (``agentchat_logging``) and JSON-lines layout (``agentchat_json_logging``)
+parsers only find the records.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from ._agentchat_messages import TEAM_ID, agent_name, emit_chat_message, find_chat_messages
+from ._pyrepr import execution_results, function_calls, unquote
+from .base import EventSink, canonical_json, loads, parse_ts, text_of
+
+SELECTED = re.compile(r"Selected speaker: (\S+)")
+TERMINATION = re.compile(
+    r"GroupChatTermination.*?StopMessage\(.*?content=('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")", re.S
+)
+# Raw-text view of a Message event (see RecordParser.known_hop): the ids inside its payload
+# (a JSON string, so quotes are escaped) and the receiver/sender outside it.
+_PAYLOAD_START, _MESSAGE_END = '{"payload": "', '"type": "Message"}'
+_ERROR_KEY, _SOURCE_KEY = '\\"error\\"', '\\"source\\":'
+HOP_ID = re.compile(r'\\"id\\":\\"([^"\\]+)\\"')
+ROUTE_KEYS = ('"receiver": "', '"sender": "')  # top-level keys, after the payload
+REPR_ID = re.compile(r"^id='([^']+)' source='([^']*)'")
+
+Hop = tuple[list[str], int, str]  # payload ids, number of sources, the raw message
+
+
+def _hop_facts(message: str) -> Hop | None:
+    """What ``RecordParser.known_hop`` needs, read off a Message event's raw text (None if it is
+    not one of the usual shape: payload a JSON string, no error)."""
+    if not (message.startswith(_PAYLOAD_START) and message.endswith(_MESSAGE_END)):
+        return None
+    if _ERROR_KEY in message:
+        return None
+    return HOP_ID.findall(message), message.count(_SOURCE_KEY), message
+
+
+def _route(message: str) -> list[str | None]:
+    """(receiver, sender) of a Message event's raw text. They follow the payload, whose own
+    quotes are escaped, so searching from the end finds the top-level keys first."""
+    found: list[str | None] = []
+    for key in ROUTE_KEYS:
+        at = message.rfind(key)
+        start = at + len(key)
+        found.append(message[start : message.find('"', start)] if at >= 0 else None)
+    return found
+
+
+class RecordParser:
+    """Turns AutoGen logging records (logger, level, time, message lines) into events."""
+
+    def __init__(self, sink: EventSink) -> None:
+        self.sink = sink
+        self.seen: set[str] = set()  # chat message ids already emitted (logged once per hop)
+        self.firsts: list[tuple[str, int, int]] = []  # (id, rows it emitted), for merging spans
+        self._last: tuple[str | None, datetime | None] = (None, None)
+
+    def time(self, when: str | None) -> datetime | None:
+        """Parsed only for records that become events; neighbours often share a stamp."""
+        if when != self._last[0]:
+            self._last = (when, parse_ts(when))
+        return self._last[1]
+
+    def record(
+        self, line: int, logger: str, level: str, when: str | None, lines: list[str]
+    ) -> None:
+        message = lines[0]
+        if logger == "autogen_core.events" and message.startswith("{"):
+            if self.known_hop(_hop_facts(message)):
+                return
+            try:
+                event = loads(message)
+            except orjson.JSONDecodeError:
+                event = _json_prefix(message)
+            if event is None:
+                self.sink.skip(line, "truncated or invalid autogen_core.events JSON")
+                return
+            if isinstance(event, dict):
+                self.event(event, line, when)
+        elif logger == "autogen_agentchat.events":
+            self.repr_event(message, line, when)
+        elif logger == "autogen_agentchat" and (m := SELECTED.search(message)):
+            self.sink.add(
+                "other",
+                line,
+                ts=self.time(when),
+                subkind="speaker_selected",
+                recipient=m[1],
+                content=message.strip(),
+            )
+        elif "GroupChatTermination" in message and (m := TERMINATION.search(message)):
+            if "'error': SerializableException" in message:  # the team stopped on an exception
+                self.sink.add(
+                    "error", line, ts=self.time(when), is_error=True, content=unquote(m[1])
+                )
+            else:
+                self.sink.add("termination", line, ts=self.time(when), content=unquote(m[1]))
+        elif level in ("ERROR", "CRITICAL", "FATAL"):
+            body = "\n".join(lines).strip()
+            last = body.splitlines()[-1] if body else ""
+            interrupt = "KeyboardInterrupt" in body or last.startswith(
+                ("asyncio.exceptions.CancelledError", "CancelledError")
+            )
+            self.sink.add(
+                "error",
+                line,
+                ts=self.time(when),
+                subkind="interrupt" if interrupt else "traceback",
+                content=body,
+                is_error=True,
+            )
+
+    def known_hop(self, hop: Hop | None) -> bool:
+        """A Message event carrying no chat message not yet emitted (each is logged once per
+        hop): its decode is skipped, the run it belongs to still followed. Conservative:
+        every chat message has a ``source``, so there must be at least as many distinct known
+        ids as ``source`` keys. Any doubt (``hop`` is None) means decoding it."""
+        if hop is None:
+            return False
+        ids, sources, message = hop
+        if sources and len(self.seen.intersection(ids)) < sources:
+            return False
+        self._run_of(*_route(message))
+        return True
+
+    def _run_of(self, *ids: str | None) -> None:
+        for value in ids:
+            if value and (m := TEAM_ID.search(value)):
+                self.sink.run_id = m[0]
+                return
+
+    def event(self, e: dict[str, Any], line: int, when: str | None) -> None:
+        kind, add = e.get("type"), self.sink.add
+        self._run_of(e.get("receiver"), e.get("sender"), e.get("agent_id"))
+        agent = agent_name(e.get("agent_id"))
+        if kind == "Message":
+            payload = e.get("payload")
+            try:
+                decoded = loads(payload) if isinstance(payload, str) else payload
+            except orjson.JSONDecodeError:
+                return  # "Message could not be serialized"
+            if isinstance(decoded, dict) and isinstance(decoded.get("error"), dict):
+                err = decoded["error"]
+                add(
+                    "error",
+                    line,
+                    ts=self.time(when),
+                    is_error=True,
+                    content=f"{err.get('error_type')}: {err.get('error_message')}",
+                )
+            for msg in find_chat_messages(decoded):
+                key = (
+                    msg.get("id")
+                    or f"{msg.get('type')}|{msg.get('source')}|{msg.get('created_at')}"
+                )
+                if key not in self.seen:
+                    self.seen.add(key)
+                    start = len(self.sink)
+                    emit_chat_message(self.sink, msg, line, self.time(when))
+                    self.firsts.append((key, start, len(self.sink)))
+        elif kind in ("LLMCall", "LLMStreamEnd"):
+            response = e.get("response") or {}
+            add(
+                "llm_call",
+                line,
+                ts=self.time(when),
+                agent=agent,
+                subkind="selector_call" if agent and "GroupChatManager" in agent else None,
+                prompt_tokens=e.get("prompt_tokens"),
+                completion_tokens=e.get("completion_tokens"),
+                content=_reply(response),
+            )
+        elif kind == "LLMStreamStart":
+            add(
+                "other",
+                line,
+                ts=self.time(when),
+                agent=agent,
+                subkind="llm_start",
+                content="LLMStreamStart",
+            )
+        elif kind == "ToolCall":
+            add(
+                "other",
+                line,
+                ts=self.time(when),
+                agent=agent,
+                subkind="tool_exec_end",
+                tool_name=e.get("tool_name"),
+                tool_args=canonical_json(e.get("arguments") or {}),
+                content=text_of(e.get("result")),
+            )
+        elif kind in ("MessageHandlerException", "AgentConstructionException", "MessageDropped"):
+            text = e.get("exception")
+            add(
+                "error",
+                line,
+                ts=self.time(when),
+                agent=agent_name(e.get("handling_agent")),
+                is_error=True,
+                subkind=None if text else "interrupt",  # str(CancelledError) is empty
+                content=f"{kind}: {text or 'cancelled (the handler was interrupted)'}",
+            )
+
+    def repr_event(self, message: str, line: int, when: str | None) -> None:
+        m = REPR_ID.match(message)
+        if not m or m[1] in self.seen:
+            return
+        self.seen.add(m[1])
+        start = len(self.sink)
+        self._repr_event(message, line, when, m[2])
+        self.firsts.append((m[1], start, len(self.sink)))
+
+    def _repr_event(self, message: str, line: int, when: str | None, source: str) -> None:
+        if message.rstrip().endswith("type='ToolCallRequestEvent'"):
+            for call_id, args, name in function_calls(message):
+                self.sink.add(
+                    "tool_call",
+                    line,
+                    ts=self.time(when),
+                    agent=source,
+                    tool_name=name,
+                    tool_call_id=call_id,
+                    tool_args=canonical_json(args),
+                    content=args,
+                )
+        elif message.rstrip().endswith("type='ToolCallExecutionEvent'"):
+            for content, name, call_id, is_error in execution_results(message):
+                self.sink.add(
+                    "tool_result",
+                    line,
+                    ts=self.time(when),
+                    agent=source,
+                    tool_name=name,
+                    tool_call_id=call_id,
+                    content=content,
+                    is_error=is_error,
+                )
+
+
+def _json_prefix(text: str) -> Any:
+    """The JSON object at the start of ``text`` when a format put more text after the message."""
+    try:
+        return json.JSONDecoder().raw_decode(text)[0]
+    except json.JSONDecodeError:
+        return None
+
+
+def _reply(response: dict[str, Any]) -> str:
+    """The model's answer: a selector's chosen name, a reply, or the tool calls it asked for."""
+    if "choices" in response:
+        choices = response.get("choices") or [{}]
+        msg = choices[0].get("message") or {}
+        calls = [c.get("function", {}).get("name") for c in msg.get("tool_calls") or []]
+        return msg.get("content") or (f"tool calls: {', '.join(map(str, calls))}" if calls else "")
+    content = response.get("content")
+    if isinstance(content, list):
+        return "tool calls: " + ", ".join(
+            str(c.get("name")) for c in content if isinstance(c, dict)
+        )
+    return text_of(content)
