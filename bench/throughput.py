@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 SAMPLES = ROOT / "sample_logs" / "classic"
 AGENTCHAT = ROOT / "sample_logs" / "agentchat"
+AGENTCHAT_JSON = ROOT / "sample_logs" / "agentchat-json"
 
 TREE_RSS = r"""
 import json, os, resource, sys, threading, time
@@ -152,6 +153,14 @@ def main() -> None:
             ),
         ),
         (
+            "agentchat JSON logging (loop)",
+            repeat_to(
+                AGENTCHAT_JSON / "loop_swarm_pingpong/events.jsonl",
+                OUT / "agentchat-json-large.jsonl",
+                mb,
+            ),
+        ),
+        (
             "agentchat console (loop)",
             repeat_to(
                 AGENTCHAT / "loop_roundrobin_no_termination/console.txt",
@@ -163,18 +172,21 @@ def main() -> None:
     rows = []
     for label, path in inputs:
         rows.append((label, path, measure(MEASURE, path)))
-    for label, path in (inputs[1], inputs[3]):
+    with_ceiling = (1, 3, 4)  # the logs made of JSON: one orjson pass is their floor
+    for i in with_ceiling:
+        label, path = inputs[i]
         rows.append((f"  ceiling for {label.split(' (')[0]}", path, measure(CEILING_ANY, path)))
     print(
-        f"{'input':34s} {'MB':>7s} {'events':>10s} {'s':>7s} {'MB/s':>7s} {'events/s':>10s} {'peak RSS MB':>11s}  verdict"
+        f"{'input':38s} {'MB':>7s} {'events':>10s} {'s':>7s} {'MB/s':>7s} {'events/s':>10s} {'peak RSS MB':>11s}  verdict"
     )
     for label, path, m in rows:
         mb = path.stat().st_size / 1024 / 1024
         print(
-            f"{label:34s} {mb:7.1f} {m['events']:10,d} {m['seconds']:7.2f} {mb / m['seconds']:7.1f} "
+            f"{label:38s} {mb:7.1f} {m['events']:10,d} {m['seconds']:7.2f} {mb / m['seconds']:7.1f} "
             f"{m['events'] / m['seconds']:10,.0f} {m['rss_mb']:11.0f}  {','.join(m['verdicts'])}"
         )
-    for i, j in ((1, len(inputs)), (3, len(inputs) + 1)):
+    for k, i in enumerate(with_ceiling):
+        j = len(inputs) + k
         ratio = rows[i][2]["seconds"] / rows[j][2]["seconds"]
         print(f"{rows[i][0]}: end-to-end takes {ratio:.1f}x one orjson.loads pass over its JSON")
 

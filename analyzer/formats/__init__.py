@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..errors import AnalyzerError, LogFormatError, UnknownFormatError
 from .agentchat_console import AgentchatConsole
+from .agentchat_json_logging import AgentchatJsonLogging
 from .agentchat_logging import AgentchatLogging
 from .base import LogFormat, ParsedLog, read_head
 from .chat_history_json import ChatHistoryJson
@@ -23,6 +24,7 @@ ALL_FORMATS: tuple[type[LogFormat], ...] = (
     ChatHistoryJson,
     AgentchatConsole,
     AgentchatLogging,
+    AgentchatJsonLogging,
     OtelSpans,
 )
 FORMATS_BY_NAME = {fmt.name: fmt for fmt in ALL_FORMATS}

@@ -57,7 +57,12 @@ class AgentchatLogging:
 
     @staticmethod
     def sniff(head: str) -> float:
-        hits = sum(1 for line in head.splitlines()[:200] if _split(line) is not None)
+        # A line that is a JSON object is a JSON formatter's record (agentchat_json_logging).
+        hits = sum(
+            1
+            for line in head.splitlines()[:200]
+            if not line.startswith('{"') and _split(line) is not None
+        )
         return min(1.0, 0.4 + 0.05 * hits) if hits else 0.0
 
     @staticmethod

@@ -1,7 +1,9 @@
 """Run every agentchat scenario for real; store its logs under sample_logs/agentchat/<scenario>/.
 
 Each run keeps console.txt, events.log (Python logging, a different format string per scenario)
-and otel.json (spans). Stuck runs are stopped as production stops them.
+and otel.json (spans). Stuck runs are stopped as production stops them. Some scenarios are run
+once more with the logging written as JSON lines by python-json-logger; those runs keep only
+events.jsonl, under sample_logs/agentchat-json/<scenario>/.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ sys.path.insert(0, str(HERE.parent))
 from runner import INT, KILL, TERM, run_program  # noqa: E402
 
 OUT = HERE.parent.parent / "sample_logs" / "agentchat"
+OUT_JSON = HERE.parent.parent / "sample_logs" / "agentchat-json"
 FMT_A = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
 FMT_B = "%(asctime)s %(levelname)-8s [%(name)s] %(message)s"
 FMT_C = "[%(asctime)s] {%(name)s:%(lineno)d} %(levelname)s - %(message)s"
@@ -99,31 +102,46 @@ SPECS: dict[str, tuple[str, list[tuple[float, int]], str, dict[str, tuple[str, s
     ),
 }
 LOG_FORMS = ("console.txt", "events.log", "otel.json")
+# scenario -> JSON field names: python-json-logger's own, or renamed as many platforms want them
+JSON_RUNS = {
+    "loop_swarm_pingpong": "json",
+    "loop_roundrobin_no_termination": "json-renamed",
+    "blocking_tool_sync": "json-renamed",
+    "input_wait_userproxy": "json",
+    "context_explosion_tool": "json",
+    "reentry_team_run": "json-renamed",
+    "healthy_selector_streaming": "json",
+}
 
 
-def record(scenario: str) -> None:
+def record(scenario: str, json_fmt: str | None = None) -> None:
     fmt, schedule, stdin_kind, expected = SPECS[scenario]
-    dest = OUT / scenario
+    out, forms_kept = OUT, LOG_FORMS
+    if json_fmt:  # the same scenario again, logging as JSON lines; only that log is kept
+        fmt, out, forms_kept = json_fmt, OUT_JSON, ("events.jsonl",)
+        expected = {"*": expected.get("events.log", expected["*"])}
+    dest = out / scenario
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         argv = [sys.executable, str(HERE / "scenarios.py"), scenario, str(work), fmt]
         code, how = run_program(argv, work, schedule, stdin_kind)
-        for name in LOG_FORMS:
+        for name in forms_kept:
             if (work / name).exists() and (work / name).stat().st_size:
                 shutil.copy(work / name, dest / name)
     forms = {
         form: dict(
             zip(("verdict", "phase", "evidence"), expected.get(form, expected["*"]), strict=True)
         )
-        for form in LOG_FORMS
+        for form in forms_kept
         if (dest / form).exists()
     }
     label = {
         "scenario": scenario,
         "framework": f"autogen-agentchat=={version('autogen-agentchat')}, openai=={version('openai')}, "
-        "real OpenAI client against a scripted local stub",
+        "real OpenAI client against a scripted local stub"
+        + (f", python-json-logger=={version('python-json-logger')}" if json_fmt else ""),
         "logging_format": fmt,
         "runs": {"run": {"exit_code": code, "stopped_by": how}},
         "expected": forms,
@@ -133,5 +151,11 @@ def record(scenario: str) -> None:
 
 
 if __name__ == "__main__":
-    for name in sys.argv[1:] or list(SPECS):
+    # record.py [--json-only] [SCENARIO...]: all scenarios, in both logging forms, by default
+    json_only = sys.argv[1:2] == ["--json-only"]
+    names = sys.argv[2 if json_only else 1 :]
+    for name in [] if json_only else names or list(SPECS):
         record(name)
+    for name in names or list(JSON_RUNS):
+        if name in JSON_RUNS:
+            record(name, JSON_RUNS[name])

@@ -314,13 +314,31 @@ async def amain(scenario: str) -> None:
     await Console(team.run_stream(task=task), output_stats=True)
 
 
+def log_handler(workdir: str, fmt: str) -> logging.Handler:
+    """events.log with a format string, or events.jsonl written by python-json-logger (what
+    teams that ship logs to a log platform use); "json-renamed" renames the standard fields."""
+    if not fmt.startswith("json"):
+        handler = logging.FileHandler(os.path.join(workdir, "events.log"))
+        handler.setFormatter(logging.Formatter(fmt))
+        return handler
+    from pythonjsonlogger.json import JsonFormatter
+
+    renamed = {"asctime": "timestamp", "name": "logger", "levelname": "level"}
+    handler = logging.FileHandler(os.path.join(workdir, "events.jsonl"))
+    handler.setFormatter(
+        JsonFormatter(
+            "%(asctime)s %(name)s %(levelname)s %(message)s",
+            rename_fields=renamed if fmt == "json-renamed" else {},
+        )
+    )
+    return handler
+
+
 def main() -> None:
     global PORT
     scenario, workdir, fmt = sys.argv[1:4]
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    logging.basicConfig(
-        filename=os.path.join(workdir, "events.log"), level=logging.WARNING, format=fmt
-    )
+    logging.basicConfig(handlers=[log_handler(workdir, fmt)], level=logging.WARNING)
     for name in LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG)
     provider = TracerProvider()

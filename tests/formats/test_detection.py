@@ -24,6 +24,7 @@ BY_FILE = {
     "agentchat/loop_swarm_pingpong/console.txt": "agentchat-console",
     "agentchat/loop_swarm_pingpong/events.log": "agentchat-logging",
     "agentchat/loop_swarm_pingpong/otel.json": "otel-spans",
+    "agentchat-json/loop_swarm_pingpong/events.jsonl": "agentchat-json-logging",
 }
 
 

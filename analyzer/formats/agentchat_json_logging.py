@@ -1,0 +1,123 @@
+"""Python logging of the AutoGen 0.4+ loggers written as JSON lines, one object per record.
+
+What teams that ship logs to a log platform write: python-json-logger (``asctime``, ``name``,
+``levelname``, ``message``, ``exc_info``, or renamed ``timestamp``/``logger``/``level``),
+structlog (``event``, ``logger``, ``level``), ECS and cloud formatters (``@timestamp``,
+``log.logger``, ``log.level``, ``severity``, ``error.stack_trace``). The fields are found by
+their usual names, the logger name also by its value; each record then means what it means in
+the text layout (``_agentchat_records``). Records of other loggers are passed over.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import orjson
+import polars as pl
+
+from ._agentchat_records import RecordParser
+from ._line_batches import line_batches
+from ._record_layout import LOGGER_NAMES
+from .base import EventSink, ParsedLog, loads, require_events
+
+AUTOGEN_LOGGER = re.compile(rf"(?:{LOGGER_NAMES})")
+LOGGER_KEYS = ("name", "logger", "logger_name", "loggerName", "log.logger", "logger.name")
+LEVEL_KEYS = ("levelname", "level", "severity", "log.level", "level_name", "lvl", "status")
+TIME_KEYS = ("asctime", "timestamp", "@timestamp", "time", "ts", "datetime", "created")
+MESSAGE_KEYS = ("message", "msg", "event", "@message", "log.message")
+TRACE_KEYS = ("exc_info", "exc_text", "exception", "error.stack_trace", "stack_trace", "stack_info")
+# A record with none of these can produce no event (see RecordParser.record); JSON formatters
+# often write the level in lower case.
+WANTED = r"autogen_core\.events|autogen_agentchat|GroupChatTermination|(?i:error|critical|fatal)"
+_SNIFF_LINES = 50
+
+Record = tuple[str, str, str | None, list[str]]  # logger, level, time as written, message lines
+
+
+class AgentchatJsonLogging:
+    name: ClassVar[str] = "agentchat-json-logging"
+    family: ClassVar[str] = "agentchat"
+    description: ClassVar[str] = "Python logging of autogen_core / autogen_agentchat as JSON lines"
+
+    @staticmethod
+    def sniff(head: str) -> float:
+        lines = [line for line in head.splitlines()[:_SNIFF_LINES] if line.strip()]
+        objects = hits = 0
+        for line in lines[:-1] or lines:  # the head may cut its last line short
+            try:
+                record = loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(record, dict):
+                objects += 1
+                found = _fields(_flat(record))
+                hits += found is not None and found[0].startswith("autogen")
+        if not hits or objects < 0.8 * len(lines[:-1] or lines):
+            return 0.0
+        return 0.95  # JSON objects naming AutoGen loggers: nothing else looks like this
+
+    @staticmethod
+    def parse(path: Path) -> ParsedLog:
+        sink = EventSink(AgentchatJsonLogging.name)
+        parser = RecordParser(sink)
+        wanted = pl.col("text").str.contains(WANTED)
+        for batch in line_batches(path, lambda lf: lf.filter(wanted)):
+            for number, line in zip(batch["line"].to_list(), batch["text"].to_list(), strict=True):
+                try:
+                    record = loads(line)
+                except orjson.JSONDecodeError:
+                    if line.strip():
+                        sink.skip(number, "not a JSON log record (truncated or garbled)")
+                    continue
+                found = _fields(_flat(record)) if isinstance(record, dict) else None
+                if found is not None:
+                    parser.record(number, *found)
+        require_events(path, sink, "AutoGen logging records")
+        return sink.result()
+
+
+def _flat(record: dict[str, Any]) -> dict[str, Any]:
+    """Nested objects one level deep as dotted keys (``{"log": {"logger": x}}`` -> ``log.logger``)."""
+    flat = dict(record)
+    for key, value in record.items():
+        if isinstance(value, dict):
+            flat.update((f"{key}.{inner}", v) for inner, v in value.items())
+    return flat
+
+
+def _fields(record: Mapping[str, Any]) -> Record | None:
+    """(logger, level, time, message lines) of an AutoGen logger's record, else None."""
+    logger = next((v for k in LOGGER_KEYS if _is_autogen_logger(v := record.get(k))), None)
+    if logger is None:  # under a key of the formatter's own: found by its value
+        logger = next((v for v in record.values() if _is_autogen_logger(v)), None)
+    if logger is None:
+        return None
+    level = next((v for k in LEVEL_KEYS if isinstance(v := record.get(k), str)), "INFO")
+    message = next((v for k in MESSAGE_KEYS if (v := record.get(k)) is not None), "")
+    if not isinstance(message, str):  # a formatter that kept a structured message as JSON
+        message = orjson.dumps(message).decode()
+    lines = message.split("\n")
+    for key in TRACE_KEYS:
+        if isinstance(trace := record.get(key), str) and trace:
+            lines += trace.split("\n")
+    return logger, level.upper(), _time(record), lines
+
+
+def _is_autogen_logger(value: Any) -> bool:
+    return isinstance(value, str) and AUTOGEN_LOGGER.fullmatch(value) is not None
+
+
+def _time(record: Mapping[str, Any]) -> str | None:
+    """The record's time as written (an epoch number becomes ISO, in UTC)."""
+    for key in TIME_KEYS:
+        value = record.get(key)
+        if isinstance(value, str) and value:
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            seconds = value / 1000 if value > 1e11 else value  # epoch milliseconds
+            return datetime.fromtimestamp(seconds, UTC).isoformat()
+    return None

@@ -1,0 +1,155 @@
+"""AutoGen logging written as JSON lines must mean what the same records mean as text.
+
+The recorded JSON samples (python-json-logger) are checked by their labels in test_samples;
+here every text sample is rewritten record by record into the JSON shapes other formatters
+use, and must give the events of the text parse.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from analyzer import analyze_file
+from analyzer.errors import UnknownFormatError
+from analyzer.formats import agentchat_logging as text_layout
+from analyzer.formats import detect_format
+from analyzer.formats.agentchat_json_logging import AgentchatJsonLogging
+from analyzer.formats.agentchat_logging import AgentchatLogging
+from analyzer.formats.base import iter_lines, parse_ts
+
+from ..conftest import SAMPLES
+
+AC = SAMPLES / "agentchat"
+Record = tuple[str, str, str | None, list[str]]
+
+
+def text_records(path: Path) -> Iterator[Record]:
+    """(logger, level, time, lines) of each AutoGen record of a text log, as the text parser
+    groups them (continuation lines belong to the record before)."""
+    record: Record | None = None
+    for _, line in iter_lines(path):
+        split = text_layout._split(line)
+        if split is not None or text_layout.RECORD_START.match(line):
+            if record:
+                yield record
+            record = None if split is None else (split[0], split[1], split[2], [split[3]])
+        elif record is not None:
+            record[3].append(line)
+    if record:
+        yield record
+
+
+def _epoch(when: str | None) -> float | None:
+    stamp = parse_ts(when)
+    return stamp.timestamp() if stamp else None
+
+
+Shape = Callable[[Record], dict[str, Any]]
+SHAPES: dict[str, Shape] = {
+    # python-json-logger, "%(asctime)s %(name)s %(levelname)s %(message)s"
+    "python-json-logger": lambda r: {
+        "asctime": r[2],
+        "name": r[0],
+        "levelname": r[1],
+        "message": r[3][0],
+        **({"exc_info": "\n".join(r[3][1:])} if r[3][1:] else {}),
+    },
+    # structlog's stdlib integration: event, lower-case level, ISO time
+    "structlog": lambda r: {
+        "event": r[3][0],
+        "logger": r[0],
+        "level": r[1].lower(),
+        "timestamp": r[2] and r[2].replace(" ", "T").replace(",", "."),
+        **({"exception": "\n".join(r[3][1:])} if r[3][1:] else {}),
+    },
+    # ECS: nested log object, @timestamp, error.stack_trace
+    "ecs": lambda r: {
+        "@timestamp": r[2],
+        "log": {"logger": r[0], "level": r[1].lower()},
+        "message": r[3][0],
+        **({"error": {"stack_trace": "\n".join(r[3][1:])}} if r[3][1:] else {}),
+        "ecs.version": "1.6.0",
+    },
+    # unknown key names: the logger found by its value; the time as an epoch number
+    "epoch": lambda r: {
+        "created": _epoch(r[2]),
+        "source": r[0],
+        "severity": r[1],
+        "msg": r[3][0],
+        **({"stack_info": "\n".join(r[3][1:])} if r[3][1:] else {}),
+    },
+}
+SCENARIOS = sorted(p.parent.name for p in AC.glob("*/events.log"))
+
+
+def as_json_lines(src: Path, dest: Path, shape: Shape) -> Path:
+    noise = {"name": "urllib3.connectionpool", "levelname": "DEBUG", "message": "GET /v1 200"}
+    lines = [json.dumps(noise)]
+    lines += (
+        json.dumps({k: v for k, v in shape(record).items() if v is not None})
+        for record in text_records(src)
+    )
+    dest.write_text("\n".join(lines) + "\n")
+    return dest
+
+
+def _comparable(events: pl.DataFrame) -> pl.DataFrame:
+    return events.drop("source_line", "source_format")
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_json_lines_give_the_events_of_the_text_layout(
+    scenario: str, shape: str, tmp_path: Path
+) -> None:
+    src = AC / scenario / "events.log"
+    path = as_json_lines(src, tmp_path / "app.jsonl", SHAPES[shape])
+    assert detect_format(path) is AgentchatJsonLogging
+    events = AgentchatJsonLogging.parse(path).events
+    assert events.height > 0
+    expected = AgentchatLogging.parse(src).events
+    assert _comparable(events).equals(_comparable(expected))
+
+
+def test_the_verdict_and_evidence_lines_follow_the_json_file(tmp_path: Path) -> None:
+    src = AC / "blocking_tool_sync/events.log"
+    path = as_json_lines(src, tmp_path / "app.jsonl", SHAPES["python-json-logger"])
+    run = analyze_file(path).runs[0]
+    assert run.diagnosis.label == analyze_file(src).runs[0].diagnosis.label == "blocking_tool"
+    lines = path.read_text().splitlines()
+    for finding in run.findings:
+        for ev in finding.evidence:
+            if ev.excerpt and ev.source_line:
+                assert ev.excerpt.split("(")[0][:20] in lines[ev.source_line - 1].replace(
+                    '\\"', '"'
+                ), (finding.code, ev)
+
+
+def test_json_logs_of_other_libraries_are_not_claimed(tmp_path: Path) -> None:
+    path = tmp_path / "service.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"asctime": "2026-11-25 10:00:00,000", "name": name, "message": "ok"}) + "\n"
+            for name in ("uvicorn.access", "asyncio", "sqlalchemy.engine") * 5
+        )
+    )
+    with pytest.raises(UnknownFormatError):
+        detect_format(path)
+
+
+def test_a_garbled_line_is_skipped_visibly(tmp_path: Path) -> None:
+    src = AC / "loop_swarm_pingpong/events.log"
+    path = as_json_lines(src, tmp_path / "app.jsonl", SHAPES["python-json-logger"])
+    lines = path.read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if "autogen_core.events" in line)
+    lines[at] = lines[at][: len(lines[at]) // 2]
+    path.write_text("\n".join(lines) + "\n")
+    parsed = AgentchatJsonLogging.parse(path)
+    assert [s.line for s in parsed.skipped] == [at + 1]
+    assert parsed.events.height > 0
