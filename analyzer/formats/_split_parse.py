@@ -27,7 +27,7 @@ from typing import BinaryIO
 import polars as pl
 
 from ._line_batches import Span
-from .base import EventSink, Skipped, is_gzip
+from .base import EventSink, ParsedLog, Skipped, is_gzip, require_events
 
 PENDING_RUN = "\x00pending"  # a span's run before it names one; never a real run id
 MIN_SPAN_BYTES = 64 << 20  # below this a worker's start-up (~0.35 s, imports) is not repaid
@@ -48,6 +48,21 @@ class Part:
 
 ParseSpan = Callable[[Path, Span], Part]
 StartsRecord = Callable[[str], bool]
+
+
+def parse_log_in_spans(
+    path: Path, parse_span: ParseSpan, starts_record: StartsRecord, what: str
+) -> ParsedLog:
+    """``path`` parsed on every core when it is large (see ``plan``), else in one span; the
+    sequential result either way. ``what`` names the records in the no-events error."""
+    spans = plan(path, starts_record)
+    if len(spans) > 1 and (merged := parse_in_parts(path, parse_span, spans)):
+        events, skipped = merged
+    else:
+        part = parse_span(path, Span())
+        events, skipped = part.events, part.skipped
+    require_events(path, events, what)
+    return ParsedLog(events, skipped)
 
 
 def plan(path: Path, starts_record: StartsRecord, min_span: int | None = None) -> list[Span]:

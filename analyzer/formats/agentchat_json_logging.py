@@ -20,9 +20,10 @@ import orjson
 import polars as pl
 
 from ._agentchat_records import RecordParser
-from ._line_batches import line_batches
+from ._line_batches import Span, line_batches
 from ._record_layout import LOGGER_NAMES
-from .base import EventSink, ParsedLog, loads, require_events
+from ._split_parse import PENDING_RUN, Part, parse_log_in_spans
+from .base import EventSink, ParsedLog, loads
 
 AUTOGEN_LOGGER = re.compile(rf"(?:{LOGGER_NAMES})")
 LOGGER_KEYS = ("name", "logger", "logger_name", "loggerName", "log.logger", "logger.name")
@@ -62,22 +63,29 @@ class AgentchatJsonLogging:
 
     @staticmethod
     def parse(path: Path) -> ParsedLog:
-        sink = EventSink(AgentchatJsonLogging.name)
-        parser = RecordParser(sink)
-        wanted = pl.col("text").str.contains(WANTED)
-        for batch in line_batches(path, lambda lf: lf.filter(wanted)):
-            for number, line in zip(batch["line"].to_list(), batch["text"].to_list(), strict=True):
-                try:
-                    record = loads(line)
-                except orjson.JSONDecodeError:
-                    if line.strip():
-                        sink.skip(number, "not a JSON log record (truncated or garbled)")
-                    continue
-                found = _fields(_flat(record)) if isinstance(record, dict) else None
-                if found is not None:
-                    parser.record(number, *found)
-        require_events(path, sink, "AutoGen logging records")
-        return sink.result()
+        # Every line is a whole record, so a large file can be cut at any line end.
+        return parse_log_in_spans(path, _parse_span, lambda line: True, "AutoGen logging records")
+
+
+def _parse_span(path: Path, span: Span) -> Part:
+    """The events of the records in ``span`` (see ``_split_parse``)."""
+    sink = EventSink(
+        AgentchatJsonLogging.name, EventSink.DEFAULT_RUN if not span.start else PENDING_RUN
+    )
+    parser = RecordParser(sink)
+    wanted = pl.col("text").str.contains(WANTED)
+    for batch in line_batches(path, lambda lf: lf.filter(wanted), span=span):
+        for number, line in zip(batch["line"].to_list(), batch["text"].to_list(), strict=True):
+            try:
+                record = loads(line)
+            except orjson.JSONDecodeError:
+                if line.strip():
+                    sink.skip(number, "not a JSON log record (truncated or garbled)")
+                continue
+            found = _fields(_flat(record)) if isinstance(record, dict) else None
+            if found is not None:
+                parser.record(number, *found)
+    return Part(sink.frame(), tuple(sink.skipped), span.lines, sink.run_id, tuple(parser.firsts))
 
 
 def _flat(record: dict[str, Any]) -> dict[str, Any]:

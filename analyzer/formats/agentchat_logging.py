@@ -32,8 +32,8 @@ from ._record_layout import (
     is_record_start,
     learn,
 )
-from ._split_parse import PENDING_RUN, Part, parse_in_parts, plan
-from .base import EventSink, ParsedLog, iter_lines, require_events
+from ._split_parse import PENDING_RUN, Part, parse_log_in_spans
+from .base import EventSink, ParsedLog, iter_lines
 
 LOGGER = re.compile(rf"(?<![\w./\\])({LOGGER_NAMES})(?::\d+)?(?![\w/\\])")
 LEVEL = re.compile(rf"(?<!\w)({LEVEL_NAMES})(?!\w)")
@@ -67,14 +67,7 @@ class AgentchatLogging:
 
     @staticmethod
     def parse(path: Path) -> ParsedLog:
-        spans = plan(path, _starts_record)
-        if len(spans) > 1 and (merged := parse_in_parts(path, _parse_span, spans)):
-            events, skipped = merged
-        else:
-            part = _parse_span(path, Span())
-            events, skipped = part.events, part.skipped
-        require_events(path, events, "AutoGen logging records")
-        return ParsedLog(events, skipped)
+        return parse_log_in_spans(path, _parse_span, _starts_record, "AutoGen logging records")
 
 
 def _parse_span(path: Path, span: Span) -> Part:

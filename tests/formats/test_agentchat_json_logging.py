@@ -14,11 +14,16 @@ from typing import Any
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from analyzer import analyze_file
 from analyzer.errors import UnknownFormatError
+from analyzer.formats import _split_parse as split_parse
+from analyzer.formats import agentchat_json_logging as json_layout
 from analyzer.formats import agentchat_logging as text_layout
 from analyzer.formats import detect_format
+from analyzer.formats._line_batches import Span
+from analyzer.formats._split_parse import cut, merge
 from analyzer.formats.agentchat_json_logging import AgentchatJsonLogging
 from analyzer.formats.agentchat_logging import AgentchatLogging
 from analyzer.formats.base import iter_lines, parse_ts
@@ -153,3 +158,54 @@ def test_a_garbled_line_is_skipped_visibly(tmp_path: Path) -> None:
     parsed = AgentchatJsonLogging.parse(path)
     assert [s.line for s in parsed.skipped] == [at + 1]
     assert parsed.events.height > 0
+
+
+@pytest.fixture(scope="module")
+def json_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The recorded JSON samples and every text sample rewritten, in one file: eighteen team
+    runs, two field namings, tracebacks, a garbled line."""
+    path = tmp_path_factory.mktemp("json") / "all.jsonl"
+    parts = [p.read_bytes() for p in sorted(SAMPLES.glob("agentchat-json/*/events.jsonl"))]
+    for k, scenario in enumerate(SCENARIOS):
+        shape = SHAPES[sorted(SHAPES)[k % len(SHAPES)]]
+        rewritten = as_json_lines(AC / scenario / "events.log", path.with_suffix(".tmp"), shape)
+        parts.append(rewritten.read_bytes())
+    parts.insert(3, b'{"asctime": "2026-11-25 10:00:00,000", "name": "autogen_core.events", "me\n')
+    path.write_bytes(b"".join(parts))
+    return path
+
+
+def _sequential(path: Path) -> tuple[pl.DataFrame, tuple]:
+    part = json_layout._parse_span(path, Span())
+    return part.events, part.skipped
+
+
+@pytest.mark.parametrize("parts", [2, 3, 7])
+def test_spans_give_the_sequential_parse(json_runs: Path, parts: int) -> None:
+    spans = cut(json_runs, parts, lambda line: True)
+    assert len(spans) == parts
+    events, skipped = merge([json_layout._parse_span(json_runs, span) for span in spans])
+    want_events, want_skipped = _sequential(json_runs)
+    assert want_events["run_id"].n_unique() == 18 and len(want_skipped) == 1
+    assert_frame_equal(events, want_events)
+    assert skipped == want_skipped
+
+
+def test_a_large_file_is_parsed_by_worker_processes(
+    json_runs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(split_parse.ENV_PROCESSES, "2")
+    monkeypatch.setattr(split_parse, "MIN_SPAN_BYTES", 1)
+    merged: list[int] = []
+    real = split_parse.merge
+
+    def spying(parts: list[split_parse.Part]) -> object:
+        merged.append(len(parts))
+        return real(parts)
+
+    monkeypatch.setattr(split_parse, "merge", spying)
+    parsed = AgentchatJsonLogging.parse(json_runs)
+    assert merged == [2]
+    want_events, want_skipped = _sequential(json_runs)
+    assert_frame_equal(parsed.events, want_events)
+    assert parsed.skipped == want_skipped

@@ -11,7 +11,6 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from analyzer.formats import _split_parse as split_parse
-from analyzer.formats import agentchat_logging as logging_format
 from analyzer.formats._line_batches import Span
 from analyzer.formats._split_parse import cut, merge, parse_in_parts, plan
 from analyzer.formats.agentchat_logging import AgentchatLogging, _parse_span, _starts_record
@@ -147,5 +146,5 @@ def test_parse_uses_the_spans_and_falls_back_when_a_part_fails(
         raise MemoryError if span.start else ValueError("cannot parse this span")
 
     assert parse_in_parts(many_runs, failing, cut(many_runs, 2, _starts_record)) is None
-    monkeypatch.setattr(logging_format, "parse_in_parts", lambda *a: None)
+    monkeypatch.setattr(split_parse, "parse_in_parts", lambda *a: None)
     assert_same(AgentchatLogging.parse(many_runs), want)
