@@ -209,3 +209,16 @@ def test_a_large_file_is_parsed_by_worker_processes(
     want_events, want_skipped = _sequential(json_runs)
     assert_frame_equal(parsed.events, want_events)
     assert parsed.skipped == want_skipped
+
+
+def test_a_rotated_file_opening_on_a_record_longer_than_the_head_is_recognised(
+    tmp_path: Path,
+) -> None:
+    lines = (SAMPLES / "agentchat-json/context_explosion_tool/events.jsonl").read_text()
+    rows = lines.splitlines(keepends=True)
+    longest = max(range(len(rows)), key=lambda i: len(rows[i]))
+    assert len(rows[longest]) > 64 * 1024
+    rotated = tmp_path / "events.jsonl.1"
+    rotated.write_text("".join(rows[longest:]))
+    assert detect_format(rotated) is AgentchatJsonLogging
+    assert analyze_file(rotated).runs[0].diagnosis.label == "context_explosion"
