@@ -25,7 +25,7 @@ from ._record_layout import LOGGER_NAMES
 from ._split_parse import PENDING_RUN, Part, parse_log_in_spans
 from .base import EventSink, ParsedLog, loads
 
-AUTOGEN_LOGGER = re.compile(rf"(?:{LOGGER_NAMES})")
+KNOWN_LOGGER = re.compile(rf"(?:{LOGGER_NAMES})")
 AUTOGEN_VALUE = re.compile(r'"(?:autogen_core|autogen_agentchat|autogen_ext)(?:\.\w+)*"')
 LOGGER_KEYS = ("name", "logger", "logger_name", "loggerName", "log.logger", "logger.name")
 LEVEL_KEYS = ("levelname", "level", "severity", "log.level", "level_name", "lvl", "status")
@@ -102,9 +102,9 @@ def _flat(record: dict[str, Any]) -> dict[str, Any]:
 
 def _fields(record: Mapping[str, Any]) -> Record | None:
     """(logger, level, time, message lines) of an AutoGen logger's record, else None."""
-    logger = next((v for k in LOGGER_KEYS if _is_autogen_logger(v := record.get(k))), None)
+    logger = next((v for k in LOGGER_KEYS if _is_known_logger(v := record.get(k))), None)
     if logger is None:  # under a key of the formatter's own: found by its value
-        logger = next((v for v in record.values() if _is_autogen_logger(v)), None)
+        logger = next((v for v in record.values() if _is_known_logger(v)), None)
     if logger is None:
         return None
     level = next((v for k in LEVEL_KEYS if isinstance(v := record.get(k), str)), "INFO")
@@ -118,8 +118,9 @@ def _fields(record: Mapping[str, Any]) -> Record | None:
     return logger, level.upper(), _time(record), lines
 
 
-def _is_autogen_logger(value: Any) -> bool:
-    return isinstance(value, str) and AUTOGEN_LOGGER.fullmatch(value) is not None
+def _is_known_logger(value: Any) -> bool:
+    """A logger the text layout reads too: AutoGen's, and asyncio's (its shutdown tracebacks)."""
+    return isinstance(value, str) and KNOWN_LOGGER.fullmatch(value) is not None
 
 
 def _time(record: Mapping[str, Any]) -> str | None:
@@ -130,5 +131,8 @@ def _time(record: Mapping[str, Any]) -> str | None:
             return value
         if isinstance(value, int | float) and not isinstance(value, bool):
             seconds = value / 1000 if value > 1e11 else value  # epoch milliseconds
-            return datetime.fromtimestamp(seconds, UTC).isoformat()
+            try:
+                return datetime.fromtimestamp(seconds, UTC).isoformat()
+            except (OverflowError, OSError, ValueError):
+                return None  # not a time after all
     return None

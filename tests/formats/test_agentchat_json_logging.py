@@ -222,3 +222,12 @@ def test_a_rotated_file_opening_on_a_record_longer_than_the_head_is_recognised(
     rotated.write_text("".join(rows[longest:]))
     assert detect_format(rotated) is AgentchatJsonLogging
     assert analyze_file(rotated).runs[0].diagnosis.label == "context_explosion"
+
+
+def test_times_as_written_or_as_epoch_numbers() -> None:
+    assert json_layout._time({"asctime": "2026-11-25 10:00:00,123"}) == "2026-11-25 10:00:00,123"
+    seconds = json_layout._time({"created": 1764064800.5})
+    millis = json_layout._time({"ts": 1764064800500})
+    assert seconds == millis == "2025-11-25T10:00:00.500000+00:00"
+    for nonsense in (1e30, -1e20, float("nan"), True):
+        assert json_layout._time({"created": nonsense}) is None
