@@ -64,7 +64,7 @@ def _blocks(path: Path, block_bytes: int, span: Span) -> Iterator[tuple[bytes, i
     with open_bytes(path) as fh:
         # A plain file is re-read from the last line end rather than carrying the partial
         # line over: gluing it to the next block would copy every block once more.
-        plain = isinstance(fh, io.BufferedReader)
+        plain = isinstance(fh, io.BufferedReader) and fh.seekable()
         if span.start:
             fh.seek(span.start)
         left = sys.maxsize if span.end is None else span.end - span.start

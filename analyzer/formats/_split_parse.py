@@ -27,7 +27,7 @@ from typing import BinaryIO
 import polars as pl
 
 from ._line_batches import Span
-from .base import EventSink, ParsedLog, Skipped, is_gzip, require_events
+from .base import EventSink, ParsedLog, Skipped, is_plain, require_events
 
 PENDING_RUN = "\x00pending"  # a span's run before it names one; never a real run id
 MIN_SPAN_BYTES = 64 << 20  # below this a worker's start-up (~0.35 s, imports) is not repaid
@@ -73,7 +73,7 @@ def plan(path: Path, starts_record: StartsRecord, min_span: int | None = None) -
     except OSError:
         return [Span()]
     parts = min(_processes(), size // max(1, min_span or MIN_SPAN_BYTES))
-    if parts < 2 or is_gzip(path):
+    if parts < 2 or not is_plain(path):
         return [Span()]
     return cut(path, parts, starts_record)
 

@@ -15,8 +15,10 @@ import polars as pl
 
 from ..errors import LogFormatError
 from ..schema import EVENT_SCHEMA
+from ._container_logs import ContainerLog, unwrapper
 
 SNIFF_BYTES = 64 * 1024
+_PEEK_BYTES = 64  # enough to tell a container log's first record
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +63,19 @@ def is_gzip(path: Path) -> bool:
 
 
 def open_bytes(path: Path) -> IO[bytes]:
-    """Open a log's bytes, decompressing .gz content transparently."""
-    if is_gzip(path):
-        return cast(IO[bytes], gzip.open(path, "rb"))
-    return path.open("rb")
+    """Open a log's bytes: .gz content decompressed and a container runtime's log file
+    (Docker json-file, Kubernetes CRI) unwrapped transparently."""
+    fh = cast(IO[bytes], gzip.open(path, "rb")) if is_gzip(path) else path.open("rb")  # noqa: SIM115
+    unwrap = unwrapper(fh.peek(_PEEK_BYTES))  # type: ignore[attr-defined]
+    if unwrap is None:
+        return fh
+    return cast(IO[bytes], io.BufferedReader(ContainerLog(fh, unwrap), buffer_size=1 << 20))
+
+
+def is_plain(path: Path) -> bool:
+    """The file's bytes are the log's own (not compressed or wrapped): byte offsets can cut it."""
+    with open_bytes(path) as fh:
+        return isinstance(fh, io.BufferedReader) and fh.seekable()
 
 
 def open_text(path: Path) -> IO[str]:
