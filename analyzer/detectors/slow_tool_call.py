@@ -7,7 +7,8 @@ after the call, while every other step takes seconds.
 ``slow_tool_factor`` times the run's median call-to-result time.
 
 **False positives**: uniformly slow tools (every call slow) are not outliers; logs without
-clocks (console, chat history, IOStream JSON) are never judged.
+clocks (chat history, IOStream JSON, a console transcript unless a container runtime's log
+gave its lines times) are never judged.
 """
 
 from __future__ import annotations

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+
+import polars as pl
 
 from ..errors import AnalyzerError, LogFormatError, UnknownFormatError
 from .agentchat_console import AgentchatConsole
 from .agentchat_json_logging import AgentchatJsonLogging
 from .agentchat_logging import AgentchatLogging
-from .base import LogFormat, ParsedLog, read_head
+from .base import LogFormat, ParsedLog, parse_ts, read_head, runtime_times
 from .chat_history_json import ChatHistoryJson
 from .classic_console import ClassicConsole
 from .classic_events_json import ClassicEventsJson
@@ -59,7 +62,7 @@ def parse_log(path: Path, fmt: str | None = None) -> tuple[type[LogFormat], Pars
     else:
         chosen = detect_format(path)
     try:
-        return chosen, chosen.parse(path)
+        return chosen, _with_runtime_times(path, chosen.parse(path))
     except AnalyzerError:
         raise
     except (OSError, EOFError) as exc:
@@ -68,6 +71,20 @@ def parse_log(path: Path, fmt: str | None = None) -> tuple[type[LogFormat], Pars
         raise LogFormatError(
             path, f"not valid {chosen.name} content ({type(exc).__name__}: {exc})"
         ) from exc
+
+
+def _with_runtime_times(path: Path, parsed: ParsedLog) -> ParsedLog:
+    """Events with no time of their own (console transcripts) take the container runtime's
+    time of their line when the log came wrapped by one: silences become evidence."""
+    events = parsed.events
+    if not events["ts"].null_count() or (times := runtime_times(path)) is None or not times:
+        return parsed
+    stamps = pl.Series([parse_ts(t) for t in times], dtype=pl.Datetime("us", "UTC"))
+    line = events["source_line"].cast(pl.Int64)
+    known = (line >= 1) & (line <= len(stamps))
+    runtime = stamps.gather((line - 1).clip(0, len(stamps) - 1))
+    ts = pl.coalesce(pl.col("ts"), pl.when(pl.lit(known)).then(pl.lit(runtime)))
+    return replace(parsed, events=events.with_columns(ts=ts))
 
 
 __all__ = ["ALL_FORMATS", "FORMATS_BY_NAME", "LogFormat", "ParsedLog", "detect_format", "parse_log"]

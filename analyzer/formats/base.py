@@ -15,7 +15,7 @@ import polars as pl
 
 from ..errors import LogFormatError
 from ..schema import EVENT_SCHEMA
-from ._container_logs import ContainerLog, unwrapper
+from ._container_logs import ContainerLog, line_times, unwrapper
 
 SNIFF_BYTES = 64 * 1024
 _PEEK_BYTES = 64  # enough to tell a container log's first record
@@ -70,6 +70,13 @@ def open_bytes(path: Path) -> IO[bytes]:
     if unwrap is None:
         return fh
     return cast(IO[bytes], io.BufferedReader(ContainerLog(fh, unwrap), buffer_size=1 << 20))
+
+
+def runtime_times(path: Path) -> list[str] | None:
+    """A container log's time of each output line (see ``_container_logs``); None otherwise."""
+    with cast(IO[bytes], gzip.open(path, "rb")) if is_gzip(path) else path.open("rb") as fh:
+        unwrap = unwrapper(fh.peek(_PEEK_BYTES))  # type: ignore[attr-defined]
+        return None if unwrap is None else line_times(fh, unwrap)
 
 
 def is_plain(path: Path) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -62,10 +63,18 @@ WRAPPERS: dict[str, Callable[[str, int], str]] = {"docker": docker, "cri": cri}
 
 
 def summary(path: Path) -> str:
-    """Everything the analysis says, with the file's name (cited in the verdict) left out."""
+    """Everything the analysis says but times (a wrapped transcript gets the runtime's), with
+    the file's name (cited in the verdict) left out."""
     result = analyze_file(path)
     runs = [
-        (run.run_id, run.findings, run.diagnosis, run.stats, run.events.rows(), run.turns.rows())
+        (
+            run.run_id,
+            run.findings,
+            run.diagnosis,
+            {k: v for k, v in run.stats.items() if k != "duration_s"},
+            run.events.drop("ts").rows(),
+            run.turns.drop("ts_start", "ts_end", "gap_before_s").rows(),
+        )
         for run in result.runs
     ]
     return repr(runs).replace(str(path), "LOG")
@@ -121,3 +130,36 @@ def test_the_bulk_reader_gets_the_lines_in_small_blocks(wrapper: str, tmp_path: 
 
     assert lines(wrapped) == lines(original)
     assert len(lines(original)) == len(original.read_text().splitlines())
+
+
+def test_a_wrapped_transcript_gets_the_runtimes_times_and_silences_become_evidence(
+    tmp_path: Path,
+) -> None:
+    """A console transcript has no times; Docker's per-line times make a slow tool visible."""
+    original = SAMPLES / "classic/loop_tool_repeat/console.txt"
+    lines = original.read_text().splitlines(keepends=True)
+    slow_from = next(i for i, line in enumerate(lines) if "EXECUTED FUNCTION" in line)
+    start = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
+    times = [
+        start + timedelta(seconds=i + (1000 if i >= slow_from else 0)) for i in range(len(lines))
+    ]
+    wrapped = tmp_path / "container.log"
+    wrapped.write_text(
+        "".join(
+            json.dumps(
+                {"log": line, "stream": "stdout", "time": t.isoformat().replace("+00:00", "Z")},
+                separators=(",", ":"),
+            )
+            + "\n"
+            for line, t in zip(lines, times, strict=True)
+        )
+    )
+    run = analyze_file(wrapped).runs[0]
+    assert run.events["ts"].null_count() == 0
+    for row in run.events.select("source_line", "ts").rows():
+        assert row[1] == times[row[0] - 1]
+    slow = [f for f in run.findings if f.code == "BLOCK02"]
+    assert (
+        slow and slow[0].evidence[0].source_line < slow_from + 1 <= slow[0].evidence[-1].source_line
+    )
+    assert not [f for f in analyze_file(original).runs[0].findings if f.code == "BLOCK02"]
