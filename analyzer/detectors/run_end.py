@@ -113,13 +113,19 @@ class RunEnd(Detector):
             items.append(evidence(err, "how it ended", text=final[0]))
         phase = _phase_after(last)
         where = f" after {_describe(last)}" if last else ""
+        # AgentChat's Console writes the stop reason (its Summary block) only when asked to.
+        hint = (
+            " (Console writes the stop reason only with output_stats=True)"
+            if last_event.get("source_format") == "agentchat-console"
+            else ""
+        )
         return Finding(
             code=self.code,
             detector=self.name,
             stall_class="unknown",
             phase=phase,
             score=0.5,
-            summary=f"no termination was logged; {how}{where}",
+            summary=f"no termination was logged{hint}; {how}{where}",
             evidence=tuple(items),
             metrics={"terminated": 0.0, "crashed": float(bool(errors))},
         )

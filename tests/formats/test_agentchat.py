@@ -130,3 +130,28 @@ def test_spans_of_a_stuck_tool_are_missing_so_the_verdict_is_unknown() -> None:
 def test_agentchat_fixes_speak_agentchat() -> None:
     d = analyze_file(AC / "input_wait_userproxy/events.log").runs[0].diagnosis
     assert "input_func" in d.fix and "human_input_mode" not in d.fix
+
+
+def test_a_console_without_output_stats_says_why_its_end_is_unknown(tmp_path: Path) -> None:
+    """Console's default (output_stats=False) writes no Summary, so a finished run's stop
+    reason is not in the transcript: unknown, and RUN01 names the option that records it."""
+    src = AC / "healthy_roundrobin_tool" / "console.txt"
+    assert analyze_file(src).runs[0].diagnosis.label == "healthy"
+    stats = (
+        "[Prompt tokens",
+        "---------- Summary",
+        "Number of messages",
+        "Finish reason",
+        "Total prompt tokens",
+        "Total completion tokens",
+        "Duration",
+    )
+    default = tmp_path / "console.txt"
+    default.write_text(
+        "".join(x for x in src.read_text().splitlines(keepends=True) if not x.startswith(stats))
+    )
+    run = analyze_file(default).runs[0]
+    assert run.diagnosis.label == "unknown"
+    assert "output_stats=True" in run.diagnosis.summary
+    stopped = analyze_file(AC / "input_wait_custom_async" / "events.log").runs[0]
+    assert not any("output_stats" in f.summary for f in stopped.findings)
