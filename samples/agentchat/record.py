@@ -3,7 +3,9 @@
 Each run keeps console.txt, events.log (Python logging, a different format string per scenario)
 and otel.json (spans). Stuck runs are stopped as production stops them. Some scenarios are run
 once more with the logging written as JSON lines by python-json-logger; those runs keep only
-events.jsonl, under sample_logs/agentchat-json/<scenario>/.
+events.jsonl, under sample_logs/agentchat-json/<scenario>/. Some are run once more with
+Console's defaults (no output_stats: no token lines, no Summary block, so a finished run's end
+is not recorded); those keep only console.txt, under sample_logs/agentchat-console-default/.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from runner import INT, KILL, TERM, run_program  # noqa: E402
 
 OUT = HERE.parent.parent / "sample_logs" / "agentchat"
 OUT_JSON = HERE.parent.parent / "sample_logs" / "agentchat-json"
+OUT_DEFAULT_CONSOLE = HERE.parent.parent / "sample_logs" / "agentchat-console-default"
 FMT_A = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
 FMT_B = "%(asctime)s %(levelname)-8s [%(name)s] %(message)s"
 FMT_C = "[%(asctime)s] {%(name)s:%(lineno)d} %(levelname)s - %(message)s"
@@ -114,18 +117,30 @@ JSON_RUNS = {
 }
 
 
-def record(scenario: str, json_fmt: str | None = None) -> None:
+# scenario -> the verdict of its transcript when Console runs with its defaults
+DEFAULT_CONSOLE_RUNS = {
+    "healthy_roundrobin_tool": ("unknown", "*", ""),  # RUN01 names output_stats=True
+    "loop_swarm_pingpong": ("loop", "*", ""),
+    "blocking_tool_sync": ("blocking_tool", "tool_execution", "query_db"),
+    "reentry_team_run": ("recursive_reentry", "*", "already running"),
+}
+
+
+def record(scenario: str, json_fmt: str | None = None, default_console: bool = False) -> None:
     fmt, schedule, stdin_kind, expected = SPECS[scenario]
-    out, forms_kept = OUT, LOG_FORMS
+    out, forms_kept, extra = OUT, LOG_FORMS, []
     if json_fmt:  # the same scenario again, logging as JSON lines; only that log is kept
         fmt, out, forms_kept = json_fmt, OUT_JSON, ("events.jsonl",)
         expected = {"*": expected.get("events.log", expected["*"])}
+    if default_console:  # again, with Console's defaults; only the transcript is kept
+        out, forms_kept, extra = OUT_DEFAULT_CONSOLE, ("console.txt",), ["default-console"]
+        expected = {"*": DEFAULT_CONSOLE_RUNS[scenario]}
     dest = out / scenario
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        argv = [sys.executable, str(HERE / "scenarios.py"), scenario, str(work), fmt]
+        argv = [sys.executable, str(HERE / "scenarios.py"), scenario, str(work), fmt, *extra]
         code, how = run_program(argv, work, schedule, stdin_kind)
         for name in forms_kept:
             if (work / name).exists() and (work / name).stat().st_size:
@@ -141,7 +156,8 @@ def record(scenario: str, json_fmt: str | None = None) -> None:
         "scenario": scenario,
         "framework": f"autogen-agentchat=={version('autogen-agentchat')}, openai=={version('openai')}, "
         "real OpenAI client against a scripted local stub"
-        + (f", python-json-logger=={version('python-json-logger')}" if json_fmt else ""),
+        + (f", python-json-logger=={version('python-json-logger')}" if json_fmt else "")
+        + (", Console with its defaults (output_stats=False)" if default_console else ""),
         "logging_format": fmt,
         "runs": {"run": {"exit_code": code, "stopped_by": how}},
         "expected": forms,
@@ -151,11 +167,14 @@ def record(scenario: str, json_fmt: str | None = None) -> None:
 
 
 if __name__ == "__main__":
-    # record.py [--json-only] [SCENARIO...]: all scenarios, in both logging forms, by default
-    json_only = sys.argv[1:2] == ["--json-only"]
-    names = sys.argv[2 if json_only else 1 :]
-    for name in [] if json_only else names or list(SPECS):
+    # record.py [--variants-only] [SCENARIO...]: all scenarios and their variant runs by default
+    variants_only = sys.argv[1:2] == ["--variants-only"]
+    names = sys.argv[2 if variants_only else 1 :]
+    for name in [] if variants_only else names or list(SPECS):
         record(name)
     for name in names or list(JSON_RUNS):
         if name in JSON_RUNS:
             record(name, JSON_RUNS[name])
+    for name in names or list(DEFAULT_CONSOLE_RUNS):
+        if name in DEFAULT_CONSOLE_RUNS:
+            record(name, default_console=True)

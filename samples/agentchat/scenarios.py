@@ -309,9 +309,9 @@ SCENARIOS = {
 }
 
 
-async def amain(scenario: str) -> None:
+async def amain(scenario: str, output_stats: bool) -> None:
     team, task = await SCENARIOS[scenario]()
-    await Console(team.run_stream(task=task), output_stats=True)
+    await Console(team.run_stream(task=task), output_stats=output_stats)
 
 
 def log_handler(workdir: str, fmt: str) -> logging.Handler:
@@ -337,6 +337,7 @@ def log_handler(workdir: str, fmt: str) -> logging.Handler:
 def main() -> None:
     global PORT
     scenario, workdir, fmt = sys.argv[1:4]
+    output_stats = sys.argv[4:5] != ["default-console"]  # Console's own default is False
     signal.signal(signal.SIGINT, signal.default_int_handler)
     logging.basicConfig(handlers=[log_handler(workdir, fmt)], level=logging.WARNING)
     for name in LOGGERS:
@@ -346,7 +347,7 @@ def main() -> None:
     provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=span_file)))
     trace.set_tracer_provider(provider)
     PORT = start()
-    asyncio.run(amain(scenario))
+    asyncio.run(amain(scenario, output_stats))
 
 
 if __name__ == "__main__":
