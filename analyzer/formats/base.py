@@ -65,16 +65,23 @@ def is_gzip(path: Path) -> bool:
 def open_bytes(path: Path) -> IO[bytes]:
     """Open a log's bytes: .gz content decompressed and a container runtime's log file
     (Docker json-file, Kubernetes CRI) unwrapped transparently."""
-    fh = cast(IO[bytes], gzip.open(path, "rb")) if is_gzip(path) else path.open("rb")  # noqa: SIM115
+    fh = _open_stored(path)
     unwrap = unwrapper(fh.peek(_PEEK_BYTES))  # type: ignore[attr-defined]
     if unwrap is None:
         return fh
     return cast(IO[bytes], io.BufferedReader(ContainerLog(fh, unwrap), buffer_size=1 << 20))
 
 
+def _open_stored(path: Path) -> IO[bytes]:
+    """The file's bytes, decompressed if it is gzip."""
+    if is_gzip(path):
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return path.open("rb")
+
+
 def runtime_times(path: Path) -> list[str] | None:
     """A container log's time of each output line (see ``_container_logs``); None otherwise."""
-    with cast(IO[bytes], gzip.open(path, "rb")) if is_gzip(path) else path.open("rb") as fh:
+    with _open_stored(path) as fh:
         unwrap = unwrapper(fh.peek(_PEEK_BYTES))  # type: ignore[attr-defined]
         return None if unwrap is None else line_times(fh, unwrap)
 
