@@ -11,12 +11,13 @@ console transcript has none of its own, and silences are evidence.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable, Iterator
 from typing import IO
 
 import orjson
+
+from ._streams import DerivedStream
 
 _DOCKER = re.compile(rb'^\{"log":"')
 _CRI = re.compile(rb"^(\d{4}-\d{2}-\d{2}T\S+) (?:stdout|stderr) ([FP]) ?")
@@ -70,28 +71,12 @@ def line_times(raw: IO[bytes], unwrap: Unwrap) -> list[str]:
     return times
 
 
-class ContainerLog(io.RawIOBase):
+class ContainerLog(DerivedStream):
     """A read-only stream of the output inside ``raw``, a container log."""
 
     def __init__(self, raw: IO[bytes], unwrap: Unwrap) -> None:
-        self._raw = raw
+        super().__init__(raw)
         self._texts: Iterator[bytes] = (r[0] for line in raw if (r := unwrap(line)) is not None)
-        self._pending = b""
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        parts, size = [self._pending], len(self._pending)
-        while size < len(buffer) and (text := next(self._texts, None)) is not None:
-            parts.append(text)
-            size += len(text)
-        data = b"".join(parts)
-        n = min(len(buffer), len(data))
-        buffer[:n] = data[:n]
-        self._pending = data[n:]
-        return n
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
+    def _next(self) -> bytes | None:
+        return next(self._texts, None)

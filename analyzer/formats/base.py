@@ -16,9 +16,11 @@ import polars as pl
 from ..errors import LogFormatError
 from ..schema import EVENT_SCHEMA
 from ._container_logs import ContainerLog, line_times, unwrapper
+from ._transcode import Utf16AsUtf8, is_utf16, skips_utf8_bom
 
 SNIFF_BYTES = 64 * 1024
 _PEEK_BYTES = 64  # enough to tell a container log's first record
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,17 +61,29 @@ class LogFormat(Protocol):
 
 def is_gzip(path: Path) -> bool:
     with path.open("rb") as fh:
-        return fh.read(2) == b"\x1f\x8b"
+        return fh.read(2) == _GZIP_MAGIC
 
 
 def open_bytes(path: Path) -> IO[bytes]:
-    """Open a log's bytes: .gz content decompressed and a container runtime's log file
-    (Docker json-file, Kubernetes CRI) unwrapped transparently."""
-    fh = _open_stored(path)
+    """Open a log's bytes as UTF-8 text: .gz content decompressed, UTF-16 (with a BOM)
+    transcoded, a UTF-8 BOM skipped, and a container runtime's log file (Docker json-file,
+    Kubernetes CRI) unwrapped, all transparently."""
+    fh = _open_utf8(path)
     unwrap = unwrapper(fh.peek(_PEEK_BYTES))  # type: ignore[attr-defined]
     if unwrap is None:
         return fh
     return cast(IO[bytes], io.BufferedReader(ContainerLog(fh, unwrap), buffer_size=1 << 20))
+
+
+def _open_utf8(path: Path) -> IO[bytes]:
+    """The file's bytes as UTF-8: decompressed, UTF-16 transcoded, a UTF-8 BOM skipped."""
+    fh = _open_stored(path)
+    head = fh.peek(_PEEK_BYTES)  # type: ignore[attr-defined]
+    if skips_utf8_bom(head):
+        fh.read(3)
+    elif is_utf16(head):
+        fh = cast(IO[bytes], io.BufferedReader(Utf16AsUtf8(fh), buffer_size=1 << 20))
+    return fh
 
 
 def _open_stored(path: Path) -> IO[bytes]:
@@ -81,15 +95,19 @@ def _open_stored(path: Path) -> IO[bytes]:
 
 def runtime_times(path: Path) -> list[str] | None:
     """A container log's time of each output line (see ``_container_logs``); None otherwise."""
-    with _open_stored(path) as fh:
+    with _open_utf8(path) as fh:
         unwrap = unwrapper(fh.peek(_PEEK_BYTES))  # type: ignore[attr-defined]
         return None if unwrap is None else line_times(fh, unwrap)
 
 
 def is_plain(path: Path) -> bool:
-    """The file's bytes are the log's own (not compressed or wrapped): byte offsets can cut it."""
-    with open_bytes(path) as fh:
-        return isinstance(fh, io.BufferedReader) and fh.seekable()
+    """The file's bytes are the log's own text from its first byte (not compressed, transcoded,
+    behind a BOM or wrapped), so byte offsets can cut it."""
+    with path.open("rb") as fh:
+        head = fh.read(_PEEK_BYTES)
+    return not (
+        head.startswith(_GZIP_MAGIC) or skips_utf8_bom(head) or is_utf16(head) or unwrapper(head)
+    )
 
 
 def open_text(path: Path) -> IO[str]:
