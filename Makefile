@@ -5,6 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 SAMPLES_VENV := .venv-samples
 AGENTCHAT_VENV := .venv-agentchat
+AGENTCHAT04_VENV := .venv-agentchat-0.4
 SRC     := analyzer tests bench samples
 
 .PHONY: dev demo test lint fmt golden samples bench clean
@@ -46,6 +47,9 @@ samples:
 	test -x $(AGENTCHAT_VENV)/bin/python || $(PY) -m venv $(AGENTCHAT_VENV)
 	$(AGENTCHAT_VENV)/bin/pip install -q --disable-pip-version-check 'autogen-agentchat==0.7.5' 'autogen-ext[openai]==0.7.5' opentelemetry-sdk python-json-logger==4.2.0
 	$(AGENTCHAT_VENV)/bin/python samples/agentchat/record.py
+	test -x $(AGENTCHAT04_VENV)/bin/python || $(PY) -m venv $(AGENTCHAT04_VENV)
+	$(AGENTCHAT04_VENV)/bin/pip install -q --disable-pip-version-check 'autogen-agentchat==0.4.9' 'autogen-ext[openai]==0.4.9' opentelemetry-sdk
+	$(AGENTCHAT04_VENV)/bin/python samples/agentchat/record.py --agentchat-0.4
 
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py

@@ -159,6 +159,12 @@ class RecordParser:
                     content=f"{err.get('error_type')}: {err.get('error_message')}",
                 )
             for msg in find_chat_messages(decoded):
+                if not (msg.get("id") or msg.get("created_at")):
+                    # 0.4.x messages carry neither, so hops of one message cannot be told from
+                    # a repeat of its text: read each once, where it is published for output.
+                    if _publishes_output(e):
+                        emit_chat_message(self.sink, msg, line, self.time(when))
+                    continue
                 key = (
                     msg.get("id")
                     or f"{msg.get('type')}|{msg.get('source')}|{msg.get('created_at')}"
@@ -235,17 +241,29 @@ class RecordParser:
                     content=args,
                 )
         elif message.rstrip().endswith("type='ToolCallExecutionEvent'"):
-            for content, name, call_id, is_error in execution_results(message):
+            for content, tool, call_id, is_error in execution_results(message):
                 self.sink.add(
                     "tool_result",
                     line,
                     ts=self.time(when),
                     agent=source,
-                    tool_name=name,
+                    tool_name=tool,
                     tool_call_id=call_id,
                     content=content,
                     is_error=is_error,
                 )
+
+
+def _publishes_output(event: dict[str, Any]) -> bool:
+    """The hop that sends a chat message to a team's output topic (what Console prints): each
+    message makes it exactly once."""
+    receiver = event.get("receiver")
+    return (
+        event.get("kind") == "MessageKind.PUBLISH"
+        and event.get("delivery_stage") == "DeliveryStage.SEND"
+        and isinstance(receiver, str)
+        and receiver.startswith("output_topic")
+    )
 
 
 def _json_prefix(text: str) -> Any:

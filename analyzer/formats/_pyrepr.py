@@ -7,9 +7,10 @@ import re
 
 _Q = r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
 FUNCTION_CALL = re.compile(rf"FunctionCall\(id={_Q}, arguments={_Q}, name={_Q}\)")
-EXECUTION_RESULT = re.compile(
-    rf"FunctionExecutionResult\(content={_Q}, name={_Q}, call_id={_Q}, is_error=(True|False)\)"
-)
+# Its fields grew over versions: (content, call_id) in autogen-core 0.4.0-0.4.4, then is_error
+# and name; read keyword by keyword.
+RESULT_START = re.compile(r"FunctionExecutionResult\(")
+KEYWORD = re.compile(rf"(\w+)=({_Q}|True|False|None)(, |\))")
 
 
 def unquote(literal: str) -> str:
@@ -28,9 +29,25 @@ def function_calls(text: str) -> list[tuple[str, str, str]]:
     return [(unquote(i), unquote(a), unquote(n)) for i, a, n in FUNCTION_CALL.findall(text)]
 
 
-def execution_results(text: str) -> list[tuple[str, str, str, bool]]:
-    """(content, name, call_id, is_error) for every FunctionExecutionResult in ``text``."""
-    return [
-        (unquote(c), unquote(n), unquote(i), e == "True")
-        for c, n, i, e in EXECUTION_RESULT.findall(text)
-    ]
+def execution_results(text: str) -> list[tuple[str, str | None, str, bool]]:
+    """(content, name, call_id, is_error) for every FunctionExecutionResult in ``text``
+    (name None and is_error False where the version did not have them)."""
+    found = []
+    for start in RESULT_START.finditer(text):
+        fields, at = {}, start.end()
+        while m := KEYWORD.match(text, at):
+            fields[m[1]] = m[2]
+            at = m.end()
+            if m[3] == ")":
+                break
+        if "content" in fields and "call_id" in fields:
+            name = fields.get("name")
+            found.append(
+                (
+                    unquote(fields["content"]),
+                    unquote(name) if name and name[0] in "'\"" else None,
+                    unquote(fields["call_id"]),
+                    fields.get("is_error") == "True",
+                )
+            )
+    return found

@@ -1,7 +1,8 @@
 """Console transcript of ``autogen_agentchat.ui.Console(team.run_stream(...))`` (AutoGen 0.4+).
 
-No clock. ``---------- <Class> (<source>) ----------`` headers, the message text (tool calls and
-results as Python reprs), ``[Prompt tokens: N, Completion tokens: M]`` after a message with
+No clock. ``---------- <Class> (<source>) ----------`` headers (0.5+; 0.4.x printed only
+``---------- <source> ----------``, and the class is told from the text), the message text (tool
+calls and results as Python reprs), ``[Prompt tokens: N, Completion tokens: M]`` after a message with
 usage, a ``---------- Summary ----------`` block only when the run finished, tracebacks, and
 ``Enter your response: `` from ``input()`` in a worker thread, glued to whatever printed next.
 """
@@ -17,6 +18,7 @@ from ._tracebacks import TRACEBACK_START, TracebackCollector
 from .base import EventSink, ParsedLog, canonical_json, iter_lines, require_events
 
 HEADER = re.compile(r"^-{10} (\S+?) \((.+)\) -{10}\s*$")
+SOURCE_HEADER = re.compile(r"^-{10} (\S+) -{10}\s*$")  # 0.4.x: no class (Summary is matched first)
 SUMMARY = re.compile(r"^-{10} Summary -{10}\s*$")
 TOKENS = re.compile(r"^\[Prompt tokens: (\d+), Completion tokens: (\d+)\]\s*$")
 PROMPT = "Enter your response:"
@@ -42,7 +44,7 @@ class AgentchatConsole:
 
     @staticmethod
     def sniff(head: str) -> float:
-        headers = re.findall(r"(?m)^-{10} \S+ \(.+\) -{10}\s*$", head)
+        headers = re.findall(r"(?m)^-{10} (?:\S+ \(.+\)|(?!Summary )\S+) -{10}\s*$", head)
         return min(1.0, 0.5 + 0.1 * len(headers)) if headers else 0.0
 
     @staticmethod
@@ -87,13 +89,14 @@ class _Parser:
             self.flush()
             self.in_summary = True
             return
-        if m := HEADER.match(text):
+        if (m := HEADER.match(text)) or (m := SOURCE_HEADER.match(text)):
             self.flush()
             if self.in_summary:  # a new team run after a finished one
                 self.in_summary = False
                 self.runs += 1
                 self.sink.run_id = f"run-{self.runs}"
-            self.block = {"line": number, "cls": m[1], "source": m[2], "text": [], "tokens": None}
+            cls, source = (m[1], m[2]) if m.re is HEADER else (None, m[1])
+            self.block = {"line": number, "cls": cls, "source": source, "text": [], "tokens": None}
             return
         if self.in_summary:
             if text.startswith("Finish reason:"):
@@ -114,8 +117,9 @@ class _Parser:
         self.prompts = []
 
     def emit(self, b: dict) -> None:
-        add, line, source, cls = self.sink.add, b["line"], b["source"], b["cls"]
+        add, line, source = self.sink.add, b["line"], b["source"]
         body = "\n".join(b["text"]).strip()
+        cls = b["cls"] or _class_of(body)
         if b["tokens"]:
             at, prompt, completion = b["tokens"]
             add(
@@ -138,12 +142,12 @@ class _Parser:
                     content=args,
                 )
         elif cls == "ToolCallExecutionEvent":
-            for content, name, call_id, is_error in execution_results(body):
+            for content, tool, call_id, is_error in execution_results(body):
                 add(
                     "tool_result",
                     line,
                     agent=source,
-                    tool_name=name,
+                    tool_name=tool,
                     tool_call_id=call_id,
                     content=content,
                     is_error=is_error,
@@ -171,3 +175,15 @@ class _Parser:
         tb, self.tb = self.tb, None
         if tb is not None:
             tb.emit(self.sink)
+
+
+def _class_of(body: str) -> str:
+    """The message class of a 0.4.x block, whose header names only the source: told from the
+    text Console printed (``str(message.content)``)."""
+    if body.startswith("[FunctionCall("):
+        return "ToolCallRequestEvent"
+    if body.startswith("[FunctionExecutionResult("):
+        return "ToolCallExecutionEvent"
+    if body.startswith("Transferred to ") and HANDOFF_TARGET.match(body):
+        return "HandoffMessage"
+    return "TextMessage"

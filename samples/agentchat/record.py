@@ -6,6 +6,8 @@ once more with the logging written as JSON lines by python-json-logger; those ru
 events.jsonl, under sample_logs/agentchat-json/<scenario>/. Some are run once more with
 Console's defaults (no output_stats: no token lines, no Summary block, so a finished run's end
 is not recorded); those keep only console.txt, under sample_logs/agentchat-console-default/.
+Run under autogen-agentchat 0.4.x with --agentchat-0.4, some scenarios are recorded in all three
+forms under sample_logs/agentchat-0.4/ (Console then printed only the source in its headers).
 """
 
 from __future__ import annotations
@@ -24,6 +26,14 @@ from runner import INT, KILL, TERM, run_program  # noqa: E402
 OUT = HERE.parent.parent / "sample_logs" / "agentchat"
 OUT_JSON = HERE.parent.parent / "sample_logs" / "agentchat-json"
 OUT_DEFAULT_CONSOLE = HERE.parent.parent / "sample_logs" / "agentchat-console-default"
+OUT_04 = HERE.parent.parent / "sample_logs" / "agentchat-0.4"
+RUNS_04 = (
+    "healthy_roundrobin_tool",
+    "loop_swarm_pingpong",
+    "blocking_tool_sync",
+    "input_wait_userproxy",
+    "reentry_team_run",
+)
 FMT_A = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
 FMT_B = "%(asctime)s %(levelname)-8s [%(name)s] %(message)s"
 FMT_C = "[%(asctime)s] {%(name)s:%(lineno)d} %(levelname)s - %(message)s"
@@ -126,9 +136,13 @@ DEFAULT_CONSOLE_RUNS = {
 }
 
 
-def record(scenario: str, json_fmt: str | None = None, default_console: bool = False) -> None:
+def record(
+    scenario: str, json_fmt: str | None = None, default_console: bool = False, out: Path = OUT
+) -> None:
     fmt, schedule, stdin_kind, expected = SPECS[scenario]
-    out, forms_kept, extra = OUT, LOG_FORMS, []
+    forms_kept, extra = LOG_FORMS, []
+    if out == OUT_04:  # 0.4.x exports only runtime messaging spans: nothing of the chat in them
+        forms_kept = ("console.txt", "events.log")
     if json_fmt:  # the same scenario again, logging as JSON lines; only that log is kept
         fmt, out, forms_kept = json_fmt, OUT_JSON, ("events.jsonl",)
         expected = {"*": expected.get("events.log", expected["*"])}
@@ -167,7 +181,12 @@ def record(scenario: str, json_fmt: str | None = None, default_console: bool = F
 
 
 if __name__ == "__main__":
-    # record.py [--variants-only] [SCENARIO...]: all scenarios and their variant runs by default
+    # record.py [--variants-only | --agentchat-0.4] [SCENARIO...]: by default all scenarios and
+    # their variant runs, with the autogen-agentchat of the running interpreter
+    if sys.argv[1:2] == ["--agentchat-0.4"]:
+        for name in sys.argv[2:] or RUNS_04:
+            record(name, out=OUT_04)
+        sys.exit(0)
     variants_only = sys.argv[1:2] == ["--variants-only"]
     names = sys.argv[2 if variants_only else 1 :]
     for name in [] if variants_only else names or list(SPECS):
