@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from ._pyrepr import execution_results, function_calls
 from .base import EventSink, canonical_json, text_of
 
 TEAM_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -109,3 +110,37 @@ def emit_chat_message(sink: EventSink, msg: dict[str, Any], line: int, ts: datet
             )
     else:
         add("message", line, ts=ts, agent=source, content=text_of(content))
+
+
+TOOL_REPR_KINDS = ("ToolCallRequestEvent", "ToolCallExecutionEvent")
+
+
+def emit_tool_reprs(
+    sink: EventSink, kind: str, text: str, line: int, ts: datetime | None, agent: str | None
+) -> None:
+    """The tool calls of a ToolCallRequestEvent, or the results of a ToolCallExecutionEvent,
+    read from the Python reprs Console and the ``autogen_agentchat.events`` logger print."""
+    if kind == "ToolCallRequestEvent":
+        for call_id, args, name in function_calls(text):
+            sink.add(
+                "tool_call",
+                line,
+                ts=ts,
+                agent=agent,
+                tool_name=name,
+                tool_call_id=call_id,
+                tool_args=canonical_json(args),
+                content=args,
+            )
+    elif kind == "ToolCallExecutionEvent":
+        for content, tool, call_id, is_error in execution_results(text):
+            sink.add(
+                "tool_result",
+                line,
+                ts=ts,
+                agent=agent,
+                tool_name=tool,
+                tool_call_id=call_id,
+                content=content,
+                is_error=is_error,
+            )

@@ -16,8 +16,15 @@ from typing import Any
 
 import orjson
 
-from ._agentchat_messages import TEAM_ID, agent_name, emit_chat_message, find_chat_messages
-from ._pyrepr import execution_results, function_calls, unquote
+from ._agentchat_messages import (
+    TEAM_ID,
+    TOOL_REPR_KINDS,
+    agent_name,
+    emit_chat_message,
+    emit_tool_reprs,
+    find_chat_messages,
+)
+from ._pyrepr import unquote
 from .base import EventSink, canonical_json, loads, parse_ts, text_of
 
 SELECTED = re.compile(r"Selected speaker: (\S+)")
@@ -228,30 +235,10 @@ class RecordParser:
         self.firsts.append((m[1], start, len(self.sink)))
 
     def _repr_event(self, message: str, line: int, when: str | None, source: str) -> None:
-        if message.rstrip().endswith("type='ToolCallRequestEvent'"):
-            for call_id, args, name in function_calls(message):
-                self.sink.add(
-                    "tool_call",
-                    line,
-                    ts=self.time(when),
-                    agent=source,
-                    tool_name=name,
-                    tool_call_id=call_id,
-                    tool_args=canonical_json(args),
-                    content=args,
-                )
-        elif message.rstrip().endswith("type='ToolCallExecutionEvent'"):
-            for content, tool, call_id, is_error in execution_results(message):
-                self.sink.add(
-                    "tool_result",
-                    line,
-                    ts=self.time(when),
-                    agent=source,
-                    tool_name=tool,
-                    tool_call_id=call_id,
-                    content=content,
-                    is_error=is_error,
-                )
+        tail = message.rstrip()
+        kind = next((k for k in TOOL_REPR_KINDS if tail.endswith(f"type='{k}'")), None)
+        if kind is not None:
+            emit_tool_reprs(self.sink, kind, message, line, self.time(when), source)
 
 
 def _publishes_output(event: dict[str, Any]) -> bool:

@@ -45,6 +45,17 @@ class Part:
     last_run: str  # the run current at the span's end (PENDING_RUN if it named none)
     firsts: tuple[tuple[str, int, int], ...]  # (key, first row, end row) per key seen first
 
+    @classmethod
+    def of(cls, sink: EventSink, span: Span, firsts: Sequence[tuple[str, int, int]]) -> Part:
+        """The part a span's parse left in ``sink``."""
+        return cls(sink.frame(), tuple(sink.skipped), span.lines, sink.run_id, tuple(firsts))
+
+
+def span_sink(source_format: str, span: Span) -> EventSink:
+    """Where a span's events go: the first span's run is the default one until the log names
+    its own, any other span's is ``PENDING_RUN`` (the merge carries the previous run over)."""
+    return EventSink(source_format, EventSink.DEFAULT_RUN if not span.start else PENDING_RUN)
+
 
 ParseSpan = Callable[[Path, Span], Part]
 StartsRecord = Callable[[str], bool]

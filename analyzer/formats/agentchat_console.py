@@ -13,9 +13,9 @@ import re
 from pathlib import Path
 from typing import ClassVar
 
-from ._pyrepr import execution_results, function_calls
+from ._agentchat_messages import TOOL_REPR_KINDS, emit_tool_reprs
 from ._tracebacks import TRACEBACK_START, TracebackCollector
-from .base import EventSink, ParsedLog, canonical_json, iter_lines, require_events
+from .base import EventSink, ParsedLog, iter_lines, require_events
 
 HEADER = re.compile(r"^-{10} (\S+?) \((.+)\) -{10}\s*$")
 SOURCE_HEADER = re.compile(r"^-{10} (\S+) -{10}\s*$")  # 0.4.x: no class (Summary is matched first)
@@ -130,28 +130,8 @@ class _Parser:
                 completion_tokens=completion,
                 content=f"[Prompt tokens: {prompt}, Completion tokens: {completion}]",
             )
-        if cls == "ToolCallRequestEvent":
-            for call_id, args, name in function_calls(body):
-                add(
-                    "tool_call",
-                    line,
-                    agent=source,
-                    tool_name=name,
-                    tool_call_id=call_id,
-                    tool_args=canonical_json(args),
-                    content=args,
-                )
-        elif cls == "ToolCallExecutionEvent":
-            for content, tool, call_id, is_error in execution_results(body):
-                add(
-                    "tool_result",
-                    line,
-                    agent=source,
-                    tool_name=tool,
-                    tool_call_id=call_id,
-                    content=content,
-                    is_error=is_error,
-                )
+        if cls in TOOL_REPR_KINDS:
+            emit_tool_reprs(self.sink, cls, body, line, None, source)
         elif cls == "HandoffMessage":
             target = HANDOFF_TARGET.search(body)
             add(

@@ -22,8 +22,8 @@ import polars as pl
 from ._agentchat_records import RecordParser
 from ._line_batches import Span, line_batches
 from ._record_layout import LOGGER_NAMES
-from ._split_parse import PENDING_RUN, Part, parse_log_in_spans
-from .base import EventSink, ParsedLog, loads
+from ._split_parse import Part, parse_log_in_spans, span_sink
+from .base import ParsedLog, loads
 
 KNOWN_LOGGER = re.compile(rf"(?:{LOGGER_NAMES})")
 AUTOGEN_VALUE = re.compile(r'"(?:autogen_core|autogen_agentchat|autogen_ext)(?:\.\w+)*"')
@@ -72,9 +72,7 @@ class AgentchatJsonLogging:
 
 def _parse_span(path: Path, span: Span) -> Part:
     """The events of the records in ``span`` (see ``_split_parse``)."""
-    sink = EventSink(
-        AgentchatJsonLogging.name, EventSink.DEFAULT_RUN if not span.start else PENDING_RUN
-    )
+    sink = span_sink(AgentchatJsonLogging.name, span)
     parser = RecordParser(sink)
     wanted = pl.col("text").str.contains(WANTED)
     for batch in line_batches(path, lambda lf: lf.filter(wanted), span=span):
@@ -88,7 +86,7 @@ def _parse_span(path: Path, span: Span) -> Part:
             found = _fields(_flat(record)) if isinstance(record, dict) else None
             if found is not None:
                 parser.record(number, *found)
-    return Part(sink.frame(), tuple(sink.skipped), span.lines, sink.run_id, tuple(parser.firsts))
+    return Part.of(sink, span, parser.firsts)
 
 
 def _flat(record: dict[str, Any]) -> dict[str, Any]:

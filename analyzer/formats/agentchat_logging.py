@@ -32,8 +32,8 @@ from ._record_layout import (
     is_record_start,
     learn,
 )
-from ._split_parse import PENDING_RUN, Part, parse_log_in_spans
-from .base import EventSink, ParsedLog, iter_lines
+from ._split_parse import Part, parse_log_in_spans, span_sink
+from .base import ParsedLog, iter_lines
 
 LOGGER = re.compile(rf"(?<![\w./\\])({LOGGER_NAMES})(?::\d+)?(?![\w/\\])")
 LEVEL = re.compile(rf"(?<!\w)({LEVEL_NAMES})(?!\w)")
@@ -72,9 +72,7 @@ class AgentchatLogging:
 
 def _parse_span(path: Path, span: Span) -> Part:
     """The events of the records that start in ``span`` (see ``_split_parse``)."""
-    sink = EventSink(
-        AgentchatLogging.name, EventSink.DEFAULT_RUN if not span.start else PENDING_RUN
-    )
+    sink = span_sink(AgentchatLogging.name, span)
     parser = RecordParser(sink)
     record: list[Any] | None = None  # [line, logger, level, time, message lines]
     expected = 1
@@ -96,7 +94,7 @@ def _parse_span(path: Path, span: Span) -> Part:
             record[4].append(text)
     if record:
         parser.record(*record)
-    return Part(sink.frame(), tuple(sink.skipped), span.lines, sink.run_id, tuple(parser.firsts))
+    return Part.of(sink, span, parser.firsts)
 
 
 def _starts_record(line: str) -> bool:

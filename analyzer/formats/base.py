@@ -111,7 +111,7 @@ def is_plain(path: Path) -> bool:
 
 
 def open_text(path: Path) -> IO[str]:
-    """Open a log as text, decompressing .gz content transparently; bad bytes are replaced."""
+    """Open a log as text, as ``open_bytes`` reads it; bad bytes are replaced."""
     return io.TextIOWrapper(open_bytes(path), encoding="utf-8", errors="replace", newline="")
 
 
