@@ -132,8 +132,11 @@ def parse_in_parts(
         parts = [first, *(f.result() for f in others)]
     except Exception:  # a broken pool, or a parse error the sequential parse raises again
         return None
-    finally:  # the workers free their memory and exit on their own time, not the caller's
-        pool.shutdown(wait=False, cancel_futures=True)
+    finally:
+        # Wait for the workers to exit (no measurable cost on 1 GB): a pool left to wind down
+        # on its own (wait=False) whose task never reached a worker kept its manager thread
+        # alive, and the interpreter's exit hung joining it.
+        pool.shutdown(wait=True, cancel_futures=True)
     return merge(parts)
 
 

@@ -4,6 +4,7 @@ same events, run ids, seq, line numbers and skipped lines, wherever the cuts fal
 from __future__ import annotations
 
 import gzip
+import threading
 from itertools import pairwise
 from pathlib import Path
 
@@ -125,6 +126,13 @@ def test_parse_splits_large_files_only(
     assert len(plan(many_runs, _starts_record, min_span=1)) == 1
 
 
+def failing(path: Path, span: Span) -> split_parse.Part:
+    """A span parser that fails in the worker (MemoryError) and here (ValueError). Module-level,
+    so the worker can receive it: a nested function cannot be pickled, and the task then never
+    reaches the worker at all."""
+    raise MemoryError if span.start else ValueError("cannot parse this span")
+
+
 def test_parse_uses_the_spans_and_falls_back_when_a_part_fails(
     many_runs: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -142,9 +150,15 @@ def test_parse_uses_the_spans_and_falls_back_when_a_part_fails(
     assert_same(AgentchatLogging.parse(many_runs), want)
     assert len(used) == 2
 
-    def failing(path: Path, span: Span) -> split_parse.Part:
-        raise MemoryError if span.start else ValueError("cannot parse this span")
-
     assert parse_in_parts(many_runs, failing, cut(many_runs, 2, _starts_record)) is None
     monkeypatch.setattr(split_parse, "parse_in_parts", lambda *a: None)
     assert_same(AgentchatLogging.parse(many_runs), want)
+
+
+def test_no_pool_thread_outlives_the_parse(many_runs: Path) -> None:
+    """A pool left to wind down on its own once kept the interpreter from exiting (its manager
+    thread was still being joined at exit): the parse returns only once the pool is gone."""
+    from concurrent.futures.process import _ExecutorManagerThread
+
+    assert parse_in_parts(many_runs, _parse_span, cut(many_runs, 2, _starts_record))
+    assert not [t for t in threading.enumerate() if isinstance(t, _ExecutorManagerThread)]
