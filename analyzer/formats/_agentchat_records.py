@@ -31,36 +31,43 @@ SELECTED = re.compile(r"Selected speaker: (\S+)")
 TERMINATION = re.compile(
     r"GroupChatTermination.*?StopMessage\(.*?content=('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")", re.S
 )
-# Raw-text view of a Message event (see RecordParser.known_hop): the ids inside its payload
-# (a JSON string, so quotes are escaped) and the receiver/sender outside it.
-_PAYLOAD_START, _MESSAGE_END = '{"payload": "', '"type": "Message"}'
+# Raw-text view of a Message event (see RecordParser.known_hop): its payload (a JSON string, so
+# its quotes are escaped: the first unescaped quote ends it), the ids inside it and the
+# receiver/sender after it.
+_PAYLOAD_START, _PAYLOAD_END, _MESSAGE_END = '{"payload": "', '", "sender": ', '"type": "Message"}'
 _ERROR_KEY, _SOURCE_KEY = '\\"error\\"', '\\"source\\":'
 HOP_ID = re.compile(r'\\"id\\":\\"([^"\\]+)\\"')
 ROUTE_KEYS = ('"receiver": "', '"sender": "')  # top-level keys, after the payload
 REPR_ID = re.compile(r"^id='([^']+)' source='([^']*)'")
+RECENT_PAYLOADS = 256  # hops of one message follow each other closely
+KNOWN_ROUTES = 4096  # distinct routes: a few per agent of each team
+Hop = tuple[str, str]  # a Message event's payload and the rest after it (the route), as raw text
 
-Hop = tuple[list[str], int, str]  # payload ids, number of sources, the raw message
 
-
-def _hop_facts(message: str) -> Hop | None:
-    """What ``RecordParser.known_hop`` needs, read off a Message event's raw text (None if it is
-    not one of the usual shape: payload a JSON string, no error)."""
+def _hop(message: str) -> Hop | None:
+    """The raw view ``RecordParser.known_hop`` works on (None if not of the usual shape)."""
     if not (message.startswith(_PAYLOAD_START) and message.endswith(_MESSAGE_END)):
         return None
-    if _ERROR_KEY in message:
-        return None
-    return HOP_ID.findall(message), message.count(_SOURCE_KEY), message
+    end = message.find(_PAYLOAD_END, len(_PAYLOAD_START))
+    return (message[len(_PAYLOAD_START) : end], message[end:]) if end > 0 else None
 
 
-def _route(message: str) -> list[str | None]:
-    """(receiver, sender) of a Message event's raw text. They follow the payload, whose own
-    quotes are escaped, so searching from the end finds the top-level keys first."""
+def _route(route: str) -> list[str | None]:
+    """(receiver, sender) of the raw text after a Message event's payload."""
     found: list[str | None] = []
     for key in ROUTE_KEYS:
-        at = message.rfind(key)
+        at = route.find(key)
         start = at + len(key)
-        found.append(message[start : message.find('"', start)] if at >= 0 else None)
+        found.append(route[start : route.find('"', start)] if at >= 0 else None)
     return found
+
+
+def _team_of(*ids: str | None) -> str | None:
+    """The team uuid inside the first of ``ids`` that has one."""
+    for value in ids:
+        if value and (m := TEAM_ID.search(value)):
+            return m[0]
+    return None
 
 
 class RecordParser:
@@ -70,6 +77,10 @@ class RecordParser:
         self.sink = sink
         self.seen: set[str] = set()  # chat message ids already emitted (logged once per hop)
         self.firsts: list[tuple[str, int, int]] = []  # (id, rows it emitted), for merging spans
+        # Payloads (raw text) whose every hop is known to add nothing: their repeats are
+        # skipped without the id count, which doubts some payloads whatever was seen.
+        self.recent: dict[str, None] = {}
+        self.teams: dict[str, str | None] = {}  # route -> the team ``_run_of`` finds in it
         self._last: tuple[str | None, datetime | None] = (None, None)
 
     def time(self, when: str | None) -> datetime | None:
@@ -83,7 +94,8 @@ class RecordParser:
     ) -> None:
         message = lines[0]
         if logger == "autogen_core.events" and message.startswith("{"):
-            if self.known_hop(_hop_facts(message)):
+            hop = _hop(message)
+            if self.known_hop(hop):
                 return
             try:
                 event = loads(message)
@@ -92,8 +104,8 @@ class RecordParser:
             if event is None:
                 self.sink.skip(line, "truncated or invalid autogen_core.events JSON")
                 return
-            if isinstance(event, dict):
-                self.event(event, line, when)
+            if isinstance(event, dict) and self.event(event, line, when) and hop:
+                self._remember(hop[0])
         elif logger == "autogen_agentchat.events":
             self.repr_event(message, line, when)
         elif logger == "autogen_agentchat" and (m := SELECTED.search(message)):
@@ -129,24 +141,46 @@ class RecordParser:
 
     def known_hop(self, hop: Hop | None) -> bool:
         """A Message event carrying no chat message not yet emitted (each is logged once per
-        hop): its decode is skipped, the run it belongs to still followed. Conservative:
-        every chat message has a ``source``, so there must be at least as many distinct known
-        ids as ``source`` keys. Any doubt (``hop`` is None) means decoding it."""
+        hop): its decode is skipped, the run it belongs to still followed. Either its payload
+        was read moments ago (same text, same messages: all keyed in ``seen`` then), or every
+        id in it is known. The latter is conservative: every chat message has a ``source``, so
+        there must be at least as many distinct known ids as ``source`` keys. Any doubt (``hop``
+        is None, an error payload) means decoding it."""
         if hop is None:
             return False
-        ids, sources, message = hop
-        if sources and len(self.seen.intersection(ids)) < sources:
-            return False
-        self._run_of(*_route(message))
+        payload, route = hop
+        if payload not in self.recent:
+            if _ERROR_KEY in payload:
+                return False
+            sources = payload.count(_SOURCE_KEY)
+            if sources and len(self.seen.intersection(HOP_ID.findall(payload))) < sources:
+                return False
+            self._remember(payload)
+        self._follow(route)
         return True
 
-    def _run_of(self, *ids: str | None) -> None:
-        for value in ids:
-            if value and (m := TEAM_ID.search(value)):
-                self.sink.run_id = m[0]
-                return
+    def _follow(self, route: str) -> None:
+        """``_run_of`` the route's receiver and sender, memoised: the routes repeat."""
+        team = self.teams.get(route, "")  # "" (no uuid is empty): not looked at yet
+        if team == "":
+            if len(self.teams) >= KNOWN_ROUTES:
+                self.teams.clear()
+            team = self.teams[route] = _team_of(*_route(route))
+        if team:
+            self.sink.run_id = team
 
-    def event(self, e: dict[str, Any], line: int, when: str | None) -> None:
+    def _remember(self, payload: str) -> None:
+        self.recent[payload] = None
+        if len(self.recent) > RECENT_PAYLOADS:
+            del self.recent[next(iter(self.recent))]
+
+    def _run_of(self, *ids: str | None) -> None:
+        if team := _team_of(*ids):
+            self.sink.run_id = team
+
+    def event(self, e: dict[str, Any], line: int, when: str | None) -> bool:
+        """Adds the event's rows. True if it is a Message whose every hop adds what this one
+        did and no more: its chat messages are all keyed now, and it reports no error."""
         kind, add = e.get("type"), self.sink.add
         self._run_of(e.get("receiver"), e.get("sender"), e.get("agent_id"))
         agent = agent_name(e.get("agent_id"))
@@ -155,7 +189,8 @@ class RecordParser:
             try:
                 decoded = loads(payload) if isinstance(payload, str) else payload
             except orjson.JSONDecodeError:
-                return  # "Message could not be serialized"
+                return False  # "Message could not be serialized"
+            same_on_every_hop = True
             if isinstance(decoded, dict) and isinstance(decoded.get("error"), dict):
                 err = decoded["error"]
                 add(
@@ -165,12 +200,14 @@ class RecordParser:
                     is_error=True,
                     content=f"{err.get('error_type')}: {err.get('error_message')}",
                 )
+                same_on_every_hop = False
             for msg in find_chat_messages(decoded):
                 if not (msg.get("id") or msg.get("created_at")):
                     # 0.4.x messages carry neither, so hops of one message cannot be told from
                     # a repeat of its text: read each once, where it is published for output.
                     if _publishes_output(e):
                         emit_chat_message(self.sink, msg, line, self.time(when))
+                    same_on_every_hop = False
                     continue
                 key = (
                     msg.get("id")
@@ -181,7 +218,8 @@ class RecordParser:
                     start = len(self.sink)
                     emit_chat_message(self.sink, msg, line, self.time(when))
                     self.firsts.append((key, start, len(self.sink)))
-        elif kind in ("LLMCall", "LLMStreamEnd"):
+            return same_on_every_hop
+        if kind in ("LLMCall", "LLMStreamEnd"):
             response = e.get("response") or {}
             add(
                 "llm_call",
@@ -224,6 +262,7 @@ class RecordParser:
                 subkind=None if text else "interrupt",  # str(CancelledError) is empty
                 content=f"{kind}: {text or 'cancelled (the handler was interrupted)'}",
             )
+        return False
 
     def repr_event(self, message: str, line: int, when: str | None) -> None:
         m = REPR_ID.match(message)

@@ -153,6 +153,28 @@ def test_known_hops_skip_decoding_but_no_message(monkeypatch: pytest.MonkeyPatch
     assert fast.equals(slow)
 
 
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_a_payload_is_decoded_once_however_many_hops_repeat_it(
+    scenario: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A payload the id count doubts (a swarm handoff carries its context's sources too) was
+    # decoded again at every hop; its text repeating means nothing new is in it.
+    decoded: list[str] = []
+    real = RecordParser.event
+
+    def counting(self: RecordParser, e: dict[str, object], line: int, when: str | None) -> bool:
+        if e.get("type") == "Message":
+            decoded.append(str(e.get("payload")))
+        return real(self, e, line, when)
+
+    monkeypatch.setattr(RecordParser, "event", counting)
+    path = AC / scenario / "events.log"
+    fast = AgentchatLogging.parse(path).events
+    assert decoded and len(decoded) == len(set(decoded))
+    monkeypatch.setattr(RecordParser, "event", real)
+    assert fast.equals(reference(path, monkeypatch))
+
+
 def test_a_message_without_an_id_is_never_taken_for_a_known_hop(tmp_path: Path) -> None:
     # An older serialisation without message ids: every hop has to be decoded and
     # de-duplicated by (type, source, created_at) instead.
