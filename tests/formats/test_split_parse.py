@@ -4,6 +4,7 @@ same events, run ids, seq, line numbers and skipped lines, wherever the cuts fal
 from __future__ import annotations
 
 import gzip
+import tempfile
 import threading
 from itertools import pairwise
 from pathlib import Path
@@ -105,11 +106,37 @@ def test_a_cut_never_falls_inside_a_traceback(tmp_path: Path) -> None:
     assert_same(got, sequential(path))
 
 
-def test_worker_processes_give_the_sequential_parse(many_runs: Path) -> None:
+def test_the_first_span_is_longer_by_what_is_read_while_workers_start(many_runs: Path) -> None:
+    spans = cut(many_runs, 3, _starts_record)
+    first, *others = [(s.end or many_runs.stat().st_size) - s.start for s in spans]
+    assert first > max(others) * 1.15  # a quarter of a third longer, give or take a record
+    assert max(others) < min(others) * 1.1
+
+
+def test_worker_processes_give_the_sequential_parse(
+    many_runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where workers leave their events
     spans = cut(many_runs, 3, _starts_record)
     merged = parse_in_parts(many_runs, _parse_span, spans)
     assert merged is not None
     assert_same(ParsedLog(*merged), sequential(many_runs))
+    assert not list(tmp_path.glob("autogen-postmortem-*"))
+
+
+def fails_here(path: Path, span: Span) -> split_parse.Part:
+    """Parses in the workers, fails in this process (the first span)."""
+    if not span.start:
+        raise ValueError("cannot parse this span")
+    return _parse_span(path, span)
+
+
+def test_a_failed_parse_leaves_no_worker_files(
+    many_runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert parse_in_parts(many_runs, fails_here, cut(many_runs, 3, _starts_record)) is None
+    assert not list(tmp_path.glob("autogen-postmortem-*"))
 
 
 def test_parse_splits_large_files_only(
