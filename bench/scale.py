@@ -20,6 +20,7 @@ from throughput import AGENTCHAT, CEILING_ANY, MEASURE, OUT, ROOT, TREE_RSS, mea
 
 NEAR_DUP = r"""
 import json, random, resource, sys, time
+import polars as pl
 from analyzer.config import DEFAULT
 from analyzer.detectors.near_duplicate_messages import NearDuplicateMessages
 from analyzer.formats.base import EventSink
@@ -37,11 +38,11 @@ events = sink.frame()
 t = time.perf_counter()
 found = list(NearDuplicateMessages().check(events, DEFAULT))
 elapsed = time.perf_counter() - t
-hit = [r for r in scan(message_rows(events.slice(0, 1600)), DEFAULT) if r.seq == 1500]
+hit = scan(message_rows(events.slice(0, 1600)), DEFAULT).filter(pl.col("seq") == 1500)["earlier_seq"].to_list()
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": elapsed, "events": n, "rss_mb": rss,
                   "verdicts": [f"loop findings={len(found)}",
-                               f"repeat 500 turns apart found={bool(hit and hit[0].earlier_seq == 1000)}"]}))
+                               f"repeat 500 turns apart found={hit == [1000]}"]}))
 """
 
 BATCH = (

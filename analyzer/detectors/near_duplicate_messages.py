@@ -22,8 +22,8 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from ..repetition import Repeat, message_rows, scan
-from .base import Detector, RunFinding, evidence, spread
+from ..repetition import message_rows, scan
+from .base import Detector, RunFinding, evidence
 
 
 class NearDuplicateMessages(Detector):
@@ -44,42 +44,54 @@ class NearDuplicateMessages(Detector):
         msgs = message_rows(events)
         big = msgs.group_by("run_id").len().filter(pl.col("len") > cfg.dup_min_repeats)
         msgs = msgs.filter(pl.col("run_id").is_in(big["run_id"].implode()))
-        count: dict[str, int] = {}  # messages per run so far
-        repeats_of: dict[str, list[tuple[int, int, Repeat]]] = {}  # (row, index in run, repeat)
-        for row, (run_id, found) in enumerate(zip(msgs["run_id"], scan(msgs, cfg), strict=True)):
-            index = count[run_id] = count.get(run_id, 0) + 1
-            if found.earlier_seq is not None:
-                repeats_of.setdefault(run_id, []).append((row, index - 1, found))
-        for run_id, repeats in repeats_of.items():
-            if len(repeats) < cfg.dup_min_repeats:
-                continue
-            share = len(repeats) / (count[run_id] - repeats[0][1])
-            if share >= cfg.dup_min_share:
-                yield run_id, self._finding(msgs, repeats, count[run_id], share)
-
-    def _finding(
-        self, msgs: pl.DataFrame, repeats: list[tuple[int, int, Repeat]], total: int, share: float
-    ) -> Finding:
-        agents = sorted({r.agent or "?" for _, _, r in repeats})
-        score = min(0.9, 0.5 + 0.04 * len(repeats) * share)
-        items = tuple(
-            evidence(msgs.row(i, named=True), f"{r.similarity:.0f}% like seq {r.earlier_seq}")
-            for i, _, r in spread(repeats)
+        found = scan(msgs, cfg).with_row_index("row")
+        runs = (
+            found.with_columns(
+                index=pl.int_range(pl.len()).over("run_id"), total=pl.len().over("run_id")
+            )
+            .filter(pl.col("earlier_seq").is_not_null())
+            .group_by("run_id", maintain_order=True)
+            .agg(
+                repeats=pl.len(),
+                # Share of the messages from the first repeat on.
+                share=pl.len() / (pl.col("total").first() - pl.col("index").first()),
+                total=pl.col("total").first(),
+                agents=pl.col("agent").replace("", "?").unique(),
+                first=pl.col("row").head(5),
+                last=pl.col("row").tail(3),
+                max_similarity=pl.col("similarity").max(),
+                min_similarity=pl.col("similarity").min(),
+            )
+            .filter(
+                (pl.col("repeats") >= cfg.dup_min_repeats) & (pl.col("share") >= cfg.dup_min_share)
+            )
         )
-        sims = [r.similarity for _, _, r in repeats]
+        for run in runs.iter_rows(named=True):
+            yield run["run_id"], self._finding(msgs, found, run)
+
+    def _finding(self, msgs: pl.DataFrame, found: pl.DataFrame, run: dict) -> Finding:
+        count, share = run["repeats"], run["share"]
+        agents = sorted(run["agents"])
+        score = min(0.9, 0.5 + 0.04 * count * share)
+        shown = run["first"] if count <= 5 else [*run["first"][:2], *run["last"]]  # as spread
+        items = []
+        for i in shown:
+            repeat = found.row(i, named=True)
+            note = f"{repeat['similarity']:.0f}% like seq {repeat['earlier_seq']}"
+            items.append(evidence(msgs.row(i, named=True), note))
         return Finding(
             code=self.code,
             detector=self.name,
             stall_class=self.stall_class,
             phase="model_call",
             score=round(score, 3),
-            summary=f"{len(repeats)} of {total} messages repeat an earlier one nearly "
+            summary=f"{count} of {run['total']} messages repeat an earlier one nearly "
             f"word for word ({', '.join(agents)})",
-            evidence=items,
+            evidence=tuple(items),
             metrics={
-                "repeat_count": len(repeats),
+                "repeat_count": count,
                 "repeat_share": round(share, 3),
-                "max_similarity": max(sims),
-                "min_similarity": min(sims),
+                "max_similarity": run["max_similarity"],
+                "min_similarity": run["min_similarity"],
             },
         )

@@ -22,7 +22,7 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import Detector, RunFinding, by_run, evidence, is_manager, spread
+from .base import Detector, RunFinding, evidence, is_manager, spread
 
 
 class SpeakerCycle(Detector):
@@ -40,42 +40,51 @@ class SpeakerCycle(Detector):
     }
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
-        selected = by_run(
-            events.filter(pl.col("subkind") == "speaker_selected").rename({"recipient": "speaker"}),
-            "speaker",
+        selected = events.filter(pl.col("subkind") == "speaker_selected").rename(
+            {"recipient": "speaker"}
         )
         # Logs without selection records: a message to the manager means its sender had the turn.
-        to_manager = by_run(
-            events.filter(
-                (pl.col("kind") == "message")
-                & ~pl.col("run_id").is_in(list(selected))
-                & pl.col("recipient").str.to_lowercase().str.contains("manager")
-            ).with_columns(speaker=pl.col("agent")),
-            "speaker",
+        to_manager = events.filter(
+            (pl.col("kind") == "message")
+            & ~pl.col("run_id").is_in(selected["run_id"].unique().implode())
+            & pl.col("recipient").str.to_lowercase().str.contains("manager")
+        ).with_columns(speaker=pl.col("agent"))
+        turns = (
+            pl.concat([to_manager, selected], how="diagonal")
+            .filter(pl.col("speaker").is_not_null() & (pl.col("speaker") != ""))
+            .with_row_index("_row")
         )
+        # Only the speaker names cross into Python; rows are built for the evidence alone (a
+        # 100 MB transcript has 260,000 turns).
+        per_run = turns.group_by("run_id", maintain_order=True).agg("speaker", "_row")
         agents = (
             events.filter(pl.col("agent").is_not_null())
             .group_by("run_id")
             .agg(pl.col("agent").unique())
         )
         members = dict(zip(agents["run_id"].to_list(), agents["agent"].to_list(), strict=True))
-        for run_id, turns in (to_manager | selected).items():
-            speakers = [r for r in turns if r["speaker"]]
-            roster = {r["speaker"] for r in speakers}
-            roster |= {a for a in members.get(run_id, []) if not is_manager(a)}
+        for run_id, speakers, at in zip(
+            *(per_run[c].to_list() for c in per_run.columns), strict=True
+        ):
+            roster = set(speakers) | {a for a in members.get(run_id, []) if not is_manager(a)}
             enough = len(roster) >= 3 and len(speakers) >= cfg.speaker_cycle_min
-            if enough and (finding := self._cycle(speakers, roster, cfg)):
+            if enough and (finding := self._cycle(turns, speakers, at, roster, cfg)):
                 yield run_id, finding
 
-    def _cycle(self, speakers: list[dict], roster: set[str], cfg: Thresholds) -> Finding | None:
-        tail: list[dict] = []
+    def _cycle(
+        self,
+        turns: pl.DataFrame,
+        speakers: list[str],
+        at: list[int],
+        roster: set[str],
+        cfg: Thresholds,
+    ) -> Finding | None:
+        start = len(speakers)  # the tail speakers[start:] names at most two members
         names: set[str] = set()
-        for row in reversed(speakers):
-            if row["speaker"] not in names and len(names) == 2:
-                break
-            names.add(row["speaker"])
-            tail.append(row)
-        tail.reverse()
+        while start and (speakers[start - 1] in names or len(names) < 2):
+            start -= 1
+            names.add(speakers[start])
+        tail = at[start:]
         if len(tail) < cfg.speaker_cycle_min or len(roster - names) == 0:
             return None
         # One agent re-selected turn after turn is stronger than two trading turns.
@@ -90,7 +99,8 @@ class SpeakerCycle(Detector):
             summary=f"the last {len(tail)} speaker turns went to {' and '.join(sorted(names))} only; "
             f"{', '.join(starved[:4])} never spoke in that stretch",
             evidence=tuple(
-                evidence(r, f"turn {i + 1} of the cycle") for i, r in spread(list(enumerate(tail)))
+                evidence(turns.row(row, named=True), f"turn {i + 1} of the cycle")
+                for i, row in spread(list(enumerate(tail)))
             ),
             metrics={"cycle_length": len(tail), "speakers": len(names), "roster": len(roster)},
         )

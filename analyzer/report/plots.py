@@ -200,9 +200,9 @@ def repetition_series(run: RunResult, cfg: Thresholds) -> dict[str, list]:
     )
     top = counts.most_common(8)
     return {
-        "seq": [r.seq for r in found],
-        "agent": [r.agent for r in found],
-        "similarity": [r.similarity for r in found],
+        "seq": found["seq"].to_list(),
+        "agent": found["agent"].to_list(),
+        "similarity": found["similarity"].to_list(),
         "tool": [t for t, _ in top],
         "tool_count": [c for _, c in top],
     }

@@ -45,6 +45,8 @@ VARIED = [
     "Everything is done: code, tests and the chart. TERMINATE",
 ]
 
+TOPICS = ["Parser", "Billing export", "Charts", "Retries", "Schema migration"]
+
 
 CASES: list[tuple[str, str, list[dict], list[int]]] = [
     # (code, case, events, expected evidence seqs; [] = must not fire)
@@ -82,6 +84,16 @@ CASES: list[tuple[str, str, list[dict], list[int]]] = [
         [5, 6, 10, 11, 12],
     ),
     ("LOOP02", "varied healthy chat", [msg(f"a{i % 3}", t, "m") for i, t in enumerate(VARIED)], []),
+    (
+        "LOOP02",
+        "an early repeat, then a long varied chat (below the share)",
+        [msg("planner", "Let us agree on the importer plan first.", "m") for _ in range(4)]
+        + [
+            msg(f"a{i % 3}", f"{a} {b}: nothing else to add from my side.", "m")
+            for i, (a, b) in enumerate((a, b) for a in TOPICS for b in TOPICS if a != b)
+        ][:20],
+        [],
+    ),
     (
         "LOOP03",
         "two of four members for 24 rounds",
@@ -334,6 +346,10 @@ def test_speaker_cycle_fires_only_with_a_starved_member() -> None:
     roster = [msg("reviewer", "I will review at the end.", "chat_manager")]
     found = fire("LOOP03", make_events(*roster, *selections))
     assert len(found) == 1 and found[0].metrics["cycle_length"] == 24
+    # A selection record without a name (blank recipient) is no turn and no member.
+    blanks = [row | {"recipient": ""} if i % 6 == 5 else row for i, row in enumerate(selections)]
+    found = fire("LOOP03", make_events(*roster, *blanks))
+    assert len(found) == 1 and found[0].metrics == {"cycle_length": 20, "speakers": 2, "roster": 3}
 
 
 def test_slow_tool_needs_timestamps_and_an_outlier() -> None:
