@@ -23,7 +23,7 @@ from rapidfuzz import fuzz
 from ..config import Thresholds
 from ..findings import Finding
 from ..masking import masked
-from .base import Detector, RunFinding, by_run, evidence, spread
+from .base import Detector, RunFinding, evidence, spread
 
 _MAX_CLUSTERS = 50  # per tool; beyond that, only exact repeats are clustered
 
@@ -53,22 +53,26 @@ class RepeatedToolCall(Detector):
         calls = calls.filter(
             pl.len().over("run_id", "tool_name") >= cfg.tool_repeat_min
         ).with_columns(masked_args=masked(pl.col("tool_args")))
-        for run_id, run_calls in by_run(calls, "masked_args").items():
-            by_tool: dict[str, list[dict]] = {}
-            for row in run_calls:
-                by_tool.setdefault(row["tool_name"], []).append(row)
-            best: list[dict] = []
-            for group in by_tool.values():
-                top = _largest_cluster(group, cfg)
+        # Clustered over plain lists (rows are built for the evidence alone).
+        keys: list[str] = calls["masked_args"].to_list()
+        per_run: dict[str, dict[str, list[int]]] = {}  # run -> tool -> its calls' rows
+        for row, (run_id, tool) in enumerate(
+            zip(calls["run_id"].to_list(), calls["tool_name"].to_list(), strict=True)
+        ):
+            per_run.setdefault(run_id, {}).setdefault(tool, []).append(row)
+        for run_id, by_tool in per_run.items():
+            best: list[int] = []
+            for rows in by_tool.values():
+                top = [rows[i] for i in _largest_cluster([keys[r] for r in rows], cfg)]
                 if len(top) > len(best):
                     best = top
             if len(best) >= cfg.tool_repeat_min:
-                yield run_id, self._finding(best, cfg)
+                yield run_id, self._finding(calls, best, cfg)
 
-    def _finding(self, best: list[dict], cfg: Thresholds) -> Finding:
+    def _finding(self, calls: pl.DataFrame, best: list[int], cfg: Thresholds) -> Finding:
         count = len(best)
-        distinct = len({r["tool_args"] for r in best})
-        tool = best[0]["tool_name"]
+        distinct = calls[best, "tool_args"].n_unique()
+        tool = calls[best[0], "tool_name"]
         score = min(0.9, 0.55 + 0.05 * (count - cfg.tool_repeat_min))
         return Finding(
             code=self.code,
@@ -79,20 +83,20 @@ class RepeatedToolCall(Detector):
             summary=f"`{tool}` was called {count} times with the same arguments"
             + (f" ({distinct} spellings after masking)" if distinct > 1 else ""),
             evidence=tuple(
-                evidence(r, f"call {i + 1} of {count}") for i, r in spread(list(enumerate(best)))
+                evidence(calls.row(row, named=True), f"call {i + 1} of {count}")
+                for i, row in spread(list(enumerate(best)))
             ),
             metrics={"repeat_count": count, "distinct_args": distinct},
             subject=tool,
         )
 
 
-def _largest_cluster(calls: list[dict], cfg: Thresholds) -> list[dict]:
-    """Calls of one tool clustered by masked arguments (exact, then fuzzy against each
-    cluster's first member); the largest cluster."""
-    clusters: list[tuple[str, list[dict]]] = []
-    by_key: dict[str, list[dict]] = {}
-    for row in calls:
-        key = row["masked_args"]
+def _largest_cluster(keys: list[str], cfg: Thresholds) -> list[int]:
+    """Calls of one tool (their masked arguments) clustered exactly, then fuzzily against each
+    cluster's first member; the positions of the largest cluster."""
+    clusters: list[tuple[str, list[int]]] = []
+    by_key: dict[str, list[int]] = {}
+    for at, key in enumerate(keys):
         members = by_key.get(key)
         if members is None and len(clusters) < _MAX_CLUSTERS:
             members = next(
@@ -107,5 +111,5 @@ def _largest_cluster(calls: list[dict], cfg: Thresholds) -> list[dict]:
             members = []
             clusters.append((key, members))
         by_key[key] = members
-        members.append(row)
+        members.append(at)
     return max((m for _, m in clusters), key=len)
