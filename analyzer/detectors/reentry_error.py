@@ -69,7 +69,13 @@ class ReentryError(Detector):
                 & pl.col("content").str.contains(ANY_SIGN)
             )
         )
-        interrupts = by_run(events.filter(pl.col("subkind") == "interrupt"))
+        # Only an interrupt in a deadlock's frames can be a sign; the tool traffic (all of a
+        # long run's) is read only for runs that have one.
+        interrupts = {
+            run_id: deadlocks
+            for run_id, rows in by_run(events.filter(pl.col("subkind") == "interrupt")).items()
+            if (deadlocks := [r for r in rows if DEADLOCK.search(r["content"] or "")])
+        }
         traffic = by_run(events.filter(TOOL_TRAFFIC & pl.col("run_id").is_in(list(interrupts))))
         for run_id in scope.keys() | interrupts.keys():
             blocked = interrupts.get(run_id, []) if open_tool_calls(traffic.get(run_id, [])) else []
@@ -77,7 +83,8 @@ class ReentryError(Detector):
                 yield run_id, finding
 
     def _signs(self, scope: list[dict], interrupts: list[dict]) -> Finding | None:
-        """``interrupts``: the run's interrupt tracebacks, if a tool call was left open."""
+        """``interrupts``: the run's interrupt tracebacks in a deadlock's frames, if a tool
+        call was left open."""
         items, score, what = [], 0.0, ""
         for row in scope:
             text = row["content"] or ""
@@ -91,16 +98,15 @@ class ReentryError(Detector):
                         score, what = weight, label
                     break
         for row in interrupts:
-            if DEADLOCK.search(row["content"] or ""):
-                items.append(
-                    evidence(
-                        row,
-                        "tool blocked waiting on its own event loop",
-                        text=(row["content"] or "").strip().splitlines()[-1],
-                    )
+            items.append(
+                evidence(
+                    row,
+                    "tool blocked waiting on its own event loop",
+                    text=(row["content"] or "").strip().splitlines()[-1],
                 )
-                if score < 0.7:
-                    score, what = 0.7, "tool blocked waiting on its own event loop"
+            )
+            if score < 0.7:
+                score, what = 0.7, "tool blocked waiting on its own event loop"
         if not items:
             return None
         return Finding(
