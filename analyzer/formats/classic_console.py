@@ -34,6 +34,12 @@ PROMPT = re.compile(
 )
 CALL_ID = re.compile(r"^Call ID: (\S+)")
 INPUT_ARGS = re.compile(r"^Input arguments: (.*)$")
+# Every top-level event line but a header starts with one of these.
+_TOP_EVENT_STARTS = ("Next speaker: ", ">>>>>>>> ", "Starting a new chat")
+
+
+def _header(text: str) -> re.Match[str] | None:
+    return HEADER.match(text) if " (to " in text else None
 
 
 class ClassicConsole:
@@ -114,15 +120,21 @@ class _ConsoleParser:
         self.top_line(number, text)
 
     def starts_event(self, text: str) -> bool:
-        return bool(HEADER.match(text) or text.startswith(">>>>>>>> ") or NEXT_SPEAKER.match(text))
+        return bool(
+            _header(text)
+            or text.startswith(">>>>>>>> ")
+            or (text.startswith("Next speaker: ") and NEXT_SPEAKER.match(text))
+        )
 
     def top_line(self, number: int, text: str) -> None:
         if self.state == "exec":
             self.flush_exec()
-        header = HEADER.match(text)
+        header = _header(text)
         if header:
             self.msg = {"line": number, "agent": header[1], "to": header[2], "text": []}
             self.state = "body"
+            return
+        if not text.startswith(_TOP_EVENT_STARTS):  # a cheap test before the patterns
             return
         if m := NEXT_SPEAKER.match(text):
             self.selected = m[1]
@@ -152,14 +164,17 @@ class _ConsoleParser:
 
     def body_line(self, number: int, text: str) -> None:
         assert self.msg is not None
-        if RULE.match(text):
+        if text.startswith("-") and RULE.match(text):
             self.flush_message()
             self.state = "top"
             return
-        header = HEADER.match(text)
+        header = _header(text)
         if header and not "".join(self.msg["text"]).strip():
             # pyautogen 0.2 prints a tool-result header twice; keep the second one.
             self.msg = {"line": number, "agent": header[1], "to": header[2], "text": []}
+            return
+        if not text.startswith("*****"):  # what all three blocks open with
+            self.msg["text"].append(text)
             return
         if m := SUGGESTED_TOOL.match(text):
             self.block = {"kind": "call", "line": number, "id": m[1], "tool": m[2], "lines": []}
@@ -175,7 +190,7 @@ class _ConsoleParser:
 
     def block_line(self, number: int, text: str) -> None:
         assert self.block is not None
-        if STAR_ROW.match(text):
+        if text.startswith("*") and STAR_ROW.match(text):
             self.state = "body"
             return
         if (
