@@ -22,6 +22,7 @@ SOURCE_HEADER = re.compile(r"^-{10} (\S+) -{10}\s*$")  # 0.4.x: no class (Summar
 SUMMARY = re.compile(r"^-{10} Summary -{10}\s*$")
 TOKENS = re.compile(r"^\[Prompt tokens: (\d+), Completion tokens: (\d+)\]\s*$")
 PROMPT = "Enter your response:"
+_RULE = "-" * 10  # what headers and the Summary line open with
 HANDOFF_TARGET = re.compile(r"Transferred to (\S+?)[,.]")
 _TEXT_CLASSES = frozenset(
     {
@@ -85,11 +86,12 @@ class _Parser:
             self.flush()
             self.tb = TracebackCollector(number)
             return
-        if SUMMARY.match(text):
+        rule = text.startswith(_RULE)  # a cheap test before the patterns
+        if rule and SUMMARY.match(text):
             self.flush()
             self.in_summary = True
             return
-        if (m := HEADER.match(text)) or (m := SOURCE_HEADER.match(text)):
+        if rule and ((m := HEADER.match(text)) or (m := SOURCE_HEADER.match(text))):
             self.flush()
             if self.in_summary:  # a new team run after a finished one
                 self.in_summary = False
@@ -103,8 +105,9 @@ class _Parser:
                 self.sink.add("termination", number, content=text.split(":", 1)[1].strip())
             return
         if self.block is not None:
-            if (m := TOKENS.match(text)) and self.block["tokens"] is None:
-                self.block["tokens"] = (number, int(m[1]), int(m[2]))
+            tokens = text.startswith("[Prompt") and TOKENS.match(text)
+            if tokens and self.block["tokens"] is None:
+                self.block["tokens"] = (number, int(tokens[1]), int(tokens[2]))
             else:
                 self.block["text"].append(text)
 
