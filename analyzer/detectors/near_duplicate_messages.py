@@ -23,7 +23,7 @@ import polars as pl
 from ..config import Thresholds
 from ..findings import Finding
 from ..repetition import message_rows, scan
-from .base import Detector, RunFinding, evidence
+from .base import Detector, RunFinding, evidence, spread
 
 
 class NearDuplicateMessages(Detector):
@@ -57,8 +57,7 @@ class NearDuplicateMessages(Detector):
                 share=pl.len() / (pl.col("total").first() - pl.col("index").first()),
                 total=pl.col("total").first(),
                 agents=pl.col("agent").replace("", "?").unique(),
-                first=pl.col("row").head(5),
-                last=pl.col("row").tail(3),
+                rows=pl.col("row"),
                 max_similarity=pl.col("similarity").max(),
                 min_similarity=pl.col("similarity").min(),
             )
@@ -73,9 +72,8 @@ class NearDuplicateMessages(Detector):
         count, share = run["repeats"], run["share"]
         agents = sorted(run["agents"])
         score = min(0.9, 0.5 + 0.04 * count * share)
-        shown = run["first"] if count <= 5 else [*run["first"][:2], *run["last"]]  # as spread
         items = []
-        for i in shown:
+        for i in spread(run["rows"]):
             repeat = found.row(i, named=True)
             note = f"{repeat['similarity']:.0f}% like seq {repeat['earlier_seq']}"
             items.append(evidence(msgs.row(i, named=True), note))
