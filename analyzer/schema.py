@@ -109,5 +109,7 @@ def frames_by_run(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
         return {}
     if frame["run_id"].n_unique() == 1:
         return {frame["run_id"][0]: frame}
-    parts = frame.partition_by("run_id", as_dict=True, maintain_order=True)
-    return {str(run_id): part for (run_id,), part in parts.items()}
+    # Not as_dict=True: polars then runs a query per part to read its key (0.2 s for 900 runs).
+    parts = frame.partition_by("run_id", maintain_order=True)
+    names = frame["run_id"].unique(maintain_order=True).to_list()
+    return dict(zip(map(str, names), parts, strict=True))
