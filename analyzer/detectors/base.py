@@ -51,11 +51,13 @@ def rows(df: pl.DataFrame) -> Iterator[dict[str, Any]]:
     return df.iter_rows(named=True)
 
 
-def by_run(df: pl.DataFrame, *extra: str) -> dict[str, list[dict[str, Any]]]:
+def by_run(
+    df: pl.DataFrame, *extra: str, columns: Sequence[str] = ROW_COLUMNS
+) -> dict[str, list[dict[str, Any]]]:
     """The rows of ``df`` (which may hold many runs) per run id, each run's in order, with
-    the columns detectors read (``ROW_COLUMNS``) and ``extra`` ones: a row costs per column."""
+    ``columns`` (by default what evidence reads) and ``extra`` ones: a row costs per column."""
     grouped: dict[str, list[dict[str, Any]]] = {}
-    for row in rows(df.select(c for c in (*ROW_COLUMNS, *extra) if c in df.columns)):
+    for row in rows(df.select(c for c in (*columns, *extra) if c in df.columns)):
         grouped.setdefault(row["run_id"], []).append(row)
     return grouped
 

@@ -24,6 +24,11 @@ from ..findings import Finding
 from .base import TOOL_ANSWER, TOOL_TRAFFIC, Detector, RunFinding, by_run, evidence, spread
 
 _WALK_ALL = 2000  # rows; walking fewer costs less than the ~10 queries that narrow them
+# What the walk reads of a row.
+_WALKED = (
+    *("run_id", "kind", "subkind", "tool_call_id"),
+    *("tool_name", "source_line", "agent", "recipient"),
+)
 
 
 class ReentrantToolCall(Detector):
@@ -41,11 +46,13 @@ class ReentrantToolCall(Detector):
     }
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
-        for run_id, run_rows in by_run(_suspect_rows(events)).items():
-            if finding := self._nesting(run_rows):
+        # The walk reads a few short columns; whole rows are built for the evidence alone.
+        suspects = _suspect_rows(events).with_row_index("_at")
+        for run_id, run_rows in by_run(suspects, "_at", columns=_WALKED).items():
+            if finding := self._nesting(run_rows, suspects):
                 yield run_id, finding
 
-    def _nesting(self, relevant: list[dict]) -> Finding | None:
+    def _nesting(self, relevant: list[dict], suspects: pl.DataFrame) -> Finding | None:
         open_calls: dict[str, dict] = {}  # call id -> tool_call row
         executing: list[dict] = []  # stack of exec starts without an end
         nested: list[tuple[dict, str]] = []  # (row, why); evidence is built for the few shown
@@ -109,7 +116,9 @@ class ReentrantToolCall(Detector):
             score=min(0.95, 0.75 + 0.02 * len(nested)),
             summary=f"a tool handler re-entered the running chat {len(nested)} times "
             f"(nesting depth {max_depth})",
-            evidence=tuple(evidence(row, why) for row, why in spread(nested)),
+            evidence=tuple(
+                evidence(suspects.row(row["_at"], named=True), why) for row, why in spread(nested)
+            ),
             metrics={"reentries": len(nested), "max_depth": max_depth},
         )
 
