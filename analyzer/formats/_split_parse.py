@@ -20,7 +20,7 @@ import multiprocessing as mp
 import os
 import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -133,11 +133,12 @@ def parse_in_parts(
     # Never fork a process that runs polars' thread pool: it can deadlock.
     method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
     pool = ProcessPoolExecutor(len(spans) - 1, mp_context=mp.get_context(method))
-    others: list[Future[_Shipped]] = []
+    # Named here, so that they are removed here whatever happens to a worker.
+    files = [_scratch_file() for _ in spans[1:]]
     try:
-        scratch = tempfile.gettempdir()
         others = [
-            pool.submit(_parse_and_ship, parse_span, path, span, scratch) for span in spans[1:]
+            pool.submit(_parse_and_ship, parse_span, path, span, file)
+            for span, file in zip(spans[1:], files, strict=True)
         ]
         first = parse_span(path, spans[0])
         parts = [first, *(f.result().unpack() for f in others)]
@@ -148,9 +149,8 @@ def parse_in_parts(
         # on its own (wait=False) whose task never reached a worker kept its manager thread
         # alive, and the interpreter's exit hung joining it.
         pool.shutdown(wait=True, cancel_futures=True)
-        for f in others:  # the workers' files, read or not
-            if f.done() and not f.cancelled() and f.exception() is None:
-                f.result().discard()
+        for file in files:
+            Path(file).unlink(missing_ok=True)
     return merge(parts)
 
 
@@ -170,22 +170,18 @@ class _Shipped:
         events = pl.read_ipc(Path(self.events_file).read_bytes())
         return Part(events, self.skipped, self.lines, self.last_run, self.firsts)
 
-    def discard(self) -> None:
-        Path(self.events_file).unlink(missing_ok=True)
 
-
-def _parse_and_ship(parse_span: ParseSpan, path: Path, span: Span, scratch: str) -> _Shipped:
-    """In a worker: the span parsed, its events written to a temporary file in ``scratch``
-    (the caller's temporary directory: a worker's own settings are the forkserver's)."""
-    part = parse_span(path, span)
-    fd, name = tempfile.mkstemp(prefix="autogen-postmortem-", suffix=".arrow", dir=scratch)
+def _scratch_file() -> str:
+    fd, name = tempfile.mkstemp(prefix="autogen-postmortem-", suffix=".arrow")
     os.close(fd)
-    try:
-        part.events.write_ipc(name, compression="uncompressed")
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    return _Shipped(name, part.skipped, part.lines, part.last_run, part.firsts)
+    return name
+
+
+def _parse_and_ship(parse_span: ParseSpan, path: Path, span: Span, file: str) -> _Shipped:
+    """In a worker: the span parsed, its events written to ``file``."""
+    part = parse_span(path, span)
+    part.events.write_ipc(file, compression="uncompressed")
+    return _Shipped(file, part.skipped, part.lines, part.last_run, part.firsts)
 
 
 def merge(parts: Sequence[Part]) -> tuple[pl.DataFrame, tuple[Skipped, ...]]:

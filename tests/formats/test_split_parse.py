@@ -4,6 +4,7 @@ same events, run ids, seq, line numbers and skipped lines, wherever the cuts fal
 from __future__ import annotations
 
 import gzip
+import os
 import tempfile
 import threading
 from itertools import pairwise
@@ -129,6 +130,21 @@ def fails_here(path: Path, span: Span) -> split_parse.Part:
     if not span.start:
         raise ValueError("cannot parse this span")
     return _parse_span(path, span)
+
+
+def dies_in_a_worker(path: Path, span: Span) -> split_parse.Part:
+    """Parses here; a worker dies as if killed (no exception, no result)."""
+    if span.start:
+        os._exit(1)
+    return _parse_span(path, span)
+
+
+def test_a_killed_worker_leaves_no_file(
+    many_runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert parse_in_parts(many_runs, dies_in_a_worker, cut(many_runs, 2, _starts_record)) is None
+    assert not list(tmp_path.glob("autogen-postmortem-*"))
 
 
 def test_a_failed_parse_leaves_no_worker_files(
