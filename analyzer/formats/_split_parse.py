@@ -133,9 +133,9 @@ def parse_in_parts(
     # Never fork a process that runs polars' thread pool: it can deadlock.
     method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
     pool = ProcessPoolExecutor(len(spans) - 1, mp_context=mp.get_context(method))
-    # Named here, so that they are removed here whatever happens to a worker.
-    files = [_scratch_file() for _ in spans[1:]]
+    files: list[str] = []  # the workers' event files: named and removed here, whatever they do
     try:
+        files += [_scratch_file() for _ in spans[1:]]  # no room there: parse sequentially
         others = [
             pool.submit(_parse_and_ship, parse_span, path, span, file)
             for span, file in zip(spans[1:], files, strict=True)

@@ -147,6 +147,13 @@ def test_a_killed_worker_leaves_no_file(
     assert not list(tmp_path.glob("autogen-postmortem-*"))
 
 
+def test_no_room_for_the_workers_files_means_a_sequential_parse(
+    many_runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    assert parse_in_parts(many_runs, _parse_span, cut(many_runs, 2, _starts_record)) is None
+
+
 def test_a_failed_parse_leaves_no_worker_files(
     many_runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
