@@ -23,7 +23,7 @@ from .formats import ALL_FORMATS, FORMATS_BY_NAME
 from .pipeline import AnalysisResult, analyze_file
 from .report.json_report import document
 from .report.terminal import summary_lines
-from .report.writer import write_reports
+from .report.writer import CHARTED_RUNS, write_reports
 
 EXIT_OK, EXIT_INPUT_ERROR = 0, 1
 
@@ -87,6 +87,13 @@ def main() -> None:
 )
 @parsing_options
 @click.option("--no-report", is_flag=True, help="Do not write Markdown/PNG reports.")
+@click.option(
+    "--charts",
+    type=click.Choice(["worst", "all", "none"]),
+    default="worst",
+    show_default=True,
+    help=f"Which runs of a file get PNG charts: its {CHARTED_RUNS} worst, all, or none.",
+)
 def analyze(
     paths: tuple[Path, ...],
     out_dir: Path,
@@ -95,6 +102,7 @@ def analyze(
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     no_report: bool,
+    charts: str,
 ) -> None:
     """Analyse log files (or every log under directories)."""
     results: list[AnalysisResult] = []
@@ -112,7 +120,10 @@ def analyze(
         except AnalyzerError as exc:
             errors.append((str(path), str(exc)))
             continue
-        reports = [] if no_report else [str(p) for p in write_reports(result, out_dir, DEFAULT)]
+        charted = {"worst": CHARTED_RUNS, "all": None, "none": 0}[charts]
+        reports = (
+            [] if no_report else [str(p) for p in write_reports(result, out_dir, DEFAULT, charted)]
+        )
         results.append(result)
         if not as_json:
             click.echo("\n".join(summary_lines(result, reports)))

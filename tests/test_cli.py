@@ -112,3 +112,21 @@ def test_listing_commands() -> None:
     assert len(lines) == 13 and lines[0].startswith("LOOP01   repeated-tool-call")
     code, out, _ = run("formats")
     assert code == 0 and "classic-runtime-sqlite" in out
+
+
+def test_charts_go_to_a_files_worst_runs_unless_asked(tmp_path: Path) -> None:
+    # Eleven team runs in one file (two healthy): charts for the ten worst by default.
+    log = tmp_path / "app.log"
+    log.write_bytes(
+        b"".join(p.read_bytes() for p in sorted(SAMPLES.glob("agentchat/*/events.log")))
+    )
+    for charts, drawn in (("worst", 10), ("all", 11), ("none", 0)):
+        out = tmp_path / charts
+        code, _, err = run("analyze", str(log), "--out", str(out), "--charts", charts)
+        assert (code, err) == (0, "")
+        reports = sorted(out.glob("*.md"))
+        assert len(reports) == 11 and len(list(out.glob("*.png"))) == 3 * drawn
+        left_out = [md.read_text() for md in reports if "Not drawn" in md.read_text()]
+        assert len(left_out) == 11 - drawn
+        if charts == "worst":
+            assert "**Healthy**" in left_out[0] and "`--charts all`" in left_out[0]

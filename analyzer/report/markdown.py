@@ -18,7 +18,13 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(result: AnalysisResult, run: RunResult, images: Sequence[str] = ()) -> str:
+def render_markdown(
+    result: AnalysisResult,
+    run: RunResult,
+    images: Sequence[str] = (),
+    charts_note: str | None = None,
+) -> str:
+    """The run's report; ``charts_note`` says why a run has no charts when it was left out."""
     d = run.diagnosis
     out = [
         f"# Post-mortem: `{result.source}`",
@@ -45,6 +51,8 @@ def render_markdown(result: AnalysisResult, run: RunResult, images: Sequence[str
         out += ["## Charts", ""]
         out += [f"![{name.rsplit('.', 2)[-2]}]({name})" for name in images]
         out.append("")
+    elif charts_note:
+        out += ["## Charts", "", charts_note, ""]
     return "\n".join(out)
 
 

@@ -7,18 +7,49 @@ from pathlib import Path
 from ..config import Thresholds
 from ..pipeline import AnalysisResult
 from .atomic import atomic_write_text
+from .batch_summary import SEVERITY
 from .markdown import render_markdown
 from .names import report_stem
 from .plots import render_plots
 
+# Charts cost ~0.45 s a run (three figures): a production log of 900 team runs would spend
+# seven minutes drawing. By default only a file's worst runs get them.
+CHARTED_RUNS = 10
 
-def write_reports(result: AnalysisResult, out_dir: Path, cfg: Thresholds) -> list[Path]:
-    """Returns the Markdown paths, one per run."""
+
+def write_reports(
+    result: AnalysisResult, out_dir: Path, cfg: Thresholds, charted: int | None = CHARTED_RUNS
+) -> list[Path]:
+    """Returns the Markdown paths, one per run. ``charted``: how many of the file's runs get
+    charts, worst first (None: every run)."""
+    drawn = _worst_runs(result, charted)
     written = []
     for i, run in enumerate(result.runs):
         stem = report_stem(result.source, i, len(result.runs))
-        images = render_plots(run, out_dir, stem, cfg)
+        images = render_plots(run, out_dir, stem, cfg) if i in drawn else []
+        note = None
+        if i not in drawn:
+            note = (
+                f"Not drawn: charts are drawn for the {len(drawn)} worst of this file's "
+                f"{len(result.runs)} runs (`--charts all` draws them for every run)."
+                if drawn
+                else "Not drawn (`--charts none`)."
+            )
         md = out_dir / f"{stem}.md"
-        atomic_write_text(md, render_markdown(result, run, [p.name for p in images]))
+        atomic_write_text(md, render_markdown(result, run, [p.name for p in images], note))
         written.append(md)
     return written
+
+
+def _worst_runs(result: AnalysisResult, limit: int | None) -> set[int]:
+    """Indexes of the ``limit`` worst runs: a stall before unknown before healthy, then the
+    more confident verdict, then file order."""
+    order = sorted(
+        range(len(result.runs)),
+        key=lambda i: (
+            SEVERITY.get(result.runs[i].diagnosis.label, len(SEVERITY)),
+            -result.runs[i].diagnosis.confidence,
+            i,
+        ),
+    )
+    return set(order if limit is None else order[:limit])
