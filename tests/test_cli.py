@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -95,6 +97,17 @@ def test_secrets_never_reach_reports(tmp_path: Path) -> None:
 def test_reports_are_written_atomically(tmp_path: Path) -> None:
     run("analyze", str(BLOCKING), "--out", str(tmp_path))
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".") or p.suffix == ".tmp"]
+
+
+def test_reports_get_the_usual_permissions(tmp_path: Path) -> None:
+    # Not the 0600 of a temporary file: others may read a shared report directory.
+    old = os.umask(0o022)
+    try:
+        run("analyze", str(BLOCKING), "--out", str(tmp_path))
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+    assert len(modes) == 4 and set(modes.values()) == {0o644}
 
 
 def test_select_and_ignore_detectors() -> None:
