@@ -135,8 +135,12 @@ def test_charts_go_to_a_files_worst_runs_unless_asked(tmp_path: Path) -> None:
     )
     for charts, drawn in (("worst", 10), ("all", 11), ("none", 0)):
         out = tmp_path / charts
-        code, _, err = run("analyze", str(log), "--out", str(out), "--charts", charts)
+        code, text, err = run("analyze", str(log), "--out", str(out), "--charts", charts)
         assert (code, err) == (0, "")
+        assert text.splitlines()[-1] == (  # a file of many runs ends with their tally
+            f"{log}: 11 runs: 3 loop, 2 blocking_tool, 2 healthy, 2 input_wait, "
+            "1 context_explosion, 1 recursive_reentry"
+        )
         reports = sorted(out.glob("*.md"))
         assert len(reports) == 11 and len(list(out.glob("*.png"))) == 3 * drawn
         left_out = [md.read_text() for md in reports if "Not drawn" in md.read_text()]

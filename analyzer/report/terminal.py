@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from ..classify import LABELS
 from ..pipeline import AnalysisResult
 from ..redact import redact
@@ -21,4 +23,12 @@ def summary_lines(result: AnalysisResult, reports: list[str]) -> list[str]:
             lines.append(f"  fix: {d.fix}")
         if i < len(reports):
             lines.append(f"  report: {reports[i]}")
+    if len(result.runs) > 1:  # the tally, where a long file's scroll ends
+        counts = Counter(run.diagnosis.label for run in result.runs)
+        tally = ", ".join(f"{n} {label}" for label, n in sorted(counts.items(), key=_by_count))
+        lines.append(f"{result.source}: {len(result.runs)} runs: {tally}")
     return lines
+
+
+def _by_count(item: tuple[str, int]) -> tuple[int, str]:
+    return -item[1], item[0]
