@@ -21,7 +21,7 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -156,19 +156,16 @@ def parse_in_parts(
 
 @dataclass(frozen=True, slots=True)
 class _Shipped:
-    """A worker's ``Part`` on its way back, the events in an Arrow IPC file: pickled, the
-    ~40 MB frame of half a 1 GB log took 0.2-0.8 s to reach this process; the file, ~0.05 s."""
+    """A worker's ``Part`` on its way back, its events (left out of ``part``) in an Arrow IPC
+    file: pickled, the ~40 MB frame of half a 1 GB log took 0.2-0.8 s to reach this process;
+    the file, ~0.05 s."""
 
     events_file: str
-    skipped: tuple[Skipped, ...]
-    lines: int
-    last_run: str
-    firsts: tuple[tuple[str, int, int], ...]
+    part: Part
 
     def unpack(self) -> Part:
         # Read whole, not memory-mapped: a mapped file could not be deleted on every system.
-        events = pl.read_ipc(Path(self.events_file).read_bytes())
-        return Part(events, self.skipped, self.lines, self.last_run, self.firsts)
+        return replace(self.part, events=pl.read_ipc(Path(self.events_file).read_bytes()))
 
 
 def _scratch_file() -> str:
@@ -181,7 +178,7 @@ def _parse_and_ship(parse_span: ParseSpan, path: Path, span: Span, file: str) ->
     """In a worker: the span parsed, its events written to ``file``."""
     part = parse_span(path, span)
     part.events.write_ipc(file, compression="uncompressed")
-    return _Shipped(file, part.skipped, part.lines, part.last_run, part.firsts)
+    return _Shipped(file, replace(part, events=part.events.clear()))
 
 
 def merge(parts: Sequence[Part]) -> tuple[pl.DataFrame, tuple[Skipped, ...]]:

@@ -139,14 +139,6 @@ def dies_in_a_worker(path: Path, span: Span) -> split_parse.Part:
     return _parse_span(path, span)
 
 
-def test_a_killed_worker_leaves_no_file(
-    many_runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    assert parse_in_parts(many_runs, dies_in_a_worker, cut(many_runs, 2, _starts_record)) is None
-    assert not list(tmp_path.glob("autogen-postmortem-*"))
-
-
 def test_no_room_for_the_workers_files_means_a_sequential_parse(
     many_runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -154,11 +146,18 @@ def test_no_room_for_the_workers_files_means_a_sequential_parse(
     assert parse_in_parts(many_runs, _parse_span, cut(many_runs, 2, _starts_record)) is None
 
 
-def test_a_failed_parse_leaves_no_worker_files(
-    many_runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("parse_span", "parts"), [(fails_here, 3), (dies_in_a_worker, 2)], ids=["failed", "killed"]
+)
+def test_a_failed_parse_or_killed_worker_leaves_no_worker_files(
+    parse_span: split_parse.ParseSpan,
+    parts: int,
+    many_runs: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    assert parse_in_parts(many_runs, fails_here, cut(many_runs, 3, _starts_record)) is None
+    assert parse_in_parts(many_runs, parse_span, cut(many_runs, parts, _starts_record)) is None
     assert not list(tmp_path.glob("autogen-postmortem-*"))
 
 
