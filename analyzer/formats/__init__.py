@@ -77,7 +77,7 @@ def _with_runtime_times(path: Path, parsed: ParsedLog) -> ParsedLog:
     """Events with no time of their own (console transcripts) take the container runtime's
     time of their line when the log came wrapped by one: silences become evidence."""
     events = parsed.events
-    if not events["ts"].null_count() or (times := runtime_times(path)) is None or not times:
+    if not events["ts"].null_count() or not (times := runtime_times(path)):  # None or none
         return parsed
     stamps = pl.Series([parse_ts(t) for t in times], dtype=pl.Datetime("us", "UTC"))
     line = events["source_line"].cast(pl.Int64)
