@@ -1,9 +1,12 @@
 """One large plain log parsed on every core, with the result a sequential parse would give.
 
-The file is cut into spans, each starting at a line where the sequential parser ends any
-record in progress (the format says which lines those are). The first span is parsed in this
-process while worker processes parse the others. A span's parser does not know what the lines
-before it established, so each part reports what the merge needs to put it back:
+The file is cut into spans of ~32 MB, each starting at a line where the sequential parser ends
+any record in progress (the format says which lines those are). This process and the worker
+processes take the spans in file order from a shared counter until none is left: whoever is
+free takes the next, so a worker that starts late (~0.35 s: process start, imports) or a
+process slowed by the other's threads costs no more than one span at the end. A span's parser
+does not know what the lines before it established, so each part reports what the merge needs
+to put it back:
 - its run id is ``PENDING_RUN`` until the span names a run; the merge carries the previous
   span's last run over those events;
 - AutoGen logs a chat message once per hop and only the first becomes an event, keyed in a
@@ -19,11 +22,11 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import polars as pl
 
@@ -31,11 +34,12 @@ from ._line_batches import Span
 from .base import EventSink, ParsedLog, Skipped, is_plain, require_events
 
 PENDING_RUN = "\x00pending"  # a span's run before it names one; never a real run id
-MIN_SPAN_BYTES = 64 << 20  # below this a worker's start-up (~0.35 s, imports) is not repaid
+MIN_SPLIT_BYTES = 128 << 20  # below this a worker's start-up (~0.35 s, imports) is not repaid
+# Span sizes: guided, each a share of what is left, so the processes finish within a small span
+# of each other; bounded because each span restarts the parser's memory of what it saw (on
+# 100 MB, 12 spans cost no measurable CPU over 1) and the smallest still repays its start.
+MAX_SPAN_BYTES, MIN_SPAN_BYTES = 64 << 20, 8 << 20
 _BOUNDARY_WINDOW = 4 << 20  # how far past a cut point to look for a record start
-# A worker parses from ~0.35 s after the split (process start, imports); this process reads
-# ~100 MB/s meanwhile. Measured on 1 GB: equal halves, the worker finished 0.3-0.5 s later.
-_WORKER_START_BYTES = 32 << 20
 ENV_PROCESSES = "AUTOGEN_POSTMORTEM_PARSE_PROCESSES"  # "1" turns splitting off
 
 
@@ -80,30 +84,45 @@ def parse_log_in_spans(
     return ParsedLog(events, skipped)
 
 
-def plan(path: Path, starts_record: StartsRecord, min_span: int | None = None) -> list[Span]:
+def plan(path: Path, starts_record: StartsRecord, min_split: int = 0) -> list[Span]:
     """The spans to parse ``path`` in: one (the whole file) unless it is a large plain file
-    and there are spare cores."""
+    (``min_split``, by default ``MIN_SPLIT_BYTES``) and there are spare cores."""
     try:
         size = path.stat().st_size
     except OSError:
         return [Span()]
-    parts = min(_processes(), size // max(1, min_span or MIN_SPAN_BYTES))
-    if parts < 2 or not is_plain(path):
+    processes = _processes()
+    if processes < 2 or size < (min_split or MIN_SPLIT_BYTES) or not is_plain(path):
         return [Span()]
-    return cut(path, parts, starts_record)
+    return cut_at(path, guided(size, processes), starts_record)
+
+
+def guided(size: int, processes: int) -> list[int]:
+    """Where the spans should start: each span a ``2 * processes``-th of what is left after
+    it (within the span bounds), so they shrink towards the end of the file."""
+    offsets = [0]
+    while True:
+        left = size - offsets[-1]
+        step = min(MAX_SPAN_BYTES, max(MIN_SPAN_BYTES, left // (2 * processes)))
+        if left - step < MIN_SPAN_BYTES:  # the rest is the last span
+            return offsets
+        offsets.append(offsets[-1] + step)
 
 
 def cut(path: Path, parts: int, starts_record: StartsRecord) -> list[Span]:
-    """``parts`` spans, each after the first starting at a record start (a cut point with none
-    in the next few MB is dropped). The first, parsed here while the workers start, is longer
-    by what this process reads meanwhile; the others are of equal size."""
+    """``parts`` spans of about equal size."""
     size = path.stat().st_size
-    head = min(_WORKER_START_BYTES, size // (4 * parts))
-    each = (size - head) // parts
+    return cut_at(path, [size * k // parts for k in range(parts)], starts_record)
+
+
+def cut_at(path: Path, offsets: Sequence[int], starts_record: StartsRecord) -> list[Span]:
+    """Spans starting at the first record start at or after each offset (the first at 0; an
+    offset with no record start in the next few MB is dropped)."""
+    size = path.stat().st_size
     starts = [0]
     with path.open("rb") as fh:
-        for k in range(1, parts):
-            at = _record_start_after(fh, max(starts[-1] + 1, head + each * k), starts_record)
+        for offset in offsets[1:]:
+            at = _record_start_after(fh, max(starts[-1] + 1, offset), starts_record)
             if at is not None and at < size:
                 starts.append(at)
     ends: list[int | None] = [*starts[1:], None]
@@ -128,20 +147,24 @@ def _record_start_after(fh: BinaryIO, offset: int, starts_record: StartsRecord) 
 def parse_in_parts(
     path: Path, parse_span: ParseSpan, spans: Sequence[Span]
 ) -> tuple[pl.DataFrame, tuple[Skipped, ...]] | None:
-    """Parse the spans (the first here, the rest in worker processes) and merge them; None if
-    the workers could not be used (the caller then parses sequentially)."""
+    """Parse the spans (here and in worker processes, each taking the next span left) and
+    merge them; None if the workers could not be used (the caller then parses sequentially)."""
     # Never fork a process that runs polars' thread pool: it can deadlock.
-    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-    pool = ProcessPoolExecutor(len(spans) - 1, mp_context=mp.get_context(method))
+    context = mp.get_context(
+        "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    )
+    workers = max(1, min(_processes(), len(spans)) - 1)
+    claims = context.Value("i", 0)  # the next span to take; its lock makes taking atomic
+    pool = ProcessPoolExecutor(workers, context, initializer=_share, initargs=(claims,))
     files: list[str] = []  # the workers' event files: named and removed here, whatever they do
     try:
-        files += [_scratch_file() for _ in spans[1:]]  # no room there: parse sequentially
-        others = [
-            pool.submit(_parse_and_ship, parse_span, path, span, file)
-            for span, file in zip(spans[1:], files, strict=True)
+        files += [_scratch_file() for _ in spans]  # no room there: parse sequentially
+        theirs = [
+            pool.submit(_parse_and_ship, parse_span, path, spans, files) for _ in range(workers)
         ]
-        first = parse_span(path, spans[0])
-        parts = [first, *(f.result().unpack() for f in others)]
+        parts = {k: parse_span(path, spans[k]) for k in _taken(claims, len(spans))}
+        for future in theirs:
+            parts.update((k, shipped.unpack()) for k, shipped in future.result())
     except Exception:  # a broken pool, or a parse error the sequential parse raises again
         return None
     finally:
@@ -151,7 +174,28 @@ def parse_in_parts(
         pool.shutdown(wait=True, cancel_futures=True)
         for file in files:
             Path(file).unlink(missing_ok=True)
-    return merge(parts)
+    return merge([parts[k] for k in range(len(spans))])
+
+
+Claims = Any  # multiprocessing's synchronized int: its type is private
+
+
+def _taken(claims: Claims, count: int) -> Iterator[int]:
+    """The spans this process takes, one at a time, until none is left."""
+    while True:
+        with claims.get_lock():
+            k = claims.value
+            claims.value = k + 1
+        if k >= count:
+            return
+        yield k
+
+
+_CLAIMS: list[Claims] = []  # a worker's handle on the shared counter, set as it starts
+
+
+def _share(claims: Claims) -> None:
+    _CLAIMS[:] = [claims]
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,11 +218,17 @@ def _scratch_file() -> str:
     return name
 
 
-def _parse_and_ship(parse_span: ParseSpan, path: Path, span: Span, file: str) -> _Shipped:
-    """In a worker: the span parsed, its events written to ``file``."""
-    part = parse_span(path, span)
-    part.events.write_ipc(file, compression="uncompressed")
-    return _Shipped(file, replace(part, events=part.events.clear()))
+def _parse_and_ship(
+    parse_span: ParseSpan, path: Path, spans: Sequence[Span], files: Sequence[str]
+) -> list[tuple[int, _Shipped]]:
+    """In a worker: the spans it took, parsed, each one's events written to its file as soon
+    as it is done (so only the last one's writing is not overlapped with other parsing)."""
+    shipped = []
+    for k in _taken(_CLAIMS[0], len(spans)):
+        part = parse_span(path, spans[k])
+        part.events.write_ipc(files[k], compression="uncompressed")
+        shipped.append((k, _Shipped(files[k], replace(part, events=part.events.clear()))))
+    return shipped
 
 
 def merge(parts: Sequence[Part]) -> tuple[pl.DataFrame, tuple[Skipped, ...]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 from typing import Any, ClassVar
@@ -113,10 +114,8 @@ def _records(path: Path, span: Span) -> Iterator[tuple[int, str, Split | None]]:
     ends the record before it, which the caller sees as a gap in the line numbers). With a
     layout learned (and checked) from the file's first lines, polars also splits the rest.
     """
-    sample = [text for _, text in islice(iter_lines(path), LEARN_LINES)]
-    # A file the sample covers gets the slow splitter's answer on every line either way (the
-    # layout must agree with it on all of them); checking a layout would cost more than that.
-    layout = _learn(sample) if len(sample) == LEARN_LINES else None
+    stat = path.stat()
+    layout = _layout_of(path, (stat.st_ino, stat.st_size, stat.st_mtime_ns))
     text = pl.col("text")
     wanted = text.str.contains(WANTED) | ~is_record_start(text, _PREFIX_LIMIT)
     if layout is None:
@@ -135,6 +134,16 @@ def _records(path: Path, span: Span) -> Iterator[tuple[int, str, Split | None]]:
                 yield number, line, (logger, level, *_trailing_time(line[at:]))
             else:
                 yield number, line, (logger, level, when, line[at:])
+
+
+@lru_cache(maxsize=4)
+def _layout_of(path: Path, version: tuple[int, int, int]) -> Layout | None:
+    """The layout learned from the file's first lines, once per ``version`` of the file
+    (inode, size, mtime), not once per span: ~24 ms each, and a large file has ~30 spans."""
+    sample = [text for _, text in islice(iter_lines(path), LEARN_LINES)]
+    # A file the sample covers gets the slow splitter's answer on every line either way (the
+    # layout must agree with it on all of them); checking a layout would cost more than that.
+    return _learn(sample) if len(sample) == LEARN_LINES else None
 
 
 def _learn(lines: list[str]) -> Layout | None:

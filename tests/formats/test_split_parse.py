@@ -4,9 +4,11 @@ same events, run ids, seq, line numbers and skipped lines, wherever the cuts fal
 from __future__ import annotations
 
 import gzip
+import multiprocessing as mp
 import os
 import tempfile
 import threading
+import time
 from itertools import pairwise
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from polars.testing import assert_frame_equal
 
 from analyzer.formats import _split_parse as split_parse
 from analyzer.formats._line_batches import Span
-from analyzer.formats._split_parse import cut, merge, parse_in_parts, plan
+from analyzer.formats._split_parse import cut, guided, merge, parse_in_parts, plan
 from analyzer.formats.agentchat_logging import AgentchatLogging, _parse_span, _starts_record
 from analyzer.formats.base import ParsedLog
 
@@ -107,36 +109,69 @@ def test_a_cut_never_falls_inside_a_traceback(tmp_path: Path) -> None:
     assert_same(got, sequential(path))
 
 
-def test_the_first_span_is_longer_by_what_is_read_while_workers_start(many_runs: Path) -> None:
-    spans = cut(many_runs, 3, _starts_record)
-    first, *others = [(s.end or many_runs.stat().st_size) - s.start for s in spans]
-    assert first > max(others) * 1.15  # a quarter of a third longer, give or take a record
-    assert max(others) < min(others) * 1.1
+@pytest.mark.parametrize("size", [(1 << 30) + 12345, 200 << 20, 20 << 20, 9 << 20])
+@pytest.mark.parametrize("processes", [2, 4])
+def test_guided_spans_shrink_towards_the_end_within_bounds(size: int, processes: int) -> None:
+    starts = guided(size, processes)
+    sizes = [end - start for start, end in pairwise([*starts, size])]
+    assert starts[0] == 0 and sum(sizes) == size
+    assert all(b <= a for a, b in pairwise(sizes[:-1]))  # the rest may top the last one up
+    assert max(sizes) <= split_parse.MAX_SPAN_BYTES
+    assert min(sizes) >= split_parse.MIN_SPAN_BYTES or len(sizes) == 1
+    assert sizes[-1] < 2 * split_parse.MIN_SPAN_BYTES or len(sizes) == 1
+    if size > 1 << 30:  # enough for the bounds to bite at both ends
+        assert sizes[0] == split_parse.MAX_SPAN_BYTES and len(sizes) > 4 * processes
+
+
+def copy_of(path: Path, into: Path) -> Path:
+    """A file of its own, so a worker's flag (see ``waits_for_a_worker``) is this test's."""
+    into.mkdir(exist_ok=True)
+    copy = into / path.name
+    copy.write_bytes(path.read_bytes())
+    return copy
+
+
+def worker_flag(path: Path) -> Path:
+    return path.with_name(path.name + ".worker-took-a-span")
+
+
+def waits_for_a_worker(path: Path, span: Span) -> split_parse.Part:
+    """Parses, but in this process not before a worker has taken a span: spans go to whoever
+    asks first, and a small file would otherwise be parsed here before any worker started."""
+    if mp.parent_process() is not None:
+        worker_flag(path).touch()
+    else:
+        deadline = time.monotonic() + 60
+        while not worker_flag(path).exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    return _parse_span(path, span)
 
 
 def test_worker_processes_give_the_sequential_parse(
     many_runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where workers leave their events
-    spans = cut(many_runs, 3, _starts_record)
-    merged = parse_in_parts(many_runs, _parse_span, spans)
-    assert merged is not None
-    assert_same(ParsedLog(*merged), sequential(many_runs))
+    path = copy_of(many_runs, tmp_path / "in")
+    merged = parse_in_parts(path, waits_for_a_worker, cut(path, 6, _starts_record))
+    assert merged is not None and worker_flag(path).exists()
+    assert_same(ParsedLog(*merged), sequential(path))
     assert not list(tmp_path.glob("autogen-postmortem-*"))
 
 
 def fails_here(path: Path, span: Span) -> split_parse.Part:
-    """Parses in the workers, fails in this process (the first span)."""
-    if not span.start:
+    """Parses in the workers, fails in this process."""
+    if mp.parent_process() is None:
         raise ValueError("cannot parse this span")
     return _parse_span(path, span)
 
 
 def dies_in_a_worker(path: Path, span: Span) -> split_parse.Part:
-    """Parses here; a worker dies as if killed (no exception, no result)."""
-    if span.start:
+    """Parses here (once a worker has taken a span); the worker dies as if killed (no
+    exception, no result)."""
+    if mp.parent_process() is not None:
+        worker_flag(path).touch()
         os._exit(1)
-    return _parse_span(path, span)
+    return waits_for_a_worker(path, span)
 
 
 def test_no_room_for_the_workers_files_means_a_sequential_parse(
@@ -157,8 +192,15 @@ def test_a_failed_parse_or_killed_worker_leaves_no_worker_files(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    assert parse_in_parts(many_runs, parse_span, cut(many_runs, parts, _starts_record)) is None
+    path = copy_of(many_runs, tmp_path / "in")
+    assert parse_in_parts(path, parse_span, cut(path, parts, _starts_record)) is None
     assert not list(tmp_path.glob("autogen-postmortem-*"))
+
+
+def small_spans(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    """Span bounds scaled to a test file of ``size`` bytes."""
+    monkeypatch.setattr(split_parse, "MAX_SPAN_BYTES", size // 4)
+    monkeypatch.setattr(split_parse, "MIN_SPAN_BYTES", size // 16)
 
 
 def test_parse_splits_large_files_only(
@@ -166,13 +208,15 @@ def test_parse_splits_large_files_only(
 ) -> None:
     monkeypatch.setenv(split_parse.ENV_PROCESSES, "3")
     size = many_runs.stat().st_size
-    assert len(plan(many_runs, _starts_record, min_span=size // 3)) == 3
-    assert len(plan(many_runs, _starts_record, min_span=size)) == 1
+    small_spans(monkeypatch, size)
+    spans = plan(many_runs, _starts_record, min_split=size)
+    assert len(spans) == len(guided(size, 3)) > 4
+    assert len(plan(many_runs, _starts_record, min_split=size + 1)) == 1
     packed = tmp_path / "all.log.gz"
     packed.write_bytes(gzip.compress(many_runs.read_bytes()))  # gzip cannot be cut by offset
-    assert len(plan(packed, _starts_record, min_span=1)) == 1
+    assert len(plan(packed, _starts_record, min_split=1)) == 1
     monkeypatch.setenv(split_parse.ENV_PROCESSES, "1")
-    assert len(plan(many_runs, _starts_record, min_span=1)) == 1
+    assert len(plan(many_runs, _starts_record, min_split=1)) == 1
 
 
 def failing(path: Path, span: Span) -> split_parse.Part:
@@ -187,7 +231,8 @@ def test_parse_uses_the_spans_and_falls_back_when_a_part_fails(
 ) -> None:
     want = sequential(many_runs)
     monkeypatch.setenv(split_parse.ENV_PROCESSES, "2")
-    monkeypatch.setattr(split_parse, "MIN_SPAN_BYTES", 1)
+    monkeypatch.setattr(split_parse, "MIN_SPLIT_BYTES", 1)
+    small_spans(monkeypatch, many_runs.stat().st_size)
     used: list[Span] = []
     real = split_parse.merge
 
@@ -197,7 +242,7 @@ def test_parse_uses_the_spans_and_falls_back_when_a_part_fails(
 
     monkeypatch.setattr(split_parse, "merge", spying)
     assert_same(AgentchatLogging.parse(many_runs), want)
-    assert len(used) == 2
+    assert len(used) == len(guided(many_runs.stat().st_size, 2)) > 4
 
     assert parse_in_parts(many_runs, failing, cut(many_runs, 2, _starts_record)) is None
     monkeypatch.setattr(split_parse, "parse_in_parts", lambda *a: None)
