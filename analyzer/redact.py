@@ -16,12 +16,17 @@ _PATTERNS = (
         r"\1***REDACTED***",
     ),
     (re.compile(r"(?i)\b(AKIA[0-9A-Z]{16})\b"), "***REDACTED***"),
-    (re.compile(r"(https?://[^\s:/@]+:)[^\s@/]+@"), r"\1***@"),
+    (re.compile(r"(?i)(https?://[^\s:/@]+:)[^\s@/]+@"), r"\1***@"),
 )
+# What every pattern above needs somewhere in the text (case aside): one scan instead of five
+# for the many excerpts with none (a 1 GB log of 900 runs has ~10,000 of them).
+_MAYBE = re.compile(r"(?i)sk-|bearer|api|token|secret|password|authorization|akia|://")
 
 
 def redact(text: str) -> str:
     """Return ``text`` with every secret pattern replaced."""
+    if not _MAYBE.search(text):
+        return text
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
