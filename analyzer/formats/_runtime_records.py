@@ -2,7 +2,9 @@
 
 Records carry no type field; the kind is inferred from the key set (shared/formats §5).
 In a GroupChat the manager relays every message to each member, and each member logs its copy:
-copies become ``relay`` events so messages are counted once.
+copies become ``relay`` events so messages are counted once. A record is read on its own;
+the tool names only an earlier record gives are filled in afterwards (``resolve_tool_names``),
+so a file can be read in spans.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+import polars as pl
 
 from .base import EventSink, add_message_with_calls, canonical_json, loads, parse_ts, text_of
 
@@ -26,12 +29,10 @@ _ENDING_REPLY_FUNCS = frozenset({"check_termination_and_human_reply", "run_chat"
 
 
 class RuntimeRecords:
-    """Feeds decoded records into an EventSink, keeping the little state the format needs."""
+    """Feeds decoded records into an EventSink, one record at a time."""
 
     def __init__(self, sink: EventSink) -> None:
         self.sink = sink
-        self.calls: dict[str, str] = {}  # tool call id -> tool name
-        self.last_call_by_args: dict[str, str] = {}  # canonical args -> tool name
 
     def record(self, rec: dict[str, Any], line: int, ref: str | None = None) -> None:
         if "event_name" in rec:
@@ -122,17 +123,13 @@ class RuntimeRecords:
                     agent=sender,
                     recipient=receiver,
                     tool_call_id=call_id,
-                    tool_name=self.calls.get(call_id or "", msg.get("name")),
+                    tool_name=msg.get("name"),  # the call's name, once resolved, wins
                     content=body,
                     is_error=body.startswith("Error:"),
                 )
             return
         where = {"ref": ref, "ts": ts, "agent": sender, "recipient": receiver}
-        for call_id, name, args in add_message_with_calls(
-            self.sink, line, text, msg, fallback_ids=True, **where
-        ):
-            self.calls[str(call_id)] = str(name)
-            self.last_call_by_args[args] = str(name)
+        add_message_with_calls(self.sink, line, text, msg, fallback_ids=True, **where)
 
     def _selection(
         self,
@@ -192,7 +189,7 @@ class RuntimeRecords:
 
     def _function_use(self, rec: dict[str, Any], line: int, ref: str | None) -> None:
         args = canonical_json(rec.get("input_args") or rec.get("args") or "{}")
-        name = rec.get("function_name") or self.last_call_by_args.get(args)
+        name = rec.get("function_name") or None  # else resolved: the last call with these args
         returns = rec.get("returns")
         body = text_of(_json(returns) if isinstance(returns, str) else returns)
         self.sink.add(
@@ -229,6 +226,40 @@ class RuntimeRecords:
             agent=rec.get("agent_name") or rec.get("name"),
             content=orjson.dumps(config).decode(),
         )
+
+
+def resolve_tool_names(events: pl.DataFrame) -> pl.DataFrame:
+    """The names only an earlier record gives, as reading the records in order with a map of
+    the calls seen so far would: a tool result takes the name of the last call before it with
+    its id; a function_use record without ``function_name`` (older ag2), that of the last call
+    before it with the same arguments."""
+    named = events.with_row_index("_at")
+    calls = named.filter(pl.col("kind") == "tool_call")
+    for key, wanted in (
+        ("tool_call_id", pl.col("kind") == "tool_result"),
+        ("tool_args", (pl.col("subkind") == "tool_exec_end") & pl.col("tool_name").is_null()),
+    ):
+        last_call = (
+            named.filter(wanted & pl.col(key).is_not_null())
+            .select("_at", key)
+            .join_asof(
+                calls.select("_at", key, _name="tool_name"),
+                on="_at",
+                by=key,
+                strategy="backward",
+                allow_exact_matches=False,
+                check_sortedness=False,  # in row order by construction; with ``by`` unverifiable
+            )
+            .filter(pl.col("_name").is_not_null())
+        )
+        named = (
+            named.join(
+                last_call.select("_at", "_name"), on="_at", how="left", maintain_order="left"
+            )
+            .with_columns(tool_name=pl.coalesce("_name", "tool_name"))
+            .drop("_name")
+        )
+    return named.drop("_at")
 
 
 def _json(text: Any) -> Any:

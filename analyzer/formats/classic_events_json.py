@@ -11,14 +11,14 @@ from typing import Any, ClassVar
 
 import orjson
 
+from ._line_batches import Span, line_batches
+from ._split_parse import Part, parse_log_in_spans, span_sink
 from .base import (
     EventSink,
     ParsedLog,
     add_message_with_calls,
     canonical_json,
-    iter_lines,
     loads,
-    require_events,
     text_of,
 )
 
@@ -39,8 +39,15 @@ class ClassicEventsJson:
 
     @staticmethod
     def parse(path: Path) -> ParsedLog:
-        sink = EventSink(ClassicEventsJson.name)
-        for number, line in iter_lines(path):
+        # One event per line and no state between them: a large file is cut at any line end.
+        return parse_log_in_spans(path, _parse_span, lambda line: True, "IOStream events")
+
+
+def _parse_span(path: Path, span: Span) -> Part:
+    """The events of the lines in ``span`` (see ``_split_parse``)."""
+    sink = span_sink(ClassicEventsJson.name, span)
+    for batch in line_batches(path, lambda lf: lf, span=span):
+        for number, line in zip(batch["line"].to_list(), batch["text"].to_list(), strict=True):
             if not line.strip():
                 continue
             try:
@@ -51,8 +58,7 @@ class ClassicEventsJson:
                 continue
             if kind not in _SKIP:
                 _add(sink, number, kind, body)
-        require_events(path, sink, "IOStream events")
-        return sink.result()
+    return Part.of(sink, span, ())
 
 
 def _add(sink: EventSink, line: int, kind: str, c: dict[str, Any]) -> None:

@@ -8,13 +8,16 @@ Line 1 is ``Started new session with Session ID: <uuid>`` (a new such line start
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
 import orjson
 
-from ._runtime_records import RuntimeRecords
-from .base import EventSink, ParsedLog, iter_lines, loads, require_events
+from ._line_batches import Span, line_batches
+from ._runtime_records import RuntimeRecords, resolve_tool_names
+from ._split_parse import Part, parse_log_in_spans, span_sink
+from .base import ParsedLog, loads
 
 SESSION = re.compile(r"Started new session with Session ID: (\S+)")
 _KEYS = ('"event_name"', '"invocation_id"', '"source_name"', '"agent_name"', '"input_args"')
@@ -36,9 +39,17 @@ class ClassicRuntimeFile:
 
     @staticmethod
     def parse(path: Path) -> ParsedLog:
-        sink = EventSink(ClassicRuntimeFile.name)
-        records = RuntimeRecords(sink)
-        for number, line in iter_lines(path):
+        # Every line is a whole record, so a large file can be cut at any line end.
+        parsed = parse_log_in_spans(path, _parse_span, lambda line: True, "runtime-log records")
+        return replace(parsed, events=resolve_tool_names(parsed.events))
+
+
+def _parse_span(path: Path, span: Span) -> Part:
+    """The events of the records in ``span`` (see ``_split_parse``)."""
+    sink = span_sink(ClassicRuntimeFile.name, span)
+    records = RuntimeRecords(sink)
+    for batch in line_batches(path, lambda lf: lf, span=span):
+        for number, line in zip(batch["line"].to_list(), batch["text"].to_list(), strict=True):
             if not line.strip():
                 continue
             start = line.find("{")
@@ -58,5 +69,4 @@ class ClassicRuntimeFile:
                 continue
             if isinstance(rec, dict):
                 records.record(rec, number)
-        require_events(path, sink, "runtime-log records")
-        return sink.result()
+    return Part.of(sink, span, ())

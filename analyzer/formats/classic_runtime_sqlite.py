@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import LogFormatError
-from ._runtime_records import RuntimeRecords
+from ._runtime_records import RuntimeRecords, resolve_tool_names
 from .base import EventSink, ParsedLog, require_events
 
 _QUERIES = {
@@ -49,7 +49,7 @@ class ClassicRuntimeSqlite:
                 sink.run_id = starts[max(at, 0)][1]
             records.record(rec, int(rec["id"]), ref=f"{table}#{rec['id']}")
         require_events(path, sink, "runtime-log rows")
-        return sink.result()
+        return ParsedLog(resolve_tool_names(sink.frame()), tuple(sink.skipped))
 
 
 def _read_rows(path: Path) -> list[tuple[str, int, str, dict[str, Any]]]:

@@ -192,23 +192,15 @@ def test_spans_give_the_sequential_parse(json_runs: Path, parts: int) -> None:
 
 
 def test_a_large_file_is_parsed_by_worker_processes(
-    json_runs: Path, monkeypatch: pytest.MonkeyPatch
+    json_runs: Path, merges: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(split_parse.ENV_PROCESSES, "2")
     monkeypatch.setattr(split_parse, "MIN_SPLIT_BYTES", 1)
     monkeypatch.setattr(split_parse, "MAX_SPAN_BYTES", json_runs.stat().st_size // 2)
     monkeypatch.setattr(split_parse, "MIN_SPAN_BYTES", json_runs.stat().st_size // 4)
-    merged: list[int] = []
-    real = split_parse.merge
-
-    def spying(parts: list[split_parse.Part]) -> object:
-        merged.append(len(parts))
-        return real(parts)
-
-    monkeypatch.setattr(split_parse, "merge", spying)
     parsed = AgentchatJsonLogging.parse(json_runs)
-    assert merged == [len(split_parse.guided(json_runs.stat().st_size, 2))]
-    assert merged[0] > 2
+    assert merges == [len(split_parse.guided(json_runs.stat().st_size, 2))]
+    assert merges[0] > 2
     want_events, want_skipped = _sequential(json_runs)
     assert_frame_equal(parsed.events, want_events)
     assert parsed.skipped == want_skipped
