@@ -11,7 +11,7 @@ from ..errors import AnalyzerError, LogFormatError, UnknownFormatError
 from .agentchat_console import AgentchatConsole
 from .agentchat_json_logging import AgentchatJsonLogging
 from .agentchat_logging import AgentchatLogging
-from .base import LogFormat, ParsedLog, parse_ts, read_head, runtime_times
+from .base import LogFormat, ParsedLog, parse_stamps, read_head, runtime_times
 from .chat_history_json import ChatHistoryJson
 from .classic_console import ClassicConsole
 from .classic_events_json import ClassicEventsJson
@@ -79,7 +79,7 @@ def _with_runtime_times(path: Path, parsed: ParsedLog) -> ParsedLog:
     events = parsed.events
     if not events["ts"].null_count() or not (times := runtime_times(path)):  # None or none
         return parsed
-    stamps = pl.Series([parse_ts(t) for t in times], dtype=pl.Datetime("us", "UTC"))
+    stamps = parse_stamps(list(times))
     line = events["source_line"].cast(pl.Int64)
     known = (line >= 1) & (line <= len(stamps))
     runtime = stamps.gather((line - 1).clip(0, len(stamps) - 1))

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 from ._pyrepr import execution_results, function_calls
-from .base import EventSink, canonical_json, text_of
+from .base import EventSink, Stamp, canonical_json, text_of
 
 TEAM_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 CHAT_TYPES = frozenset(
@@ -53,7 +52,7 @@ def find_chat_messages(payload: Any, depth: int = 0) -> list[dict[str, Any]]:
     return []
 
 
-def emit_chat_message(sink: EventSink, msg: dict[str, Any], line: int, ts: datetime | None) -> None:
+def emit_chat_message(sink: EventSink, msg: dict[str, Any], line: int, ts: Stamp) -> None:
     kind, source = msg.get("type"), msg.get("source")
     content = msg.get("content")
     add = sink.add
@@ -116,7 +115,7 @@ TOOL_REPR_KINDS = ("ToolCallRequestEvent", "ToolCallExecutionEvent")
 
 
 def emit_tool_reprs(
-    sink: EventSink, kind: str, text: str, line: int, ts: datetime | None, agent: str | None
+    sink: EventSink, kind: str, text: str, line: int, ts: Stamp, agent: str | None
 ) -> None:
     """The tool calls of a ToolCallRequestEvent, or the results of a ToolCallExecutionEvent,
     read from the Python reprs Console and the ``autogen_agentchat.events`` logger print."""

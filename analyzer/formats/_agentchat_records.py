@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -25,7 +24,7 @@ from ._agentchat_messages import (
     find_chat_messages,
 )
 from ._pyrepr import unquote
-from .base import EventSink, canonical_json, loads, parse_ts, text_of
+from .base import EventSink, canonical_json, loads, text_of
 
 SELECTED = re.compile(r"Selected speaker: (\S+)")
 TERMINATION = re.compile(
@@ -81,13 +80,6 @@ class RecordParser:
         # skipped without the id count, which doubts some payloads whatever was seen.
         self.recent: dict[str, None] = {}
         self.teams: dict[str, str | None] = {}  # route -> the team ``_run_of`` finds in it
-        self._last: tuple[str | None, datetime | None] = (None, None)
-
-    def time(self, when: str | None) -> datetime | None:
-        """Parsed only for records that become events; neighbours often share a stamp."""
-        if when != self._last[0]:
-            self._last = (when, parse_ts(when))
-        return self._last[1]
 
     def record(
         self, line: int, logger: str, level: str, when: str | None, lines: list[str]
@@ -112,18 +104,16 @@ class RecordParser:
             self.sink.add(
                 "other",
                 line,
-                ts=self.time(when),
+                ts=when,
                 subkind="speaker_selected",
                 recipient=m[1],
                 content=message.strip(),
             )
         elif "GroupChatTermination" in message and (m := TERMINATION.search(message)):
             if "'error': SerializableException" in message:  # the team stopped on an exception
-                self.sink.add(
-                    "error", line, ts=self.time(when), is_error=True, content=unquote(m[1])
-                )
+                self.sink.add("error", line, ts=when, is_error=True, content=unquote(m[1]))
             else:
-                self.sink.add("termination", line, ts=self.time(when), content=unquote(m[1]))
+                self.sink.add("termination", line, ts=when, content=unquote(m[1]))
         elif level in ("ERROR", "CRITICAL", "FATAL"):
             body = "\n".join(lines).strip()
             last = body.splitlines()[-1] if body else ""
@@ -133,7 +123,7 @@ class RecordParser:
             self.sink.add(
                 "error",
                 line,
-                ts=self.time(when),
+                ts=when,
                 subkind="interrupt" if interrupt else "traceback",
                 content=body,
                 is_error=True,
@@ -196,7 +186,7 @@ class RecordParser:
                 add(
                     "error",
                     line,
-                    ts=self.time(when),
+                    ts=when,
                     is_error=True,
                     content=f"{err.get('error_type')}: {err.get('error_message')}",
                 )
@@ -206,7 +196,7 @@ class RecordParser:
                     # 0.4.x messages carry neither, so hops of one message cannot be told from
                     # a repeat of its text: read each once, where it is published for output.
                     if _publishes_output(e):
-                        emit_chat_message(self.sink, msg, line, self.time(when))
+                        emit_chat_message(self.sink, msg, line, when)
                     same_on_every_hop = False
                     continue
                 key = (
@@ -216,7 +206,7 @@ class RecordParser:
                 if key not in self.seen:
                     self.seen.add(key)
                     start = len(self.sink)
-                    emit_chat_message(self.sink, msg, line, self.time(when))
+                    emit_chat_message(self.sink, msg, line, when)
                     self.firsts.append((key, start, len(self.sink)))
             return same_on_every_hop
         if kind in ("LLMCall", "LLMStreamEnd"):
@@ -224,7 +214,7 @@ class RecordParser:
             add(
                 "llm_call",
                 line,
-                ts=self.time(when),
+                ts=when,
                 agent=agent,
                 subkind="selector_call" if agent and "GroupChatManager" in agent else None,
                 prompt_tokens=e.get("prompt_tokens"),
@@ -235,7 +225,7 @@ class RecordParser:
             add(
                 "other",
                 line,
-                ts=self.time(when),
+                ts=when,
                 agent=agent,
                 subkind="llm_start",
                 content="LLMStreamStart",
@@ -244,7 +234,7 @@ class RecordParser:
             add(
                 "other",
                 line,
-                ts=self.time(when),
+                ts=when,
                 agent=agent,
                 subkind="tool_exec_end",
                 tool_name=e.get("tool_name"),
@@ -256,7 +246,7 @@ class RecordParser:
             add(
                 "error",
                 line,
-                ts=self.time(when),
+                ts=when,
                 agent=agent_name(e.get("handling_agent")),
                 is_error=True,
                 subkind=None if text else "interrupt",  # str(CancelledError) is empty
@@ -277,7 +267,7 @@ class RecordParser:
         tail = message.rstrip()
         kind = next((k for k in TOOL_REPR_KINDS if tail.endswith(f"type='{k}'")), None)
         if kind is not None:
-            emit_tool_reprs(self.sink, kind, message, line, self.time(when), source)
+            emit_tool_reprs(self.sink, kind, message, line, when, source)
 
 
 def _publishes_output(event: dict[str, Any]) -> bool:

@@ -10,13 +10,20 @@ so a file can be read in spans.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 import orjson
 import polars as pl
 
-from .base import EventSink, add_message_with_calls, canonical_json, loads, parse_ts, text_of
+from .base import (
+    EventSink,
+    Stamp,
+    add_message_with_calls,
+    canonical_json,
+    loads,
+    parse_ts,
+    text_of,
+)
 
 _USAGE = {
     "prompt_tokens": re.compile(r"prompt_tokens['\"]?\s*[=:]\s*(\d+)"),
@@ -51,7 +58,7 @@ class RuntimeRecords:
             self.sink.skip(line, "json_state is not a JSON object (garbled or cut off)")
             return
         receiver = rec.get("source_name")
-        ts = parse_ts(rec.get("timestamp"))
+        ts = rec.get("timestamp")
         if rec["event_name"] == "received_message":
             self._message(state.get("message"), state.get("sender"), receiver, line, ref, ts)
         elif rec["event_name"] == "reply_func_executed":
@@ -76,7 +83,7 @@ class RuntimeRecords:
         receiver: str | None,
         line: int,
         ref: str | None,
-        ts: datetime | None,
+        ts: Stamp,
     ) -> None:
         add = self.sink.add
         if not isinstance(msg, dict):
@@ -138,7 +145,7 @@ class RuntimeRecords:
         receiver: str | None,
         line: int,
         ref: str | None,
-        ts: datetime | None,
+        ts: Stamp,
     ) -> None:
         """'auto' selection runs an internal chat per round; its answer names the next speaker."""
         name = text.strip().strip("'\"`.")
@@ -196,7 +203,7 @@ class RuntimeRecords:
             "other",
             line,
             ref=ref,
-            ts=parse_ts(rec.get("timestamp")),
+            ts=rec.get("timestamp"),
             subkind="tool_exec_end",
             agent=rec.get("source_name"),
             tool_name=name,
@@ -221,7 +228,7 @@ class RuntimeRecords:
             "other",
             line,
             ref=ref,
-            ts=parse_ts(rec.get("current_time") or rec.get("timestamp")),
+            ts=rec.get("current_time") or rec.get("timestamp"),
             subkind="agent_config",
             agent=rec.get("agent_name") or rec.get("name"),
             content=orjson.dumps(config).decode(),
