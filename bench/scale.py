@@ -16,7 +16,17 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from throughput import AGENTCHAT, CEILING_ANY, MEASURE, OUT, ROOT, TREE_RSS, measure, repeat_to
+from throughput import (
+    AGENTCHAT,
+    CEILING_ANY,
+    MEASURE,
+    OUT,
+    ROOT,
+    SAMPLES,
+    TREE_RSS,
+    measure,
+    repeat_to,
+)
 
 NEAR_DUP = r"""
 import json, random, resource, sys, time
@@ -97,11 +107,22 @@ def main() -> None:
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     sample = AGENTCHAT / "loop_swarm_pingpong/events.log"
-    many_runs = repeat_to(sample, OUT / "agentchat-1gb.log", args.gb * 1024)
-    one_run = repeat_to(sample, OUT / "agentchat-1gb-one-run.log", args.gb * 1024, one_run=True)
+    mb = args.gb * 1024
+    large = {
+        "agentchat logging, many runs": repeat_to(sample, OUT / "agentchat-1gb.log", mb),
+        "agentchat logging, one long run": repeat_to(
+            sample, OUT / "agentchat-1gb-one-run.log", mb, one_run=True
+        ),
+        "classic runtime file log, one session": repeat_to(
+            SAMPLES / "loop_twoagent_sigint/runtime.log",
+            OUT / "runtime-1gb.log",
+            mb,
+            keep_first_lines=1,
+        ),
+    }
     rows = []
-    for label, big in (("many runs", many_runs), ("one long run", one_run)):
-        rows.append((f"agentchat logging, {label}", big.stat().st_size, measure(MEASURE, big)))
+    for label, big in large.items():
+        rows.append((label, big.stat().st_size, measure(MEASURE, big)))
         rows.append(("  ceiling: one orjson pass", big.stat().st_size, measure(CEILING_ANY, big)))
     rows.append(
         (f"near-duplicates, {args.messages:,} messages", 0, run(NEAR_DUP, str(args.messages)))
@@ -137,9 +158,10 @@ def main() -> None:
             f"{label:42s} {mb:8.1f} {m['seconds']:8.2f} {rate} {m['events'] / m['seconds']:10,.0f} "
             f"{m['rss_mb']:11.0f}  {','.join(m['verdicts'])}"
         )
-    one, two = rows[5][2]["seconds"], rows[6][2]["seconds"]
+    batch = 2 * len(large) + 1  # after the large files and their ceilings, near-duplicates
+    one, two = rows[batch][2]["seconds"], rows[batch + 1][2]["seconds"]
     print(f"\nsecond core speed-up: {one / two:.2f}x")
-    for i in (0, 2):
+    for i in range(0, 2 * len(large), 2):
         label, nbytes, m = rows[i]
         print(
             f"{label}: end-to-end {m['seconds'] / rows[i + 1][2]['seconds']:.1f}x one orjson "
