@@ -98,8 +98,8 @@ def plan(path: Path, starts_record: StartsRecord, min_split: int = 0) -> list[Sp
 
 
 def guided(size: int, processes: int) -> list[int]:
-    """Where the spans should start: each span a ``2 * processes``-th of what is left after
-    it (within the span bounds), so they shrink towards the end of the file."""
+    """Where the spans should start: each span a ``2 * processes``-th of the file from its
+    start on (within the span bounds), so they shrink towards the end of the file."""
     offsets = [0]
     while True:
         left = size - offsets[-1]
@@ -168,6 +168,7 @@ def parse_in_parts(
     except Exception:  # a broken pool, or a parse error the sequential parse raises again
         return None
     finally:
+        _take_all(claims, len(spans))  # a worker stops after its span, not at the file's end
         # Wait for the workers to exit (no measurable cost on 1 GB): a pool left to wind down
         # on its own (wait=False) whose task never reached a worker kept its manager thread
         # alive, and the interpreter's exit hung joining it.
@@ -189,6 +190,11 @@ def _taken(claims: Claims, count: int) -> Iterator[int]:
         if k >= count:
             return
         yield k
+
+
+def _take_all(claims: Claims, count: int) -> None:
+    with claims.get_lock():
+        claims.value = max(claims.value, count)
 
 
 _CLAIMS: list[Claims] = []  # a worker's handle on the shared counter, set as it starts

@@ -159,9 +159,11 @@ def test_worker_processes_give_the_sequential_parse(
 
 
 def fails_here(path: Path, span: Span) -> split_parse.Part:
-    """Parses in the workers, fails in this process."""
+    """Parses in the workers (leaving a file per span beside ``path``), fails in this
+    process."""
     if mp.parent_process() is None:
         raise ValueError("cannot parse this span")
+    path.with_name(f"{path.name}.worker-span-{span.start}").touch()
     return _parse_span(path, span)
 
 
@@ -195,6 +197,14 @@ def test_a_failed_parse_or_killed_worker_leaves_no_worker_files(
     path = copy_of(many_runs, tmp_path / "in")
     assert parse_in_parts(path, parse_span, cut(path, parts, _starts_record)) is None
     assert not list(tmp_path.glob("autogen-postmortem-*"))
+
+
+def test_a_failed_parse_here_stops_the_workers_taking_more_spans(tmp_path: Path) -> None:
+    # The sequential parse that follows would report the error: the workers parsing the rest
+    # of the file first would only delay it.
+    path = copy_of(AC / "loop_swarm_pingpong/events.log", tmp_path / "in")
+    assert parse_in_parts(path, fails_here, cut(path, 40, _starts_record)) is None
+    assert len(list(path.parent.glob("*.worker-span-*"))) <= 1
 
 
 def small_spans(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
