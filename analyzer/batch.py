@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import io
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -28,6 +29,9 @@ from .pipeline import AnalysisResult, iter_analyses
 from .report.atomic import atomic_write_bytes, atomic_write_text
 from .report.markdown import render_markdown
 from .report.names import report_stem
+
+if TYPE_CHECKING:
+    import polars as pl
 
 SUMMARY_COLUMNS = (
     "source",
@@ -298,16 +302,22 @@ def write_outputs(result: BatchResult, out_dir: Path) -> list[Path]:
     from .report.batch_summary import render_index, summary_frame
 
     df = summary_frame(result.rows)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, write in (("summary.parquet", df.write_parquet), ("summary.csv", df.write_csv)):
-        tmp = out_dir / f".{name}.tmp"
-        write(tmp)
-        os.replace(tmp, out_dir / name)
-        written.append(out_dir / name)
+    written = write_summary(df, out_dir)
     charts = render_batch_charts(df, out_dir)
     index = out_dir / "index.md"
     atomic_write_text(
         index, render_index(df, result.errors, result.skipped, [c.name for c in charts])
     )
     return [*written, index, *charts]
+
+
+def write_summary(df: pl.DataFrame, out_dir: Path) -> list[Path]:
+    """summary.parquet and summary.csv, each through its own temporary file (two batches
+    writing into one directory at the same moment must not share one)."""
+    written = []
+    for name, write in (("summary.parquet", df.write_parquet), ("summary.csv", df.write_csv)):
+        data = io.BytesIO()  # a row per run: small enough to write whole
+        write(data)
+        atomic_write_bytes(out_dir / name, data.getvalue())
+        written.append(out_dir / name)
+    return written

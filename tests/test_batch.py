@@ -5,11 +5,13 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from polars.testing import assert_frame_equal
 
 from analyzer.batch import (
     CHUNK_FILES,
@@ -19,9 +21,10 @@ from analyzer.batch import (
     expand,
     run_batch,
     write_outputs,
+    write_summary,
 )
 from analyzer.cli import main
-from analyzer.report.batch_summary import SUMMARY_SCHEMA
+from analyzer.report.batch_summary import SUMMARY_SCHEMA, summary_frame
 
 from .conftest import FIXTURES, SAMPLES
 
@@ -69,6 +72,21 @@ def test_summary_has_the_documented_schema(logs: Path, tmp_path: Path) -> None:
     assert "| Loop (`loop`) | 1 | 25% |" in index
     for report in df["report"].to_list():
         assert (out / report).exists() and f"]({report})" in index
+
+
+def test_two_batches_writing_one_summary_at_once_each_write_it_whole(
+    logs: Path, tmp_path: Path
+) -> None:
+    # Each summary goes through its own randomly named temporary file (once a fixed name,
+    # which two batches writing at the same moment would have shared).
+    out = tmp_path / "out"
+    result = run_batch(expand([str(logs)])[0], BatchOptions(out, reports=False), workers=1)
+    df = summary_frame(result.rows)
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: write_summary(df, out), range(16)))
+    assert_frame_equal(pl.read_parquet(out / "summary.parquet"), df)
+    assert pl.read_csv(out / "summary.csv").height == df.height
+    assert not list(out.glob(".*.tmp"))
 
 
 def test_unchanged_inputs_come_from_the_cache(logs: Path, tmp_path: Path) -> None:
