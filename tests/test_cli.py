@@ -147,3 +147,12 @@ def test_charts_go_to_a_files_worst_runs_unless_asked(tmp_path: Path) -> None:
         assert len(left_out) == 11 - drawn
         if charts == "worst":
             assert "**Healthy**" in left_out[0] and "`--charts all`" in left_out[0]
+
+
+def test_a_report_left_without_charts_loses_its_stale_ones(tmp_path: Path) -> None:
+    log = SAMPLES / "agentchat/loop_swarm_pingpong/events.log"
+    assert run("analyze", str(log), "--out", str(tmp_path), "--charts", "all")[0] == 0
+    assert len(list(tmp_path.glob("*.png"))) == 3
+    assert run("analyze", str(log), "--out", str(tmp_path), "--charts", "none")[0] == 0
+    assert not list(tmp_path.glob("*.png"))
+    assert "Not drawn" in next(tmp_path.glob("*.md")).read_text()

@@ -252,9 +252,19 @@ def render_repetition(run: RunResult, path: Path, title: str, cfg: Thresholds) -
     return _save(fig, path)
 
 
+CHART_KINDS = ("timeline", "context", "repetition")
+
+
+def chart_paths(out_dir: Path, stem: str) -> tuple[Path, Path, Path]:
+    """Where the charts of the report ``stem`` go: timeline, context, repetition."""
+    timeline, context, repetition = (f"{stem}.{kind}.png" for kind in CHART_KINDS)
+    return out_dir / timeline, out_dir / context, out_dir / repetition
+
+
 def render_plots(run: RunResult, out_dir: Path, stem: str, cfg: Thresholds) -> list[Path]:
+    timeline, context, repetition = chart_paths(out_dir, stem)
     return [
-        render_timeline(run, out_dir / f"{stem}.timeline.png", stem),
-        render_context(run, out_dir / f"{stem}.context.png", stem),
-        render_repetition(run, out_dir / f"{stem}.repetition.png", stem, cfg),
+        render_timeline(run, timeline, stem),
+        render_context(run, context, stem),
+        render_repetition(run, repetition, stem, cfg),
     ]

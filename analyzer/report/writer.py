@@ -10,7 +10,7 @@ from .atomic import atomic_write_text
 from .batch_summary import SEVERITY
 from .markdown import render_markdown
 from .names import report_stem
-from .plots import render_plots
+from .plots import chart_paths, render_plots
 
 # Charts cost ~0.45 s a run (three figures): a production log of 900 team runs would spend
 # seven minutes drawing. By default only a file's worst runs get them.
@@ -29,6 +29,8 @@ def write_reports(
         images = render_plots(run, out_dir, stem, cfg) if i in drawn else []
         note = None
         if i not in drawn:
+            for stale in chart_paths(out_dir, stem):  # from an earlier `--charts all`
+                stale.unlink(missing_ok=True)
             note = (
                 f"Not drawn: charts are drawn for the {len(drawn)} worst of this file's "
                 f"{len(result.runs)} runs (`--charts all` draws them for every run)."
