@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from analyzer.formats import _runtime_records as runtime_records
 from analyzer.formats import _split_parse as split_parse
 from analyzer.formats import classic_events_json, classic_runtime_file
 from analyzer.formats._line_batches import Span
@@ -83,7 +84,11 @@ def test_a_function_named_only_by_an_earlier_span_keeps_its_name() -> None:
     assert events.filter(uses)["tool_name"].null_count() == 0
 
 
-def test_names_come_from_the_last_earlier_call_only() -> None:
+@pytest.mark.parametrize("bulk", [True, False], ids=["polars", "python"])
+def test_names_come_from_the_last_earlier_call_only(
+    bulk: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runtime_records, "BULK_NAMES", 0 if bulk else 10**9)
     sink = EventSink("classic-runtime-file")
     sink.add("tool_result", 1, tool_call_id="c1", tool_name="own")  # before any call: own name
     sink.add("tool_call", 2, tool_call_id="c1", tool_name="first", tool_args='{"a": 1}')
@@ -93,6 +98,11 @@ def test_names_come_from_the_last_earlier_call_only() -> None:
     sink.add("other", 6, subkind="tool_exec_end", tool_args='{"a": 1}', tool_name="given")
     sink.add("other", 7, subkind="tool_exec_end", tool_args='{"a": 2}')
     sink.add("tool_call", 8, tool_call_id="c1", tool_name="later", tool_args='{"a": 2}')
+    sink.add("tool_call", 9, tool_call_id="c1", tool_args='{"a": 1}')  # the last: no name
+    sink.add("tool_result", 10, tool_call_id="c1", tool_name="own")
+    sink.add("other", 11, subkind="tool_exec_end", tool_args='{"a": 1}')
+    sink.add("tool_result", 12, tool_name="own")  # no id: its own name
     assert resolve_tool_names(sink.frame())["tool_name"].to_list() == [
-        *("own", "first", "second", "second", "second", "given", None, "later")
+        *("own", "first", "second", "second", "second", "given", None, "later", None, "own"),
+        *(None, "own"),
     ]

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import polars as pl
 import pytest
 
+from analyzer.formats import base
 from analyzer.formats.base import TS_TYPE, EventSink, Stamp, parse_stamps, parse_ts
 
 TEXTS = [
@@ -32,6 +33,13 @@ def one_by_one(values: Sequence[Stamp]) -> list[datetime | None]:
     return [parse_ts(v) if isinstance(v, str) else v for v in values]
 
 
+@pytest.fixture(params=["bulk", "one by one"])
+def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both ways ``parse_stamps`` reads: in bulk (large logs) and one by one (small ones)."""
+    monkeypatch.setattr(base, "BULK_STAMPS", 0 if request.param == "bulk" else 10**9)
+
+
+@pytest.mark.usefixtures("reading")
 def test_bulk_reading_gives_what_reading_one_by_one_gives() -> None:
     got = parse_stamps(TEXTS).to_list()
     want = pl.Series(one_by_one(TEXTS), dtype=TS_TYPE).to_list()
@@ -39,6 +47,7 @@ def test_bulk_reading_gives_what_reading_one_by_one_gives() -> None:
     assert sum(v is not None for v in want) > len(TEXTS) / 2
 
 
+@pytest.mark.usefixtures("reading")
 def test_times_and_texts_and_others_mix_in_one_column() -> None:
     plus_two = timezone(timedelta(hours=2))
     values: list[Stamp] = [
