@@ -105,6 +105,7 @@ def analyze(
     charts: str,
 ) -> None:
     """Analyse log files (or every log under directories)."""
+    charted = {"worst": CHARTED_RUNS, "all": None, "none": 0}[charts]
     results: list[AnalysisResult] = []
     errors: list[tuple[str, str]] = []
     skipped: list[tuple[str, str]] = []
@@ -120,7 +121,6 @@ def analyze(
         except AnalyzerError as exc:
             errors.append((str(path), str(exc)))
             continue
-        charted = {"worst": CHARTED_RUNS, "all": None, "none": 0}[charts]
         reports = (
             [] if no_report else [str(p) for p in write_reports(result, out_dir, DEFAULT, charted)]
         )

@@ -79,7 +79,7 @@ def _with_runtime_times(path: Path, parsed: ParsedLog) -> ParsedLog:
     events = parsed.events
     if not events["ts"].null_count() or not (times := runtime_times(path)):  # None or none
         return parsed
-    stamps = parse_stamps(list(times))
+    stamps = parse_stamps(times)
     line = events["source_line"].cast(pl.Int64)
     known = (line >= 1) & (line <= len(stamps))
     runtime = stamps.gather((line - 1).clip(0, len(stamps) - 1))

@@ -59,6 +59,14 @@ def line_batches(
             yield pending.result()
 
 
+def numbered_lines(
+    path: Path, span: Span, prepare: Prepare = lambda lines: lines
+) -> Iterator[tuple[int, str]]:
+    """(line number, text) of the lines ``prepare`` keeps, for parsers that read line by line."""
+    for batch in line_batches(path, prepare, span=span):
+        yield from zip(batch["line"].to_list(), batch["text"].to_list(), strict=True)
+
+
 def _blocks(path: Path, block_bytes: int, span: Span) -> Iterator[tuple[bytes, int]]:
     """(whole lines, number of the first) in blocks of about ``block_bytes``."""
     with open_bytes(path) as fh:

@@ -235,6 +235,9 @@ class RuntimeRecords:
         )
 
 
+BULK_NAMES = 5000  # fewer rows are walked in Python: polars' joins cost ~4 ms a small log
+
+
 def resolve_tool_names(events: pl.DataFrame) -> pl.DataFrame:
     """The names only an earlier record gives, as reading the records in order with a map of
     the calls seen so far would: a tool result takes the name of the last call before it with
@@ -269,9 +272,6 @@ def resolve_tool_names(events: pl.DataFrame) -> pl.DataFrame:
             .drop("_name")
         )
     return named.drop("_at")
-
-
-BULK_NAMES = 5000  # fewer rows are walked in Python: polars' joins cost ~4 ms a small log
 
 
 def _resolve_one_by_one(events: pl.DataFrame) -> pl.DataFrame:

@@ -20,7 +20,7 @@ import orjson
 import polars as pl
 
 from ._agentchat_records import RecordParser
-from ._line_batches import Span, line_batches
+from ._line_batches import Span, numbered_lines
 from ._record_layout import LOGGER_NAMES
 from ._split_parse import Part, parse_log_in_spans, span_sink
 from .base import ParsedLog, loads
@@ -75,17 +75,16 @@ def _parse_span(path: Path, span: Span) -> Part:
     sink = span_sink(AgentchatJsonLogging.name, span)
     parser = RecordParser(sink)
     wanted = pl.col("text").str.contains(WANTED)
-    for batch in line_batches(path, lambda lf: lf.filter(wanted), span=span):
-        for number, line in zip(batch["line"].to_list(), batch["text"].to_list(), strict=True):
-            try:
-                record = loads(line)
-            except orjson.JSONDecodeError:
-                if line.strip():
-                    sink.skip(number, "not a JSON log record (truncated or garbled)")
-                continue
-            found = _fields(_flat(record)) if isinstance(record, dict) else None
-            if found is not None:
-                parser.record(number, *found)
+    for number, line in numbered_lines(path, span, lambda lf: lf.filter(wanted)):
+        try:
+            record = loads(line)
+        except orjson.JSONDecodeError:
+            if line.strip():
+                sink.skip(number, "not a JSON log record (truncated or garbled)")
+            continue
+        found = _fields(_flat(record)) if isinstance(record, dict) else None
+        if found is not None:
+            parser.record(number, *found)
     return Part.of(sink, span, parser.firsts)
 
 

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import polars as pl
 
 from ._agentchat_records import RecordParser
-from ._line_batches import Span, line_batches
+from ._line_batches import Span, line_batches, numbered_lines
 from ._record_layout import (
     LEVEL_NAMES,
     LOGGER_NAMES,
@@ -119,9 +119,8 @@ def _records(path: Path, span: Span) -> Iterator[tuple[int, str, Split | None]]:
     text = pl.col("text")
     wanted = text.str.contains(WANTED) | ~is_record_start(text, _PREFIX_LIMIT)
     if layout is None:
-        for batch in line_batches(path, lambda lf: lf.filter(wanted), span=span):
-            for number, line in zip(batch["line"].to_list(), batch["text"].to_list(), strict=True):
-                yield number, line, _split(line)
+        for number, line in numbered_lines(path, span, lambda lf: lf.filter(wanted)):
+            yield number, line, _split(line)
         return
     columns = ("line", "text", "logger", "level", "when", "message_at")
     for batch in line_batches(path, lambda lf: layout.split(lf.filter(wanted)), span=span):

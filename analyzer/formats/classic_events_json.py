@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 import orjson
 
-from ._line_batches import Span, line_batches
+from ._line_batches import Span, numbered_lines
 from ._split_parse import Part, parse_log_in_spans, span_sink
 from .base import (
     EventSink,
@@ -46,18 +46,17 @@ class ClassicEventsJson:
 def _parse_span(path: Path, span: Span) -> Part:
     """The events of the lines in ``span`` (see ``_split_parse``)."""
     sink = span_sink(ClassicEventsJson.name, span)
-    for batch in line_batches(path, lambda lf: lf, span=span):
-        for number, line in zip(batch["line"].to_list(), batch["text"].to_list(), strict=True):
-            if not line.strip():
-                continue
-            try:
-                event = loads(line)
-                kind, body = event["type"], event.get("content") or {}
-            except (orjson.JSONDecodeError, KeyError, TypeError):
-                sink.skip(number, "not an IOStream event JSON line")
-                continue
-            if kind not in _SKIP:
-                _add(sink, number, kind, body)
+    for number, line in numbered_lines(path, span):
+        if not line.strip():
+            continue
+        try:
+            event = loads(line)
+            kind, body = event["type"], event.get("content") or {}
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            sink.skip(number, "not an IOStream event JSON line")
+            continue
+        if kind not in _SKIP:
+            _add(sink, number, kind, body)
     return Part.of(sink, span, ())
 
 

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import orjson
 
-from ._line_batches import Span, line_batches
+from ._line_batches import Span, numbered_lines
 from ._runtime_records import RuntimeRecords, resolve_tool_names
 from ._split_parse import Part, parse_log_in_spans, span_sink
 from .base import ParsedLog, loads
@@ -48,25 +48,24 @@ def _parse_span(path: Path, span: Span) -> Part:
     """The events of the records in ``span`` (see ``_split_parse``)."""
     sink = span_sink(ClassicRuntimeFile.name, span)
     records = RuntimeRecords(sink)
-    for batch in line_batches(path, lambda lf: lf, span=span):
-        for number, line in zip(batch["line"].to_list(), batch["text"].to_list(), strict=True):
-            if not line.strip():
-                continue
-            start = line.find("{")
-            if start < 0 or (not line.rstrip().endswith("}") and not line.lstrip().startswith("{")):
-                if m := SESSION.search(line):
-                    sink.run_id = m[1]
-                elif "recursion depth" in line:
-                    sink.add("error", number, content=line.strip(), is_error=True)
-                elif not line.startswith(("[file_logger]", "Object of type")):
-                    sink.skip(number, "not a runtime-log record")
-                continue
-            try:
-                # A logging prefix ("... INFO autogen.logger.file_logger: {...}") is allowed.
-                rec = loads(line[start:])
-            except orjson.JSONDecodeError:
-                sink.skip(number, "truncated or invalid JSON record")
-                continue
-            if isinstance(rec, dict):
-                records.record(rec, number)
+    for number, line in numbered_lines(path, span):
+        if not line.strip():
+            continue
+        start = line.find("{")
+        if start < 0 or (not line.rstrip().endswith("}") and not line.lstrip().startswith("{")):
+            if m := SESSION.search(line):
+                sink.run_id = m[1]
+            elif "recursion depth" in line:
+                sink.add("error", number, content=line.strip(), is_error=True)
+            elif not line.startswith(("[file_logger]", "Object of type")):
+                sink.skip(number, "not a runtime-log record")
+            continue
+        try:
+            # A logging prefix ("... INFO autogen.logger.file_logger: {...}") is allowed.
+            rec = loads(line[start:])
+        except orjson.JSONDecodeError:
+            sink.skip(number, "truncated or invalid JSON record")
+            continue
+        if isinstance(rec, dict):
+            records.record(rec, number)
     return Part.of(sink, span, ())

@@ -252,13 +252,13 @@ def render_repetition(run: RunResult, path: Path, title: str, cfg: Thresholds) -
     return _save(fig, path)
 
 
-CHART_KINDS = ("timeline", "context", "repetition")
-
-
 def chart_paths(out_dir: Path, stem: str) -> tuple[Path, Path, Path]:
     """Where the charts of the report ``stem`` go: timeline, context, repetition."""
-    timeline, context, repetition = (f"{stem}.{kind}.png" for kind in CHART_KINDS)
-    return out_dir / timeline, out_dir / context, out_dir / repetition
+    return (
+        out_dir / f"{stem}.timeline.png",
+        out_dir / f"{stem}.context.png",
+        out_dir / f"{stem}.repetition.png",
+    )
 
 
 def render_plots(run: RunResult, out_dir: Path, stem: str, cfg: Thresholds) -> list[Path]:

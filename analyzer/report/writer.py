@@ -26,9 +26,10 @@ def write_reports(
     written = []
     for i, run in enumerate(result.runs):
         stem = report_stem(result.source, i, len(result.runs))
-        images = render_plots(run, out_dir, stem, cfg) if i in drawn else []
-        note = None
-        if i not in drawn:
+        images, note = [], None
+        if i in drawn:
+            images = render_plots(run, out_dir, stem, cfg)
+        else:
             for stale in chart_paths(out_dir, stem):  # from an earlier `--charts all`
                 stale.unlink(missing_ok=True)
             note = (
