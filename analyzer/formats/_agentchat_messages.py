@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from ._pyrepr import execution_results, function_calls
@@ -31,6 +32,7 @@ CHAT_TYPES = frozenset(
 )
 
 
+@lru_cache(maxsize=4096)  # a few ids per team, on every event of a long log
 def agent_name(agent_id: str | None) -> str | None:
     """``coder_<team uuid>/<team uuid>`` -> ``coder``; runtime ids embed the team's uuid."""
     if not agent_id:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -40,6 +41,11 @@ ROUTE_KEYS = ('"receiver": "', '"sender": "')  # top-level keys, after the paylo
 REPR_ID = re.compile(r"^id='([^']+)' source='([^']*)'")
 RECENT_PAYLOADS = 256  # hops of one message follow each other closely
 KNOWN_ROUTES = 4096  # distinct routes: a few per agent of each team
+# Model-call events carry the whole prompt (``messages``, which grows with the conversation:
+# most of a long run's log) ahead of the few keys read from them; autogen-core writes the keys
+# in this order (0.4 and 0.7): the key that follows the prompt, per event type.
+_PROMPT_AT = '", "messages": ['
+_AFTER_PROMPT = {"LLMCall": ', "response": ', "LLMStreamStart": ', "agent_id": '}
 Hop = tuple[str, str]  # a Message event's payload and the rest after it (the route), as raw text
 
 
@@ -64,9 +70,15 @@ def _route(route: str) -> list[str | None]:
 def _team_of(*ids: str | None) -> str | None:
     """The team uuid inside the first of ``ids`` that has one."""
     for value in ids:
-        if value and (m := TEAM_ID.search(value)):
-            return m[0]
+        if value and (team := _team_in(value)):
+            return team
     return None
+
+
+@lru_cache(maxsize=4096)  # agent and topic ids repeat on every event of a team
+def _team_in(value: str) -> str | None:
+    found = TEAM_ID.search(value)
+    return found[0] if found else None
 
 
 class RecordParser:
@@ -89,10 +101,12 @@ class RecordParser:
             hop = _hop(message)
             if self.known_hop(hop):
                 return
-            try:
-                event = loads(message)
-            except orjson.JSONDecodeError:
-                event = _json_prefix(message)
+            event = _without_prompt(message)
+            if event is None:
+                try:
+                    event = loads(message)
+                except orjson.JSONDecodeError:
+                    event = _json_prefix(message)
             if event is None:
                 self.sink.skip(line, "truncated or invalid autogen_core.events JSON")
                 return
@@ -280,6 +294,28 @@ def _publishes_output(event: dict[str, Any]) -> bool:
         and isinstance(receiver, str)
         and receiver.startswith("output_topic")
     )
+
+
+def _without_prompt(message: str) -> dict[str, Any] | None:
+    """A model-call event decoded without its prompt, which is never read: its type and the
+    keys after the prompt. None if the record is not of that shape, or if what follows the
+    prompt does not decode on its own (the caller then decodes the whole record)."""
+    at = message.find(_PROMPT_AT)
+    if at < 0:
+        return None
+    start = message.rfind('"type": "', 0, at) + len('"type": "')
+    kind = message[start:at]
+    after = _AFTER_PROMPT.get(kind)
+    # The last occurrence: the prompt's own text cannot hold it unescaped, and one inside a
+    # later value would leave the braces unbalanced, so the decode below fails.
+    tail = message.rfind(after, at) if after else -1
+    if tail < 0:
+        return None
+    try:
+        event = loads(f'{{"type": "{kind}"{message[tail:]}')
+    except orjson.JSONDecodeError:
+        return None
+    return event if isinstance(event, dict) else None
 
 
 def _json_prefix(text: str) -> Any:

@@ -89,23 +89,41 @@ def _parse_span(path: Path, span: Span) -> Part:
 
 
 def _flat(record: dict[str, Any]) -> dict[str, Any]:
-    """Nested objects one level deep as dotted keys (``{"log": {"logger": x}}`` -> ``log.logger``)."""
+    """Nested objects one level deep as dotted keys (``{"log": {"logger": x}}`` -> ``log.logger``);
+    the record itself when nothing is nested (most formatters: no copy)."""
+    nested = [(key, value) for key, value in record.items() if isinstance(value, dict)]
+    if not nested:
+        return record
     flat = dict(record)
-    for key, value in record.items():
-        if isinstance(value, dict):
-            flat.update((f"{key}.{inner}", v) for inner, v in value.items())
+    for key, value in nested:
+        flat.update((f"{key}.{inner}", v) for inner, v in value.items())
     return flat
 
 
 def _fields(record: Mapping[str, Any]) -> Record | None:
     """(logger, level, time, message lines) of an AutoGen logger's record, else None."""
-    logger = next((v for k in LOGGER_KEYS if _is_known_logger(v := record.get(k))), None)
-    if logger is None:  # under a key of the formatter's own: found by its value
-        logger = next((v for v in record.values() if _is_known_logger(v)), None)
+    logger = None
+    for key in LOGGER_KEYS:
+        if _is_known_logger(value := record.get(key)):
+            logger = value
+            break
+    else:  # under a key of the formatter's own: found by its value
+        for value in record.values():
+            if _is_known_logger(value):
+                logger = value
+                break
     if logger is None:
         return None
-    level = next((v for k in LEVEL_KEYS if isinstance(v := record.get(k), str)), "INFO")
-    message = next((v for k in MESSAGE_KEYS if (v := record.get(k)) is not None), "")
+    level = "INFO"
+    for key in LEVEL_KEYS:
+        if isinstance(value := record.get(key), str):
+            level = value
+            break
+    message: Any = ""
+    for key in MESSAGE_KEYS:
+        if (value := record.get(key)) is not None:
+            message = value
+            break
     if not isinstance(message, str):  # a formatter that kept a structured message as JSON
         message = orjson.dumps(message).decode()
     lines = message.split("\n")
@@ -115,9 +133,20 @@ def _fields(record: Mapping[str, Any]) -> Record | None:
     return logger, level.upper(), _time(record), lines
 
 
+_KNOWN_LOGGERS: dict[str, bool] = {}  # a file's few logger names, and other values looked at
+_KNOWN_LOGGERS_MAX = 4096
+
+
 def _is_known_logger(value: Any) -> bool:
     """A logger the text layout reads too: AutoGen's, and asyncio's (its shutdown tracebacks)."""
-    return isinstance(value, str) and KNOWN_LOGGER.fullmatch(value) is not None
+    if not isinstance(value, str):
+        return False
+    known = _KNOWN_LOGGERS.get(value)
+    if known is None:
+        if len(_KNOWN_LOGGERS) >= _KNOWN_LOGGERS_MAX:
+            _KNOWN_LOGGERS.clear()
+        known = _KNOWN_LOGGERS[value] = KNOWN_LOGGER.fullmatch(value) is not None
+    return known
 
 
 def _time(record: Mapping[str, Any]) -> str | None:
