@@ -49,12 +49,14 @@ _AFTER_PROMPT = {"LLMCall": ', "response": ', "LLMStreamStart": ', "agent_id": '
 Hop = tuple[str, str]  # a Message event's payload and the rest after it (the route), as raw text
 
 
-def _hop(message: str) -> Hop | None:
-    """The raw view ``RecordParser.known_hop`` works on (None if not of the usual shape)."""
-    if not (message.startswith(_PAYLOAD_START) and message.endswith(_MESSAGE_END)):
+def _hop(message: str, at: int = 0) -> Hop | None:
+    """The raw view ``RecordParser.known_hop`` works on, of the message at ``message[at:]``
+    (None if not of the usual shape)."""
+    if not (message.startswith(_PAYLOAD_START, at) and message.endswith(_MESSAGE_END)):
         return None
-    end = message.find(_PAYLOAD_END, len(_PAYLOAD_START))
-    return (message[len(_PAYLOAD_START) : end], message[end:]) if end > 0 else None
+    start = at + len(_PAYLOAD_START)
+    end = message.find(_PAYLOAD_END, start)
+    return (message[start:end], message[end:]) if end > 0 else None
 
 
 def _route(route: str) -> list[str | None]:
@@ -99,19 +101,8 @@ class RecordParser:
         message = lines[0]
         if logger == "autogen_core.events" and message.startswith("{"):
             hop = _hop(message)
-            if self.known_hop(hop):
-                return
-            event = _without_prompt(message)
-            if event is None:
-                try:
-                    event = loads(message)
-                except orjson.JSONDecodeError:
-                    event = _json_prefix(message)
-            if event is None:
-                self.sink.skip(line, "truncated or invalid autogen_core.events JSON")
-                return
-            if isinstance(event, dict) and self.event(event, line, when) and hop:
-                self._remember(hop[0])
+            if not self.known_hop(hop):
+                self._core_event(line, when, message, hop)
         elif logger == "autogen_agentchat.events":
             self.repr_event(message, line, when)
         elif logger == "autogen_agentchat" and (m := SELECTED.search(message)):
@@ -142,6 +133,31 @@ class RecordParser:
                 content=body,
                 is_error=True,
             )
+
+    def hop_at(self, line: int, when: str | None, text: str, at: int) -> bool:
+        """``record`` of a one-line ``autogen_core.events`` record whose message is
+        ``text[at:]``, if it is a Message hop (True), read without copying the message unless
+        its payload must be decoded; False if not a hop (the caller reads it as a record)."""
+        hop = _hop(text, at)
+        if hop is None:
+            return False
+        if not self.known_hop(hop):
+            self._core_event(line, when, text[at:], hop)
+        return True
+
+    def _core_event(self, line: int, when: str | None, message: str, hop: Hop | None) -> None:
+        """The events of one ``autogen_core.events`` JSON record."""
+        event = _without_prompt(message)
+        if event is None:
+            try:
+                event = loads(message)
+            except orjson.JSONDecodeError:
+                event = _json_prefix(message)
+        if event is None:
+            self.sink.skip(line, "truncated or invalid autogen_core.events JSON")
+            return
+        if isinstance(event, dict) and self.event(event, line, when) and hop:
+            self._remember(hop[0])
 
     def known_hop(self, hop: Hop | None) -> bool:
         """A Message event carrying no chat message not yet emitted (each is logged once per

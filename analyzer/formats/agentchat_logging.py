@@ -49,6 +49,7 @@ _LEVEL_GAP = 12  # a level after the name counts only if it follows within this 
 LEARN_LINES = 2000  # lines a learned layout must split exactly as the slow splitter does
 # A record with none of these can produce no event (see RecordParser.record): bulk-dropped.
 WANTED = r"autogen_core\.events|autogen_agentchat|GroupChatTermination|ERROR|CRITICAL|FATAL"
+EVENTS_LOGGER = "autogen_core.events"
 
 
 class AgentchatLogging:
@@ -77,7 +78,7 @@ def _parse_span(path: Path, span: Span) -> Part:
     parser = RecordParser(sink)
     record: list[Any] | None = None  # [line, logger, level, time, message lines]
     expected = 1
-    for number, text, split in _records(path, span):
+    for number, text, split, at in _records(path, span):
         if number != expected and record:  # dropped lines in between started records
             parser.record(*record)
             record = None
@@ -86,7 +87,11 @@ def _parse_span(path: Path, span: Span) -> Part:
             if record:
                 parser.record(*record)
             logger, level, when, message = split
-            record = [number, logger, level, when, [message]]
+            # A Message hop is read where it stands (its other lines, if any, mean nothing).
+            if message is None and parser.hop_at(number, when, text, at):
+                record = None
+                continue
+            record = [number, logger, level, when, [text[at:] if message is None else message]]
         elif RECORD_START.match(text):  # another library's record: ends ours
             if record:
                 parser.record(*record)
@@ -104,10 +109,13 @@ def _starts_record(line: str) -> bool:
 
 
 Split = tuple[str, str, str | None, str]  # logger, level, time as written, message
+# As read in bulk: the message None when it is ``text[at:]`` of an ``autogen_core.events``
+# record, left for the caller to slice (most are hops, which it reads in place).
+Row = tuple[int, str, tuple[str, str, str | None, str | None] | None, int]
 
 
-def _records(path: Path, span: Span) -> Iterator[tuple[int, str, Split | None]]:
-    """(line, text, split) for every line that can matter, in order.
+def _records(path: Path, span: Span) -> Iterator[Row]:
+    """(line, text, split, message start) for every line that can matter, in order.
 
     Lines are scanned in bulk: polars drops the records that cannot produce an event (a
     record of an AutoGen logger with none of the words the parser acts on; such a line only
@@ -120,7 +128,7 @@ def _records(path: Path, span: Span) -> Iterator[tuple[int, str, Split | None]]:
     wanted = text.str.contains(WANTED) | ~is_record_start(text, _PREFIX_LIMIT)
     if layout is None:
         for number, line in numbered_lines(path, span, lambda lf: lf.filter(wanted)):
-            yield number, line, _split(line)
+            yield number, line, _split(line), 0
         return
     columns = ("line", "text", "logger", "level", "when", "message_at")
     for batch in line_batches(path, lambda lf: layout.split(lf.filter(wanted)), span=span):
@@ -128,11 +136,13 @@ def _records(path: Path, span: Span) -> Iterator[tuple[int, str, Split | None]]:
             *(batch[c].to_list() for c in columns), strict=True
         ):
             if logger is None:
-                yield number, line, _split(line)
+                yield number, line, _split(line), 0
             elif not layout.has_time:  # the time, if any, ends the message
-                yield number, line, (logger, level, *_trailing_time(line[at:]))
+                yield number, line, (logger, level, *_trailing_time(line[at:])), at
+            elif logger == EVENTS_LOGGER:
+                yield number, line, (logger, level, when, None), at
             else:
-                yield number, line, (logger, level, when, line[at:])
+                yield number, line, (logger, level, when, line[at:]), at
 
 
 @lru_cache(maxsize=4)

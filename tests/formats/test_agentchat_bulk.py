@@ -44,11 +44,11 @@ def learn_from_a_few_lines(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(logging_format, "LEARN_LINES", 20)
 
 
-def slow_records(path: Path, span: Span) -> Iterator[tuple[int, str, logging_format.Split | None]]:
-    """The reference: every line, split one by one."""
+def slow_records(path: Path, span: Span) -> Iterator[logging_format.Row]:
+    """The reference: every line, split one by one (so no hop is read in place)."""
     assert span == Span()
     for number, text in iter_lines(path):
-        yield number, text, logging_format._split(text)
+        yield number, text, logging_format._split(text), 0
 
 
 def reference(path: Path, monkeypatch: pytest.MonkeyPatch) -> pl.DataFrame:
@@ -185,3 +185,37 @@ def test_a_message_without_an_id_is_never_taken_for_a_known_hop(tmp_path: Path) 
     messages = AgentchatLogging.parse(path).events.filter(pl.col("kind") == "message")
     original = AgentchatLogging.parse(AC / "loop_swarm_pingpong/events.log").events
     assert messages.height == original.filter(pl.col("kind") == "message").height
+
+
+def test_hops_are_read_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Most lines of a long log are Message hops: the bulk path reads them without building a
+    # record (or a copy of the message) for each.
+    taken: list[bool] = []
+    real = RecordParser.hop_at
+
+    def spying(self: RecordParser, line: int, when: str | None, text: str, at: int) -> bool:
+        taken.append(real(self, line, when, text, at))
+        return taken[-1]
+
+    monkeypatch.setattr(RecordParser, "hop_at", spying)
+    path = AC / "loop_swarm_pingpong/events.log"
+    events = AgentchatLogging.parse(path).events
+    hops = sum('"type": "Message"}' in line for _, line in iter_lines(path))
+    assert sum(taken) == hops and not all(taken)  # LLMCall/ToolCall records are offered too
+    monkeypatch.setattr(RecordParser, "hop_at", real)
+    assert events.equals(reference(path, monkeypatch))
+
+
+def test_lines_after_a_hop_read_in_place_belong_to_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A hop's record has only its first line read; lines glued after it (another writer's
+    # output, a wrapped line) must not join the next record or start one of their own.
+    lines = (AC / "loop_swarm_pingpong/events.log").read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.endswith('"type": "Message"}') and i > 30)
+    lines[at + 1 : at + 1] = ["  continued: KeyboardInterrupt", "ERROR: not a record start"]
+    path = tmp_path / "glued.log"
+    path.write_text("\n".join(lines) + "\n")
+    fast = AgentchatLogging.parse(path).events
+    assert fast.equals(reference(path, monkeypatch))
+    assert not fast["content"].str.contains("continued:").any()
