@@ -24,13 +24,11 @@ from ._agentchat_messages import (
     emit_tool_reprs,
     find_chat_messages,
 )
-from ._pyrepr import unquote
+from ._pyrepr import QUOTED, unquote
 from .base import EventSink, canonical_json, loads, text_of
 
 SELECTED = re.compile(r"Selected speaker: (\S+)")
-TERMINATION = re.compile(
-    r"GroupChatTermination.*?StopMessage\(.*?content=('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")", re.S
-)
+TERMINATION = re.compile(rf"GroupChatTermination.*?StopMessage\(.*?content=({QUOTED})", re.S)
 # Raw-text view of a Message event (see RecordParser.known_hop): its payload (a JSON string, so
 # its quotes are escaped: the first unescaped quote ends it), the ids inside it and the
 # receiver/sender after it.
@@ -46,6 +44,7 @@ KNOWN_ROUTES = 4096  # distinct routes: a few per agent of each team
 # in this order (0.4 and 0.7): the key that follows the prompt, per event type.
 _PROMPT_AT = '", "messages": ['
 _AFTER_PROMPT = {"LLMCall": ', "response": ', "LLMStreamStart": ', "agent_id": '}
+_TOOL_REPR_ENDS = tuple((f"type='{kind}'", kind) for kind in TOOL_REPR_KINDS)
 Hop = tuple[str, str]  # a Message event's payload and the rest after it (the route), as raw text
 
 
@@ -295,9 +294,10 @@ class RecordParser:
 
     def _repr_event(self, message: str, line: int, when: str | None, source: str) -> None:
         tail = message.rstrip()
-        kind = next((k for k in TOOL_REPR_KINDS if tail.endswith(f"type='{k}'")), None)
-        if kind is not None:
-            emit_tool_reprs(self.sink, kind, message, line, when, source)
+        for suffix, kind in _TOOL_REPR_ENDS:
+            if tail.endswith(suffix):
+                emit_tool_reprs(self.sink, kind, message, line, when, source)
+                return
 
 
 def _publishes_output(event: dict[str, Any]) -> bool:

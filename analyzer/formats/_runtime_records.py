@@ -29,7 +29,9 @@ _USAGE = {
     "prompt_tokens": re.compile(r"prompt_tokens['\"]?\s*[=:]\s*(\d+)"),
     "completion_tokens": re.compile(r"completion_tokens['\"]?\s*[=:]\s*(\d+)"),
 }
-_CONTENT = re.compile(r"content='((?:[^'\\]|\\.)*)'|\"content\":\s*\"((?:[^\"\\]|\\.)*)\"")
+_CONTENT = re.compile(
+    r"content='([^'\\]*(?:\\.[^'\\]*)*)'|\"content\":\s*\"([^\"\\]*(?:\\.[^\"\\]*)*)\""
+)
 SELECTOR_AGENTS = frozenset({"speaker_selection_agent", "checking_agent"})
 # check_termination_and_human_reply returning final with no reply means the chat ended there.
 _ENDING_REPLY_FUNCS = frozenset({"check_termination_and_human_reply", "run_chat", "a_run_chat"})
