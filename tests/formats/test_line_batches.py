@@ -60,3 +60,26 @@ def test_spans_number_their_lines_from_one_and_count_them(tmp_path: Path) -> Non
         offset += span.lines
     assert lines == expected(raw)
     assert offset == len(expected(raw))
+
+
+def test_a_block_goes_whole_unless_cut_inside_a_character(tmp_path: Path) -> None:
+    from analyzer.formats._line_batches import _blocks
+
+    ascii_path, utf8_path = tmp_path / "ascii.log", tmp_path / "utf8.log"
+    ascii_path.write_bytes(b"".join(f"line {i:04d}\n".encode() for i in range(100)))
+    utf8_path.write_bytes(
+        "".join(f"l\u00e9\u00e9\u00e9\u00e9\u00e9 {i}\n" for i in range(100)).encode()
+    )
+    whole = [cut_off for _, cut_off in _blocks(ascii_path, 25, Span())]
+    assert any(whole)  # ASCII: blocks handed over uncopied, the cut-off line dropped later
+    # 25-byte blocks of 2-byte characters: some end inside one, and those are cut at the line end
+    cuts = list(_blocks(utf8_path, 25, Span()))
+    assert any(not cut_off and block.endswith(b"\n") for block, cut_off in cuts)
+    for path in (ascii_path, utf8_path):
+        assert numbered(path, 25) == expected(path.read_bytes())
+
+
+def test_crlf_lines_lose_their_carriage_return(tmp_path: Path) -> None:
+    path = tmp_path / "crlf.log"
+    path.write_bytes(b"".join(f"line {i}\r\n".encode() for i in range(200)))
+    assert numbered(path, 64) == [(i + 1, f"line {i}") for i in range(200)]
