@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import orjson
 
@@ -60,12 +60,41 @@ def _parse_span(path: Path, span: Span) -> Part:
             elif not line.startswith(("[file_logger]", "Object of type")):
                 sink.skip(number, "not a runtime-log record")
             continue
-        try:
-            # A logging prefix ("... INFO autogen.logger.file_logger: {...}") is allowed.
-            rec = loads(line[start:])
-        except orjson.JSONDecodeError:
-            sink.skip(number, "truncated or invalid JSON record")
-            continue
+        rec = _without_request(line, start)
+        if rec is None:
+            try:
+                # A logging prefix ("... INFO autogen.logger.file_logger: {...}") is allowed.
+                rec = loads(line[start:])
+            except orjson.JSONDecodeError:
+                sink.skip(number, "truncated or invalid JSON record")
+                continue
         if isinstance(rec, dict):
             records.record(rec, number)
     return Part.of(sink, span, ())
+
+
+# A chat_completion record carries the whole history on every call (``request``: most of a long
+# run's log) between its ids and the keys read from it; file_logger writes them in this order.
+_COMPLETION_START, _REQUEST_AT, _AFTER_REQUEST = (
+    '{"invocation_id": ',
+    ', "request": ',
+    ', "response": ',
+)
+
+
+def _without_request(line: str, start: int) -> dict[str, Any] | None:
+    """A chat_completion record decoded without its ``request``, which is never read; None if
+    the record is not of that shape or what remains does not decode on its own (the caller then
+    decodes it whole). The last ``response`` key is the record's: the request's own text cannot
+    hold one after it, and the values after it are scalars."""
+    if not line.startswith(_COMPLETION_START, start):
+        return None
+    at = line.find(_REQUEST_AT, start)
+    tail = line.rfind(_AFTER_REQUEST) if at > 0 else -1
+    if tail < at:
+        return None
+    try:
+        rec = loads(line[start:at] + line[tail:])
+    except orjson.JSONDecodeError:
+        return None
+    return rec if isinstance(rec, dict) else None

@@ -111,3 +111,56 @@ def test_a_state_or_init_args_that_is_no_object_is_skipped_visibly(tmp_path: Pat
         ).events.height
         - 2
     )
+
+
+def chat_completions() -> list[str]:
+    return [
+        line
+        for path in sorted(SAMPLES.glob("classic/*/runtime.log"))
+        for line in path.read_text().splitlines()
+        if line.startswith('{"invocation_id": ')
+    ]
+
+
+def test_a_chat_completion_without_its_request_is_the_full_record_less_the_request() -> None:
+    import orjson
+
+    from analyzer.formats.classic_runtime_file import _without_request
+
+    lines = chat_completions()
+    assert len(lines) > 100
+    for line in lines:
+        full = orjson.loads(line)
+        del full["request"]
+        assert _without_request(line, 0) == full
+
+
+def test_the_request_is_never_decoded(tmp_path: Path) -> None:
+    # The history a completion was asked with, cut short: only a reader that skips it still
+    # sees the model call.
+    src = SAMPLES / "classic/loop_twoagent_sigint/runtime.log"
+    lines = src.read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith('{"invocation_id": '))
+    head, rest = lines[at].split(', "request": ', 1)
+    lines[at] = (
+        head + ', "request": {"messages": [{"content": "cut' + rest[rest.index(', "response": ') :]
+    )
+    path = tmp_path / "runtime.log"
+    path.write_text("\n".join(lines) + "\n")
+    garbled, clean = (ClassicRuntimeFile.parse(p).events for p in (path, src))
+    assert garbled.drop("source_format").equals(clean.drop("source_format"))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"invocation_id": "x", "response": "{}", "request": {"messages": []}, "source_name": "a"}',
+        '{"invocation_id": "x", "request": {}, "response": "{}", "extra": {"a": 0, "response": 1}}',
+        '{"session_id": "x", "request": {}, "response": "{}"}',
+    ],
+    ids=["request-last", "nested-response-key", "not-a-completion"],
+)
+def test_other_shapes_are_left_to_the_full_decode(line: str) -> None:
+    from analyzer.formats.classic_runtime_file import _without_request
+
+    assert _without_request(line, 0) is None
