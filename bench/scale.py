@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from throughput import (
     AGENTCHAT,
+    AGENTCHAT_JSON,
     CEILING_ANY,
     MEASURE,
     OUT,
@@ -112,6 +113,13 @@ def main() -> None:
         "agentchat logging, many runs": repeat_to(sample, OUT / "agentchat-1gb.log", mb),
         "agentchat logging, one long run": repeat_to(
             sample, OUT / "agentchat-1gb-one-run.log", mb, one_run=True
+        ),
+        # The same loggers through a JSON formatter: every line is one object to decode, so
+        # the ceiling is the JSON decode itself (no prefix lines for it to reject at once).
+        "agentchat JSON-lines logging, many runs": repeat_to(
+            AGENTCHAT_JSON / "loop_swarm_pingpong/events.jsonl",
+            OUT / "agentchat-json-1gb.jsonl",
+            mb,
         ),
         "classic runtime file log, one session": repeat_to(
             SAMPLES / "loop_twoagent_sigint/runtime.log",

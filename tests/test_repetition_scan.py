@@ -1,54 +1,25 @@
-"""The repetition scan (LOOP02, the repetition chart) gives exactly what matching every message
-in turn gives: the reference below is that loop, kept as the definition."""
+"""The repetition scan (LOOP02, the repetition chart) by first uses gives exactly what matching
+every message in turn gives (``_each``, the definition), and ``scan`` takes the cheaper."""
 
 from __future__ import annotations
 
 import random
-from collections import deque
 from dataclasses import replace
 
 import polars as pl
 import pytest
-from rapidfuzz import fuzz, process, utils
 
-from analyzer import analyze_file
+from analyzer import analyze_file, repetition
 from analyzer.config import DEFAULT, Thresholds
 from analyzer.formats.base import EventSink
-from analyzer.masking import masked
-from analyzer.repetition import message_rows, scan
+from analyzer.repetition import masked_rows, message_rows, scan
 
 from .conftest import SAMPLES
 
 
-def reference_scan(msgs: pl.DataFrame, cfg: Thresholds) -> pl.DataFrame:
-    """Each message in turn: exact (masked, processed) repeat of any earlier message of its
-    speaker, else the best fuzzy match among the speaker's last ``dup_window`` messages."""
-    seen: dict[tuple[tuple[str, str], str], int] = {}
-    recent: dict[tuple[str, str], deque[tuple[str, int]]] = {}
-    rows = msgs.select("run_id", "seq", pl.col("agent").fill_null(""), masked(pl.col("content")))
-    earliers: list[int | None] = []
-    sims: list[float] = []
-    for run_id, seq, agent, text in rows.iter_rows():
-        speaker = (run_id, agent)
-        key = utils.default_process(text)
-        window = recent.setdefault(speaker, deque(maxlen=cfg.dup_window))
-        earlier, sim = seen.get((speaker, key)), 100.0
-        if earlier is None:
-            sim = 0.0
-            if window:
-                hit = process.extractOne(
-                    key, [k for k, _ in window], scorer=fuzz.ratio, score_cutoff=cfg.similarity
-                )
-                if hit:
-                    earlier, sim = window[hit[2]][1], float(hit[1])
-        earliers.append(earlier)
-        sims.append(sim)
-        seen.setdefault((speaker, key), seq)
-        window.append((key, seq))
-    return rows.select("run_id", "seq", "agent").with_columns(
-        earlier_seq=pl.Series(earliers, dtype=pl.Int64),
-        similarity=pl.Series(sims, dtype=pl.Float64),
-    )
+def both_ways(msgs: pl.DataFrame, cfg: Thresholds) -> tuple[pl.DataFrame, pl.DataFrame]:
+    rows = masked_rows(msgs)
+    return repetition._first_uses(rows, cfg), repetition._each(rows, cfg)
 
 
 SAMPLE_FILES = sorted(p for p in SAMPLES.rglob("*") if p.is_file() and p.name != "label.json")
@@ -57,8 +28,8 @@ SAMPLE_FILES = sorted(p for p in SAMPLES.rglob("*") if p.is_file() and p.name !=
 @pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda p: str(p.relative_to(SAMPLES)))
 def test_scan_equals_the_reference_on_every_sample(path) -> None:
     for run in analyze_file(path).runs:
-        msgs = message_rows(run.events)
-        assert scan(msgs, DEFAULT).equals(reference_scan(msgs, DEFAULT))
+        by_first_uses, each = both_ways(message_rows(run.events), DEFAULT)
+        assert by_first_uses.equals(each)
 
 
 PHRASES = [
@@ -85,7 +56,9 @@ def test_scan_equals_the_reference_on_drifting_repeats(seed: int, window: int) -
         sink.add("message", i + 1, agent=rng.choice(["coder", "critic", None]), content=text)
     msgs = message_rows(sink.frame())
     cfg = replace(DEFAULT, dup_window=window, similarity=rng.choice([80.0, 88.0, 95.0]))
-    assert scan(msgs, cfg).equals(reference_scan(msgs, cfg))
+    by_first_uses, each = both_ways(msgs, cfg)
+    assert by_first_uses.equals(each)
+    assert scan(msgs, cfg).equals(each)
 
 
 def test_no_messages_no_rows() -> None:
@@ -98,3 +71,25 @@ def test_no_messages_no_rows() -> None:
         "earlier_seq",
         "similarity",
     ]
+
+
+def test_the_cheaper_pass_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    taken: list[str] = []
+    for name in ("_first_uses", "_each"):
+        real = getattr(repetition, name)
+        monkeypatch.setattr(
+            repetition,
+            name,
+            lambda rows, cfg, real=real, name=name: taken.append(name) or real(rows, cfg),
+        )
+    sink = EventSink("test")
+    for i in range(100):  # a loop: one text over and over
+        sink.add("message", i + 1, agent="coder", content=f"Let's revisit step {i}, the parser")
+    for i in range(100):  # a conversation: every text new
+        sink.add(
+            "message", 200 + i, agent="critic", content=f"point {chr(65 + i % 26) * (i + 1)} noted"
+        )
+    events = sink.frame()
+    scan(message_rows(events.head(100)), DEFAULT)
+    scan(message_rows(events.tail(100)), DEFAULT)
+    assert taken == ["_first_uses", "_each"]
