@@ -25,6 +25,7 @@ from ._record_layout import LOGGER_NAMES
 from ._split_parse import Part, parse_log_in_spans, span_sink
 from .base import ParsedLog, loads
 
+EVENTS_LOGGER = "autogen_core.events"
 KNOWN_LOGGER = re.compile(rf"(?:{LOGGER_NAMES})")
 AUTOGEN_VALUE = re.compile(r'"(?:autogen_core|autogen_agentchat|autogen_ext)(?:\.\w+)*"')
 LOGGER_KEYS = ("name", "logger", "logger_name", "loggerName", "log.logger", "logger.name")
@@ -82,10 +83,26 @@ def _parse_span(path: Path, span: Span) -> Part:
             if line.strip():
                 sink.skip(number, "not a JSON log record (truncated or garbled)")
             continue
-        found = _fields(_flat(record)) if isinstance(record, dict) else None
+        if not isinstance(record, dict) or _hop_read(parser, number, record):
+            continue
+        found = _fields(_flat(record))
         if found is not None:
             parser.record(number, *found)
     return Part.of(sink, span, parser.firsts)
+
+
+def _hop_read(parser: RecordParser, line: int, record: dict[str, Any]) -> bool:
+    """A Message hop of ``autogen_core.events`` under the keys that head ``_fields``' lists
+    (``name``, ``message``), read in place: most records of a long log. Such a record's fields
+    are those ``_fields`` finds (the time keys have no dotted form) and a hop reads only its
+    message; False for any other record."""
+    message = record.get("message")
+    return (
+        record.get("name") == EVENTS_LOGGER
+        and isinstance(message, str)
+        and "\n" not in message  # one line: what ``record`` would read of it
+        and parser.hop_at(line, _time(record), message, 0)
+    )
 
 
 def _flat(record: dict[str, Any]) -> dict[str, Any]:

@@ -226,3 +226,38 @@ def test_times_as_written_or_as_epoch_numbers() -> None:
     assert seconds == millis == "2025-11-25T10:00:00.500000+00:00"
     for nonsense in (1e30, -1e20, float("nan"), True):
         assert json_layout._time({"created": nonsense}) is None
+
+
+def test_hops_under_the_usual_keys_skip_the_field_search(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from analyzer.formats import agentchat_json_logging as json_logging
+
+    path = as_json_lines(
+        AC / "loop_swarm_pingpong/events.log", tmp_path / "app.jsonl", SHAPES["python-json-logger"]
+    )
+    searched: list[int] = []
+    real = json_logging._fields
+    monkeypatch.setattr(json_logging, "_fields", lambda r: searched.append(1) or real(r))
+    fast = AgentchatJsonLogging.parse(path).events
+    records = len(path.read_text().splitlines())
+    assert 0 < len(searched) < 0.6 * records  # most records are hops, read in place
+    monkeypatch.setattr(json_logging, "_hop_read", lambda parser, line, record: False)
+    assert fast.equals(AgentchatJsonLogging.parse(path).events)
+
+
+def test_a_hop_message_over_two_lines_is_read_as_a_record(tmp_path: Path) -> None:
+    from analyzer.formats import agentchat_json_logging as json_logging
+    from analyzer.formats._agentchat_records import RecordParser
+    from analyzer.formats.base import EventSink
+
+    hop = (
+        '{"payload": "{}", "sender": null, "receiver": null, "kind": "MessageKind.PUBLISH", '
+        '"delivery_stage": "DeliveryStage.SEND", "type": "Message"}'
+    )
+    parser = RecordParser(EventSink("test"))
+    record = {"name": "autogen_core.events", "message": hop}
+    assert json_logging._hop_read(parser, 1, record)
+    assert not json_logging._hop_read(parser, 2, {**record, "message": hop + "\n  more"})
+    assert not json_logging._hop_read(parser, 3, {**record, "name": "other"})
+    assert not json_logging._hop_read(parser, 4, {"logger": "autogen_core.events", "event": hop})
