@@ -156,10 +156,13 @@ def _analyze(
     tagged = len(logs) > 1
     events = (
         pl.concat(
-            log.parsed.events.with_columns(
-                (pl.lit(f"{k}{_TAG}") + pl.col("run_id")).alias("run_id")
-            )
-            for k, log in enumerate(logs)
+            (
+                log.parsed.events.with_columns(
+                    (pl.lit(f"{k}{_TAG}") + pl.col("run_id")).alias("run_id")
+                )
+                for k, log in enumerate(logs)
+            ),
+            rechunk=True,  # one chunk per column, not one per file: every stage queries it
         )
         if tagged
         else logs[0].parsed.events

@@ -260,7 +260,9 @@ def merge(parts: Sequence[Part]) -> tuple[pl.DataFrame, tuple[Skipped, ...]]:
         skipped += [Skipped(s.line + offset, s.reason) for s in part.skipped]
         offset += part.lines
         run = run if part.last_run == PENDING_RUN else part.last_run
-    events = pl.concat(frames).with_columns(
+    # One chunk per column: the detectors' queries over 23 chunks of a 1 GB log took 0.79 s
+    # against 0.56 s over one (the copy, 0.01 s).
+    events = pl.concat(frames, rechunk=True).with_columns(
         seq=pl.int_range(pl.len(), dtype=pl.UInt32).over("run_id")
     )
     return events, tuple(skipped)
