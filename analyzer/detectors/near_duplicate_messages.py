@@ -16,7 +16,7 @@ sentence twice in a long, varied conversation stays below the share threshold.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import polars as pl
 
@@ -65,18 +65,27 @@ class NearDuplicateMessages(Detector):
                 (pl.col("repeats") >= cfg.dup_min_repeats) & (pl.col("share") >= cfg.dup_min_share)
             )
         )
-        for run in runs.iter_rows(named=True):
-            yield run["run_id"], self._finding(msgs, found, run)
+        found_runs = list(runs.iter_rows(named=True))
+        # Every finding's evidence rows in one gather each, not a row lookup each.
+        shown = [spread(run["rows"]) for run in found_runs]
+        wanted = [i for picked in shown for i in picked]
+        repeats, rows = found[wanted].to_dicts(), msgs[wanted].to_dicts()
+        at = 0
+        for run, picked in zip(found_runs, shown, strict=True):
+            end = at + len(picked)
+            yield run["run_id"], self._finding(run, repeats[at:end], rows[at:end])
+            at = end
 
-    def _finding(self, msgs: pl.DataFrame, found: pl.DataFrame, run: dict) -> Finding:
+    def _finding(
+        self, run: dict[str, Any], repeats: list[dict[str, Any]], rows: list[dict[str, Any]]
+    ) -> Finding:
         count, share = run["repeats"], run["share"]
         agents = sorted(run["agents"])
         score = min(0.9, 0.5 + 0.04 * count * share)
-        items = []
-        for i in spread(run["rows"]):
-            repeat = found.row(i, named=True)
-            note = f"{repeat['similarity']:.0f}% like seq {repeat['earlier_seq']}"
-            items.append(evidence(msgs.row(i, named=True), note))
+        items = [
+            evidence(row, f"{repeat['similarity']:.0f}% like seq {repeat['earlier_seq']}")
+            for repeat, row in zip(repeats, rows, strict=True)
+        ]
         return Finding(
             code=self.code,
             detector=self.name,

@@ -14,8 +14,8 @@ carry (agentchat spans): unknown arguments are never taken as equal.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import ClassVar
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar
 
 import polars as pl
 from rapidfuzz import fuzz
@@ -55,11 +55,11 @@ class RepeatedToolCall(Detector):
         ).with_columns(masked_args=masked(pl.col("tool_args")))
         # Clustered over plain lists (rows are built for the evidence alone).
         keys: list[str] = calls["masked_args"].to_list()
+        tools: list[str] = calls["tool_name"].to_list()
         per_run: dict[str, dict[str, list[int]]] = {}  # run -> tool -> its calls' rows
-        for row, (run_id, tool) in enumerate(
-            zip(calls["run_id"].to_list(), calls["tool_name"].to_list(), strict=True)
-        ):
+        for row, (run_id, tool) in enumerate(zip(calls["run_id"].to_list(), tools, strict=True)):
             per_run.setdefault(run_id, {}).setdefault(tool, []).append(row)
+        winners: list[tuple[str, list[int]]] = []
         for run_id, by_tool in per_run.items():
             best: list[int] = []
             for rows in by_tool.values():
@@ -67,12 +67,32 @@ class RepeatedToolCall(Detector):
                 if len(top) > len(best):
                     best = top
             if len(best) >= cfg.tool_repeat_min:
-                yield run_id, self._finding(calls, best, cfg)
+                winners.append((run_id, best))
+        if not winners:
+            return
+        # Every finding's evidence rows in one gather, not a row lookup each.
+        shown = [spread(list(enumerate(best))) for _, best in winners]
+        gathered = calls[[row for picked in shown for _, row in picked]].to_dicts()
+        args: list[str] = calls["tool_args"].to_list()
+        at = 0
+        for (run_id, best), picked in zip(winners, shown, strict=True):
+            evidence_rows = gathered[at : at + len(picked)]
+            at += len(picked)
+            distinct = len({args[r] for r in best})
+            yield (
+                run_id,
+                self._finding(tools[best[0]], len(best), distinct, picked, evidence_rows, cfg),
+            )
 
-    def _finding(self, calls: pl.DataFrame, best: list[int], cfg: Thresholds) -> Finding:
-        count = len(best)
-        distinct = calls[best, "tool_args"].n_unique()
-        tool = calls[best[0], "tool_name"]
+    def _finding(
+        self,
+        tool: str,
+        count: int,
+        distinct: int,
+        picked: Sequence[tuple[int, int]],
+        rows: Sequence[dict[str, Any]],
+        cfg: Thresholds,
+    ) -> Finding:
         score = min(0.9, 0.55 + 0.05 * (count - cfg.tool_repeat_min))
         return Finding(
             code=self.code,
@@ -83,8 +103,8 @@ class RepeatedToolCall(Detector):
             summary=f"`{tool}` was called {count} times with the same arguments"
             + (f" ({distinct} spellings after masking)" if distinct > 1 else ""),
             evidence=tuple(
-                evidence(calls.row(row, named=True), f"call {i + 1} of {count}")
-                for i, row in spread(list(enumerate(best)))
+                evidence(row, f"call {i + 1} of {count}")
+                for (i, _), row in zip(picked, rows, strict=True)
             ),
             metrics={"repeat_count": count, "distinct_args": distinct},
             subject=tool,
