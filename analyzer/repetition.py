@@ -122,10 +122,10 @@ def _first_uses(rows: pl.DataFrame, cfg: Thresholds) -> pl.DataFrame:
                     earlier, sim = seqs[lo + hit[2]], float(hit[1])
         first_earlier.append(earlier)
         first_sim.append(sim)
-    ids, first = rows["tid"], is_first
+    ids = rows["tid"]
     return rows.select("run_id", "seq", "agent").with_columns(
         earlier_seq=pl.Series(first_earlier, dtype=pl.Int64)
         .gather(ids)
-        .zip_with(first, pl.Series(repeat_of, dtype=pl.Int64).gather(ids)),
-        similarity=pl.Series(first_sim, dtype=pl.Float64).gather(ids).set(~first, 100.0),
+        .zip_with(is_first, pl.Series(repeat_of, dtype=pl.Int64).gather(ids)),
+        similarity=pl.Series(first_sim, dtype=pl.Float64).gather(ids).set(~is_first, 100.0),
     )
