@@ -27,6 +27,7 @@ from ._agentchat_messages import (
 from ._pyrepr import QUOTED, unquote
 from .base import EventSink, canonical_json, loads, text_of
 
+EVENTS_LOGGER = "autogen_core.events"  # one JSON event per record
 SELECTED = re.compile(r"Selected speaker: (\S+)")
 TERMINATION = re.compile(rf"GroupChatTermination.*?StopMessage\(.*?content=({QUOTED})", re.S)
 # Raw-text view of a Message event (see RecordParser.known_hop): its payload (a JSON string, so
@@ -98,7 +99,7 @@ class RecordParser:
         self, line: int, logger: str, level: str, when: str | None, lines: list[str]
     ) -> None:
         message = lines[0]
-        if logger == "autogen_core.events" and message.startswith("{"):
+        if logger == EVENTS_LOGGER and message.startswith("{"):
             hop = _hop(message)
             if not self.known_hop(hop):
                 self._core_event(line, when, message, hop)

@@ -19,13 +19,12 @@ from typing import Any, ClassVar
 import orjson
 import polars as pl
 
-from ._agentchat_records import RecordParser
+from ._agentchat_records import EVENTS_LOGGER, RecordParser
 from ._line_batches import Span, numbered_lines
 from ._record_layout import LOGGER_NAMES
 from ._split_parse import Part, parse_log_in_spans, span_sink
 from .base import ParsedLog, loads
 
-EVENTS_LOGGER = "autogen_core.events"
 KNOWN_LOGGER = re.compile(rf"(?:{LOGGER_NAMES})")
 AUTOGEN_VALUE = re.compile(r'"(?:autogen_core|autogen_agentchat|autogen_ext)(?:\.\w+)*"')
 LOGGER_KEYS = ("name", "logger", "logger_name", "loggerName", "log.logger", "logger.name")

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from ._agentchat_records import RecordParser
+from ._agentchat_records import EVENTS_LOGGER, RecordParser
 from ._line_batches import Span, line_batches, numbered_lines
 from ._record_layout import (
     LEVEL_NAMES,
@@ -49,7 +49,6 @@ _LEVEL_GAP = 12  # a level after the name counts only if it follows within this 
 LEARN_LINES = 2000  # lines a learned layout must split exactly as the slow splitter does
 # A record with none of these can produce no event (see RecordParser.record): bulk-dropped.
 WANTED = r"autogen_core\.events|autogen_agentchat|GroupChatTermination|ERROR|CRITICAL|FATAL"
-EVENTS_LOGGER = "autogen_core.events"
 
 
 class AgentchatLogging:
