@@ -90,7 +90,9 @@ def _without_request(line: str, start: int) -> dict[str, Any] | None:
     if not line.startswith(_COMPLETION_START, start):
         return None
     at = line.find(_REQUEST_AT, start)
-    tail = line.rfind(_AFTER_REQUEST) if at > 0 else -1
+    if at < 0:
+        return None
+    tail = line.rfind(_AFTER_REQUEST)
     if tail < at:
         return None
     try:

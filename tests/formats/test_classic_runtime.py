@@ -157,8 +157,9 @@ def test_the_request_is_never_decoded(tmp_path: Path) -> None:
         '{"invocation_id": "x", "response": "{}", "request": {"messages": []}, "source_name": "a"}',
         '{"invocation_id": "x", "request": {}, "response": "{}", "extra": {"a": 0, "response": 1}}',
         '{"session_id": "x", "request": {}, "response": "{}"}',
+        '{"invocation_id": "x", "response": "{}", "source_name": "a"}',
     ],
-    ids=["request-last", "nested-response-key", "not-a-completion"],
+    ids=["request-last", "nested-response-key", "not-a-completion", "no-request"],
 )
 def test_other_shapes_are_left_to_the_full_decode(line: str) -> None:
     from analyzer.formats.classic_runtime_file import _without_request
