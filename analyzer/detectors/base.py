@@ -94,6 +94,17 @@ def spread(items: Sequence[T], keep: int = 5) -> tuple[T, ...]:
     return (*items[:2], *items[-(keep - 2) :])
 
 
+def rows_of(df: pl.DataFrame, picks: Sequence[Sequence[int]]) -> list[list[dict[str, Any]]]:
+    """The rows of ``df`` at each finding's picked positions, fetched in one gather for all of
+    them: a row lookup per evidence item cost ~5 us, on every run of a many-run log."""
+    found = df[[i for picked in picks for i in picked]].to_dicts()
+    out, at = [], 0
+    for picked in picks:
+        out.append(found[at : at + len(picked)])
+        at += len(picked)
+    return out
+
+
 class Detector:
     """One check. ``check`` yields (run id, finding) pairs; class attributes identify and
     document it."""

@@ -23,7 +23,7 @@ import polars as pl
 from ..config import Thresholds
 from ..findings import Finding
 from ..repetition import message_rows, scan
-from .base import Detector, RunFinding, evidence, spread
+from .base import Detector, RunFinding, evidence, rows_of, spread
 
 
 class NearDuplicateMessages(Detector):
@@ -66,15 +66,11 @@ class NearDuplicateMessages(Detector):
             )
         )
         found_runs = list(runs.iter_rows(named=True))
-        # Every finding's evidence rows in one gather each, not a row lookup each.
         shown = [spread(run["rows"]) for run in found_runs]
-        wanted = [i for picked in shown for i in picked]
-        repeats, rows = found[wanted].to_dicts(), msgs[wanted].to_dicts()
-        at = 0
-        for run, picked in zip(found_runs, shown, strict=True):
-            end = at + len(picked)
-            yield run["run_id"], self._finding(run, repeats[at:end], rows[at:end])
-            at = end
+        for run, repeats, rows in zip(
+            found_runs, rows_of(found, shown), rows_of(msgs, shown), strict=True
+        ):
+            yield run["run_id"], self._finding(run, repeats, rows)
 
     def _finding(
         self, run: dict[str, Any], repeats: list[dict[str, Any]], rows: list[dict[str, Any]]

@@ -23,7 +23,7 @@ from rapidfuzz import fuzz
 from ..config import Thresholds
 from ..findings import Finding
 from ..masking import masked
-from .base import Detector, RunFinding, evidence, spread
+from .base import Detector, RunFinding, evidence, rows_of, spread
 
 _MAX_CLUSTERS = 50  # per tool; beyond that, only exact repeats are clustered
 
@@ -70,19 +70,12 @@ class RepeatedToolCall(Detector):
                 winners.append((run_id, best))
         if not winners:
             return
-        # Every finding's evidence rows in one gather, not a row lookup each.
         shown = [spread(list(enumerate(best))) for _, best in winners]
-        gathered = calls[[row for picked in shown for _, row in picked]].to_dicts()
+        gathered = rows_of(calls, [[row for _, row in picked] for picked in shown])
         args: list[str] = calls["tool_args"].to_list()
-        at = 0
-        for (run_id, best), picked in zip(winners, shown, strict=True):
-            evidence_rows = gathered[at : at + len(picked)]
-            at += len(picked)
+        for (run_id, best), picked, found in zip(winners, shown, gathered, strict=True):
             distinct = len({args[r] for r in best})
-            yield (
-                run_id,
-                self._finding(tools[best[0]], len(best), distinct, picked, evidence_rows, cfg),
-            )
+            yield run_id, self._finding(tools[best[0]], len(best), distinct, picked, found, cfg)
 
     def _finding(
         self,

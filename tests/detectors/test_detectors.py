@@ -12,6 +12,7 @@ import pytest
 
 from analyzer.config import DEFAULT
 from analyzer.detectors import ALL_DETECTORS, run_detectors
+from analyzer.detectors.base import rows_of
 
 from ..conftest import SAMPLES, call, make_events, msg, result
 
@@ -409,3 +410,9 @@ def test_a_crash_on_one_run_spares_the_other_runs() -> None:
     found = run_detectors(pl.concat([good, bad]), DEFAULT, "classic", [Fragile])
     assert [f.code for f in found["good"]] == ["LOOP01"]
     assert [f.code for f in found["bad"]] == ["AZ99"]
+
+
+def test_rows_of_gives_each_findings_rows_in_its_order() -> None:
+    df = pl.DataFrame({"seq": [10, 11, 12, 13, 14]})
+    got = rows_of(df, [[3, 1], [], [4], [0, 0]])
+    assert [[r["seq"] for r in rows] for rows in got] == [[13, 11], [], [14], [10, 10]]
