@@ -9,23 +9,29 @@ cluster when one is given (see ``cluster.py``).
 
 from __future__ import annotations
 
-import glob
+import contextlib
+import functools
 import hashlib
 import io
 import multiprocessing as mp
 import os
+import re
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
 from . import __version__
 from .config import DEFAULT, Thresholds
-from .errors import AnalyzerError, UnknownFormatError
+from .detectors import selected
+from .errors import AnalyzerError, UnknownFormatError, display_path
+from .inputs import kind_of
 from .pipeline import AnalysisResult, iter_analyses
+from .redact import redact
 from .report.atomic import atomic_write_bytes, atomic_write_text
 from .report.markdown import render_markdown
 from .report.names import report_stem
@@ -58,8 +64,28 @@ SUMMARY_COLUMNS = (
     "content_hash",
 )
 _HASH_CHUNK = 1 << 20
+# The Python types a summary row's values may have, per column (a cache entry is checked).
+_COLUMN_TYPES: dict[str, type | tuple[type, ...]] = {
+    "confidence": (float, int),
+    "duration_s": (float, int),
+    **dict.fromkeys(
+        (
+            "n_agents",
+            "turns",
+            "messages",
+            "tool_calls",
+            "llm_calls",
+            "prompt_tokens",
+            "completion_tokens",
+            "context_chars",
+            "repeat_count",
+        ),
+        int,
+    ),
+}
+_COLUMN_TYPES.update((name, str) for name in SUMMARY_COLUMNS if name not in _COLUMN_TYPES)
+_REPORT_NAME = re.compile(r"runs/[A-Za-z0-9_][A-Za-z0-9_.-]*\.md")
 CHUNK_FILES = 32  # files per task: enough to share the analysis stages' fixed cost
-_SKIP_NAMES = frozenset({"label.json"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,19 +98,30 @@ class BatchOptions:
     cfg: Thresholds = DEFAULT
     use_cache: bool = True
 
-    def cache_key(self, content_hash: str) -> str:
-        """Content + tool version + everything that changes the result."""
-        parts = [
-            content_hash,
-            __version__,
-            self.fmt or "",
-            ",".join(self.select),
-            ",".join(self.ignore),
-        ]
-        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+    def fingerprint(self) -> str:
+        """Everything besides the input that decides its rows: the code itself (a change
+        within a version counts), the detectors that run, the thresholds, the format and
+        whether reports are written."""
+        detectors = ",".join(sorted(d.code for d in selected(self.select, self.ignore)))
+        parts = (code_fingerprint(), self.fmt or "", detectors, repr(self.cfg), str(self.reports))
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
-    def cache_file(self, content_hash: str) -> Path:
-        return self.out_dir / ".cache" / f"{self.cache_key(content_hash)}.json"
+    def cache_file(self, source: str) -> Path:
+        """One entry per input file (by its absolute path) and set of options."""
+        where = os.path.abspath(source).encode("utf-8", "surrogateescape")
+        key = hashlib.sha256(where + self.fingerprint().encode()).hexdigest()[:32]
+        return self.out_dir / ".cache" / f"{key}.json"
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """The tool's version and a hash of its own source files."""
+    digest = hashlib.blake2b(__version__.encode(), digest_size=16)
+    root = Path(__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,36 +150,6 @@ class BatchResult:
     @property
     def skipped(self) -> list[tuple[str, str]]:
         return [(o.source, o.skipped) for o in self.outcomes if o.skipped]
-
-
-def expand(inputs: Iterable[str]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Files from paths, directories and globs, sorted and unique; and inputs that matched nothing."""
-    files: dict[Path, None] = {}
-    missing = []
-    for raw in inputs:
-        path = Path(raw)
-        matches = (
-            [Path(p) for p in sorted(glob.glob(raw, recursive=True))]
-            if glob.has_magic(raw)
-            else [path]
-        )
-        if not matches or not any(m.exists() for m in matches):
-            missing.append((raw, "no such file, directory or glob match"))
-            continue
-        for match in matches:
-            if match.is_dir():
-                files.update(dict.fromkeys(iter_dir(match)))
-            elif match.is_file():
-                files[match] = None
-    return list(files), missing
-
-
-def iter_dir(root: Path) -> Iterator[Path]:
-    """Every file under ``root``, sorted; hidden files/folders and sample labels left out."""
-    for child in sorted(root.rglob("*")):
-        hidden = any(part.startswith(".") for part in child.relative_to(root).parts)
-        if child.is_file() and not hidden and child.name not in _SKIP_NAMES:
-            yield child
 
 
 def content_hash(path: Path) -> str:
@@ -187,7 +194,8 @@ def summary_rows(result: AnalysisResult, reports: list[str], digest: str) -> lis
                 "content_hash": digest,
             }
         )
-    return rows
+    # Names, ids and the finding come from the log: every text is redacted, as in any output.
+    return [{k: redact(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows]
 
 
 def analyze_chunk(paths: list[str], opts: BatchOptions) -> list[FileOutcome]:
@@ -195,54 +203,122 @@ def analyze_chunk(paths: list[str], opts: BatchOptions) -> list[FileOutcome]:
     entry is valid are answered from it, the others are analysed together (``iter_analyses``:
     small logs share the fixed cost of each analysis stage)."""
     outcomes: dict[int, FileOutcome] = {}
-    todo: list[tuple[int, str, str]] = []  # (index, path, content hash)
+    todo: list[tuple[int, str, Stamp]] = []  # (index, path, its stat and content hash)
     for i, path in enumerate(paths):
+        source = display_path(path)
         try:
-            digest = content_hash(Path(path))
+            info = os.stat(path)
+            if not stat.S_ISREG(info.st_mode):
+                outcomes[i] = FileOutcome(
+                    source, error=f"{source}: not a regular file ({kind_of(info.st_mode)})"
+                )
+                continue
+            stamp = Stamp(info.st_size, info.st_mtime_ns, "")
+            entry = _cache_entry(path, opts) if opts.use_cache else None
+            if entry is not None and entry.stamp[:2] == stamp[:2]:  # unchanged: no hashing
+                outcomes[i] = _from_cache(source, entry.rows)
+                continue
+            stamp = stamp._replace(digest=content_hash(Path(path)))
         except OSError as exc:
-            outcomes[i] = FileOutcome(path, error=f"{path}: cannot read: {exc.strerror or exc}")
+            outcomes[i] = FileOutcome(source, error=f"{source}: cannot read: {exc.strerror or exc}")
             continue
-        if (hit := _cached(path, digest, opts)) is not None:
-            outcomes[i] = hit
+        if entry is not None and entry.stamp.digest == stamp.digest:  # touched, same content
+            _store(path, stamp, entry.rows, opts)
+            outcomes[i] = _from_cache(source, entry.rows)
         else:
-            todo.append((i, path, digest))
+            todo.append((i, path, stamp))
     analyses = iter_analyses([p for _, p, _ in todo], opts.cfg, opts.fmt, opts.select, opts.ignore)
     for k, result in analyses:  # each written out and dropped as it comes: memory stays flat
-        i, path, digest = todo[k]
-        outcomes[i] = _outcome(path, digest, result, opts)
+        i, path, stamp = todo[k]
+        outcomes[i] = _outcome(path, stamp, result, opts)
         del result  # not held while the next file is read
     return [outcomes[i] for i in range(len(paths))]
 
 
-def _cached(path: str, digest: str, opts: BatchOptions) -> FileOutcome | None:
-    cache = opts.cache_file(digest)
-    if not opts.use_cache or not cache.exists():
-        return None
+class Stamp(NamedTuple):
+    """What tells a file unchanged: size and modification time first, then its content."""
+
+    size: int
+    mtime_ns: int
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    stamp: Stamp
+    rows: tuple[dict[str, Any], ...]
+
+
+def _cache_entry(path: str, opts: BatchOptions) -> _Entry | None:
+    """The file's cache entry if it is whole and well-formed; anything else is a miss."""
     try:
-        rows = orjson.loads(cache.read_bytes())
-        if all(not r.get("report") or (opts.out_dir / r["report"]).exists() for r in rows):
-            return FileOutcome(path, rows=tuple({**r, "source": path} for r in rows), cached=True)
-    except (orjson.JSONDecodeError, TypeError, AttributeError):
-        pass  # a damaged cache entry is just a miss
-    return None
+        data = orjson.loads(opts.cache_file(path).read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None  # none, unreadable, a directory, damaged
+    if not isinstance(data, dict) or set(data) != {"stamp", "rows"}:
+        return None
+    raw_stamp, rows = data["stamp"], data["rows"]
+    if not (
+        isinstance(raw_stamp, list)
+        and len(raw_stamp) == 3
+        and [type(v) for v in raw_stamp] == [int, int, str]
+        and isinstance(rows, list)
+        and all(_valid_row(r, opts) for r in rows)
+    ):
+        return None
+    return _Entry(Stamp(*raw_stamp), tuple(rows))
+
+
+def _valid_row(row: object, opts: BatchOptions) -> bool:
+    if not isinstance(row, dict) or set(row) != set(SUMMARY_COLUMNS):
+        return False
+    for name, value in row.items():
+        if value is not None and not isinstance(value, _COLUMN_TYPES[name]):
+            return False
+        if isinstance(value, bool) and _COLUMN_TYPES[name] is not bool:
+            return False
+    report = row["report"]
+    return report is None or (
+        _REPORT_NAME.fullmatch(report) is not None and (opts.out_dir / report).is_file()
+    )
+
+
+def _from_cache(source: str, rows: tuple[dict[str, Any], ...]) -> FileOutcome:
+    return FileOutcome(source, rows=tuple({**r, "source": source} for r in rows), cached=True)
+
+
+def _store(path: str, stamp: Stamp, rows: Iterable[dict[str, Any]], opts: BatchOptions) -> None:
+    """Best effort: a cache that cannot be written (a full disk, ``.cache`` a file) only
+    costs the next run its time."""
+    if not opts.use_cache:
+        return
+    with contextlib.suppress(OSError):
+        atomic_write_bytes(
+            opts.cache_file(path), orjson.dumps({"stamp": list(stamp), "rows": list(rows)})
+        )
 
 
 def _outcome(
-    path: str, digest: str, result: AnalysisResult | Exception, opts: BatchOptions
+    path: str, stamp: Stamp, result: AnalysisResult | Exception, opts: BatchOptions
 ) -> FileOutcome:
+    source = display_path(path)
     if isinstance(result, UnknownFormatError):
         if opts.fmt:
-            return FileOutcome(path, error=str(result))
-        return FileOutcome(path, skipped=result.reason)
+            return FileOutcome(source, error=str(result))
+        return FileOutcome(source, skipped=result.reason)
     if isinstance(result, AnalyzerError):
-        return FileOutcome(path, error=str(result))
+        return FileOutcome(source, error=str(result))
     if isinstance(result, Exception):
-        return FileOutcome(path, error=f"{path}: internal error: {result!r}")
-    reports = _write_reports(result, opts) if opts.reports else []
-    rows = summary_rows(result, reports, digest)
-    if opts.use_cache:
-        atomic_write_bytes(opts.cache_file(digest), orjson.dumps(rows))
-    return FileOutcome(path, rows=tuple(rows))
+        return FileOutcome(source, error=f"{source}: internal error: {result!r}")
+    try:
+        reports = _write_reports(result, opts) if opts.reports else []
+    except OSError as exc:
+        return FileOutcome(
+            source, error=f"{source}: cannot write its report: {exc.strerror or exc}"
+        )
+    rows = summary_rows(result, reports, stamp.digest)
+    _store(path, stamp, rows, opts)
+    return FileOutcome(source, rows=tuple(rows))
 
 
 def _write_reports(result: AnalysisResult, opts: BatchOptions) -> list[str]:

@@ -1,40 +1,30 @@
-"""The command line: options, file walking, exit codes. No analysis logic lives here.
+"""The command line: options, exit codes, one line per problem. No analysis logic lives here.
 
-Exit codes: 0 every input was analysed (finding a stall is not an error); 1 at least one input
-could not be analysed (each is listed on stderr as ``Error: <file>[:<line>]: <reason>``);
-2 usage error (bad option, missing path).
+Exit codes: 0 every input was analysed (finding a stall is not an error); 1 at least one
+input could not be analysed, or a report of it could not be written (each is listed on
+stderr as ``Error: <file>[:<line>]: <reason>``); 2 usage error (bad option, missing path,
+an ``--out`` that cannot hold reports); 130 interrupted (Ctrl-C, SIGINT).
+
+Heavy modules (polars, matplotlib) are imported inside the commands: ``--version`` and
+``--help`` start in a fraction of the time.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from . import __version__
-from .batch import BatchOptions, expand, iter_dir, run_batch, write_outputs
-from .config import DEFAULT
-from .detectors import ALL_DETECTORS
-from .errors import AnalyzerError, UnknownFormatError
-from .formats import ALL_FORMATS, FORMATS_BY_NAME
-from .pipeline import AnalysisResult, analyze_file
-from .report.json_report import document
-from .report.terminal import summary_lines
-from .report.writer import CHARTED_RUNS, write_reports
+from .config import CHARTED_RUNS
 
-EXIT_OK, EXIT_INPUT_ERROR = 0, 1
+if TYPE_CHECKING:
+    from .inputs import Inputs
 
-
-def walk(paths: tuple[Path, ...]) -> Iterator[tuple[Path, bool]]:
-    """(file, named explicitly) for files and every file under directories, sorted."""
-    for path in paths:
-        if path.is_dir():
-            yield from ((child, False) for child in iter_dir(path))
-        else:
-            yield path, True
+EXIT_OK, EXIT_INPUT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def parsing_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -44,9 +34,9 @@ def parsing_options(command: Callable[..., None]) -> Callable[..., None]:
             click.option(
                 "--format",
                 "fmt",
-                type=click.Choice(sorted(FORMATS_BY_NAME)),
                 default=None,
-                help="Skip sniffing and parse every file as this format.",
+                metavar="NAME",
+                help="Skip sniffing and parse every file as this format (see `formats`).",
             ),
             click.option(
                 "--select",
@@ -66,7 +56,18 @@ def parsing_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
-@click.group()
+class _Main(click.Group):
+    """Ctrl-C ends with one line and exit 130, never a traceback."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().main(*args, **kwargs)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=_Main)
 @click.version_option(__version__, prog_name="autogen-postmortem")
 def main() -> None:
     """Explain why an AutoGen run froze, looped or died, from its saved logs."""
@@ -77,7 +78,7 @@ def main() -> None:
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     default=Path("reports"),
     show_default=True,
     help="Where Markdown and PNG reports go.",
@@ -105,39 +106,48 @@ def analyze(
     charts: str,
 ) -> None:
     """Analyse log files (or every log under directories)."""
+    import json
+
+    from .errors import AnalyzerError, UnknownFormatError
+    from .inputs import gather
+    from .pipeline import AnalysisResult, analyze_file
+    from .report.json_report import document
+    from .report.terminal import summary_lines
+    from .report.writer import write_reports
+
+    _check_format(fmt)
+    if not no_report:
+        _check_out(out_dir)
     charted = {"worst": CHARTED_RUNS, "all": None, "none": 0}[charts]
+    found = gather(paths)
     results: list[AnalysisResult] = []
-    errors: list[tuple[str, str]] = []
-    skipped: list[tuple[str, str]] = []
-    for path, explicit in walk(paths):
+    errors = [(src, f"{src}: {why}") for src, why in found.errors]
+    skipped = list(found.skipped)
+    for path, explicit in found.files.items():
         try:
-            result = analyze_file(path, DEFAULT, fmt, select, ignore)
+            result = analyze_file(path, fmt=fmt, select=select, ignore=ignore)
         except UnknownFormatError as exc:
             if explicit or fmt:
-                errors.append((str(path), str(exc)))
+                errors.append((exc.path, str(exc)))
             else:  # found while walking a directory: not ours to judge, but say so
-                skipped.append((str(path), exc.reason))
+                skipped.append((exc.path, exc.reason))
             continue
         except AnalyzerError as exc:
-            errors.append((str(path), str(exc)))
+            errors.append((exc.path, str(exc)))
             continue
-        reports = (
-            [] if no_report else [str(p) for p in write_reports(result, out_dir, DEFAULT, charted)]
-        )
+        try:
+            written = [] if no_report else write_reports(result, out_dir, charted=charted)
+        except OSError as exc:
+            errors.append((result.source, f"{result.source}: cannot write its report: {_why(exc)}"))
+            written = []
         results.append(result)
         if not as_json:
-            click.echo("\n".join(summary_lines(result, reports)))
+            click.echo("\n".join(summary_lines(result, [str(p) for p in written])))
     if as_json:
         click.echo(json.dumps(document(results, errors, skipped), indent=2, ensure_ascii=False))
     elif skipped:
-        click.echo(
-            f"skipped {len(skipped)} file(s) that are not AutoGen logs: "
-            + ", ".join(p for p, _ in skipped[:5])
-            + (" ..." if len(skipped) > 5 else "")
-        )
-    for _, message in errors:
-        click.echo(f"Error: {message}", err=True)
-    sys.exit(EXIT_INPUT_ERROR if errors else EXIT_OK)
+        _echo_skipped(skipped)
+    _exit(errors)
 
 
 @main.command()
@@ -145,7 +155,7 @@ def analyze(
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     default=Path("reports/batch"),
     show_default=True,
     help="Summary, index.md, charts, per-run reports and the cache go here.",
@@ -180,10 +190,17 @@ def batch(
     cluster_address: str | None,
 ) -> None:
     """Analyse many logs (files, directories, globs; .gz too) into one summary."""
-    files, missing = expand(inputs)
-    opts = BatchOptions(
-        out_dir, fmt, select, ignore, reports=not no_reports, use_cache=not no_cache
-    )
+    import json
+
+    from .batch import BatchOptions, FileOutcome, run_batch, write_outputs
+    from .inputs import gather
+
+    _check_format(fmt)
+    _check_out(out_dir)
+    use_cache = not no_cache and _cache_usable(out_dir)
+    found = gather(inputs)
+    files = list(found.files)
+    opts = BatchOptions(out_dir, fmt, select, ignore, reports=not no_reports, use_cache=use_cache)
     mapper = None
     if cluster_address:
         try:
@@ -200,8 +217,13 @@ def batch(
             )
     else:  # quiet in pipelines and CI logs
         result = run_batch(files, opts, workers, mapper=mapper)
-    written = write_outputs(result, out_dir)
-    errors = [*missing, *result.errors]
+    # What the walk could not take is listed with what the analysis could not.
+    result.outcomes[:0] = _walk_outcomes(found, FileOutcome)
+    try:
+        written = write_outputs(result, out_dir)
+    except OSError as exc:
+        _fail(f"{out_dir}: cannot write the summary: {_why(exc)}", 1)
+    errors = result.errors
     if as_json:
         for row in result.rows:
             click.echo(json.dumps(row, ensure_ascii=False))
@@ -212,16 +234,16 @@ def batch(
             f"{len(result.skipped)} skipped; {len(errors)} failed"
         )
         click.echo(f"summary: {written[0]} {written[1]}; index: {written[2]}")
-    for source, message in errors:
-        click.echo(
-            f"Error: {message if message.startswith(source) else f'{source}: {message}'}", err=True
-        )
-    sys.exit(EXIT_INPUT_ERROR if errors else EXIT_OK)
+        if result.skipped:
+            _echo_skipped(result.skipped)
+    _exit(errors)
 
 
 @main.command("formats")
 def list_formats() -> None:
     """List the log formats this version reads."""
+    from .formats import ALL_FORMATS
+
     for fmt in ALL_FORMATS:
         click.echo(f"{fmt.name:24s} {fmt.family:10s} {fmt.description}")
 
@@ -229,7 +251,69 @@ def list_formats() -> None:
 @main.command("detectors")
 def list_detectors() -> None:
     """List the detectors with their codes."""
+    from .detectors import ALL_DETECTORS
+
     for det in ALL_DETECTORS:
         doc = (sys.modules[det.__module__].__doc__ or "").strip().splitlines() or [""]
         summary = doc[0].split(": ", 1)[-1]
         click.echo(f"{det.code:8s} {det.name:22s} {det.stall_class:18s} {summary}")
+
+
+def _check_format(fmt: str | None) -> None:
+    if fmt is None:
+        return
+    from .formats import FORMATS_BY_NAME
+
+    if fmt not in FORMATS_BY_NAME:
+        raise click.BadParameter(
+            f"{fmt!r} is not one of {', '.join(sorted(FORMATS_BY_NAME))}", param_hint="--format"
+        )
+
+
+def _check_out(out_dir: Path) -> None:
+    """An ``--out`` that cannot hold reports is a usage error, said before any work."""
+    from .report.atomic import writable_dir
+
+    if problem := writable_dir(out_dir):
+        _fail(f"--out {out_dir}: {problem}", EXIT_USAGE)
+
+
+def _cache_usable(out_dir: Path) -> bool:
+    cache = out_dir / ".cache"
+    if cache.exists() and not cache.is_dir():
+        click.echo(f"Warning: {cache} is not a directory: results are not cached", err=True)
+        return False
+    return True
+
+
+def _walk_outcomes(found: Inputs, outcome: Any) -> list[Any]:
+    return [outcome(src, error=f"{src}: {why}") for src, why in found.errors] + [
+        outcome(src, skipped=why) for src, why in found.skipped
+    ]
+
+
+def _echo_skipped(skipped: list[tuple[str, str]]) -> None:
+    from .report.inert import terminal
+
+    click.echo(f"skipped {len(skipped)} file(s):")
+    for source, why in skipped:
+        click.echo(f"  {terminal(source)}: {terminal(why)}")
+
+
+def _exit(errors: list[tuple[str, str]]) -> NoReturn:
+    from .report.inert import terminal
+
+    for _, message in errors:
+        click.echo(f"Error: {terminal(message)}", err=True)
+    sys.exit(EXIT_INPUT_ERROR if errors else EXIT_OK)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    from .report.inert import terminal
+
+    click.echo(f"Error: {terminal(message)}", err=True)
+    sys.exit(code)
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)

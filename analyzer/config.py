@@ -46,3 +46,6 @@ class Thresholds:
 
 
 DEFAULT = Thresholds()
+
+CHARTED_RUNS = 10
+"""Charts cost ~0.45 s a run: by default only a file's this many worst runs get them."""

@@ -9,7 +9,7 @@ class AnalyzerError(Exception):
     """Base class: something about one input file stops its analysis."""
 
     def __init__(self, path: Path | str, reason: str, line: int | None = None) -> None:
-        self.path = str(path)
+        self.path = display_path(path)
         self.line = line
         self.reason = reason
         where = f"{self.path}:{line}" if line else self.path
@@ -22,3 +22,14 @@ class LogFormatError(AnalyzerError):
 
 class UnknownFormatError(AnalyzerError):
     """No parser recognises the file."""
+
+
+def display_path(path: Path | str) -> str:
+    """A path as text that any output can hold: bytes that are not UTF-8 (kept by Python as
+    lone surrogates) become U+FFFD."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text

@@ -12,6 +12,7 @@ import polars as pl
 from .classify import classify
 from .config import DEFAULT, Thresholds
 from .detectors import UNPARSED_CODE, Detector, run_detectors, selected
+from .errors import display_path
 from .findings import Diagnosis, Evidence, Finding
 from .formats import parse_log
 from .formats.base import ParsedLog, Skipped
@@ -68,7 +69,7 @@ def analyze_file(
 ) -> AnalysisResult:
     """Analyse one log file. Raises ``AnalyzerError`` (message starts with the path) on bad input."""
     path = Path(path)
-    log = _read(path, fmt, display_name or str(path))
+    log = _read(path, fmt, display_name or display_path(path))
     return _analyze([log], cfg, selected(select, ignore))[0]
 
 
@@ -107,7 +108,7 @@ def iter_analyses(
     held: dict[str, int] = {}  # per family: their events
     for i, path in enumerate(paths):
         try:
-            log = _read(Path(path), fmt, str(path))
+            log = _read(Path(path), fmt, display_path(path))
         except Exception as exc:
             yield i, exc
             continue

@@ -1,26 +1,64 @@
-"""Remove secrets (API keys, bearer tokens, passwords in URLs) before anything is reported."""
+"""Remove secrets before anything is reported: every text of every output passes through
+``redact`` (``report/inert.py`` applies it per output kind, names included).
+
+Each pattern keeps what tells a reader which kind of secret stood there (``sk-``, ``ghp_``,
+the assignment's key) and replaces the secret itself. The vendor prefixes follow the
+providers' published token formats; the assignment pattern catches what has no prefix
+(passwords, AWS secret keys, Azure keys) by the name it is assigned to.
+"""
 
 from __future__ import annotations
 
 import re
 
-_PATTERNS = (
-    # OpenAI/Anthropic-style keys: sk-..., sk-proj-..., sk-ant-...
-    (re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}"), "sk-***REDACTED***"),
-    (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/\-]{12,}=*"), r"\1 ***REDACTED***"),
+_R = "***REDACTED***"
+# Names a secret is assigned to: api_key, x-api-key, AZURE_OPENAI_API_KEY, aws_secret_access_key,
+# client_secret, access_token, refresh_token, password, passwd, authorization, credentials.
+_SECRET_NAME = (
+    r"[\w.-]*(?:api[_-]?key|secret|password|passwd|pwd|token|authorization|credentials?)[\w.-]*"
+)
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # PEM private keys; a block cut short (an excerpt, a truncated log) is redacted to the end.
     (
         re.compile(
-            r"""(?i)(["']?(?:api[_-]?key|access[_-]?token|secret|password|authorization)["']?\s*[:=]\s*["']?)"""
-            r"""(?!\*\*\*)([^"'\s,}]{6,})"""
+            r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|\Z)"
         ),
-        r"\1***REDACTED***",
+        r"-----BEGIN \1PRIVATE KEY----- " + _R,
     ),
-    (re.compile(r"(?i)\b(AKIA[0-9A-Z]{16})\b"), "***REDACTED***"),
-    (re.compile(r"(?i)(https?://[^\s:/@]+:)[^\s@/]+@"), r"\1***@"),
+    # OpenAI / Anthropic (sk-ant-) / DeepSeek keys.
+    (re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}"), "sk-" + _R),
+    (re.compile(r"\bAIza[0-9A-Za-z_\-]{30,}"), "AIza" + _R),  # Google
+    (re.compile(r"\b(gh[pousr]_)[A-Za-z0-9]{20,}"), r"\1" + _R),  # GitHub
+    (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}"), "github_pat_" + _R),
+    (re.compile(r"\b(xox[abposre])-[A-Za-z0-9-]{8,}"), r"\1-" + _R),  # Slack
+    (re.compile(r"\bhf_[A-Za-z0-9]{20,}"), "hf_" + _R),  # Hugging Face
+    (re.compile(r"\bgsk_[A-Za-z0-9]{20,}"), "gsk_" + _R),  # Groq
+    (re.compile(r"\br8_[A-Za-z0-9]{20,}"), "r8_" + _R),  # Replicate
+    # JWTs (and anything else made of three base64url parts whose header is JSON).
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), _R),
+    # AWS access key ids (long-term AKIA, temporary ASIA, and the other principal kinds).
+    (re.compile(r"(?i)\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b"), _R),
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/\-]{8,}=*"), r"\1 " + _R),
+    # A password in any URL or DSN: postgres://user:pass@host, https://bob:pw@x.
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s:/@]*:)[^\s@/]+@"), r"\1***@"),
+    # name = "a quoted value, spaces and all" / name: bare-value / 'name': 'value'.
+    (
+        re.compile(
+            rf"""(?i)(["']?{_SECRET_NAME}["']?\s*[:=]\s*)(?:"(?!\*\*\*)[^"\n]{{4,}}"|'(?!\*\*\*)[^'\n]{{4,}}')"""
+        ),
+        rf'\1"{_R}"',
+    ),
+    (
+        re.compile(rf"""(?i)(["']?{_SECRET_NAME}["']?\s*[:=]\s*)(?!\*\*\*)([^"'\s,;}}\]]{{6,}})"""),
+        r"\1" + _R,
+    ),
 )
-# What every pattern above needs somewhere in the text (case aside): one scan instead of five
-# for the many excerpts with none (a 1 GB log of 900 runs has ~10,000 of them).
-_MAYBE = re.compile(r"(?i)sk-|bearer|api|token|secret|password|authorization|akia|://")
+# What some pattern above needs (case aside): one scan instead of all of them for the many
+# excerpts with none (a 1 GB log of 900 runs has ~10,000 of them).
+_MAYBE = re.compile(
+    r"(?i)PRIVATE KEY|sk-|AIza|gh[pousr]_|github_pat|xox|hf_|gsk_|r8_|eyJ|AKIA|ASIA|AGPA|AIDA|"
+    r"AROA|ANPA|ANVA|AIPA|bearer|basic|://|key|secret|passw|pwd|token|authoriz|credential"
+)
 
 
 def redact(text: str) -> str:
@@ -32,9 +70,17 @@ def redact(text: str) -> str:
     return text
 
 
+# Read around an excerpt's window: a secret that starts inside it is redacted whole.
+_MARGIN = 512
+
+
 def excerpt(text: str | None, limit: int = 160) -> str:
     """A one-line, redacted excerpt of at most ``limit`` characters (``…`` when cut)."""
     if not text:
         return ""
-    flat = " ".join(redact(text[: limit * 4]).split())
+    window = text[: limit * 4 + _MARGIN]
+    if len(window) < len(text):
+        # The cut may fall inside a secret that then no longer matches: drop the cut word.
+        window = window[: max(window.rfind(" "), window.rfind("\n"), 0)]
+    flat = " ".join(redact(window).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"

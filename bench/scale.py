@@ -63,8 +63,9 @@ BATCH = (
     TREE_RSS
     + r"""
 from pathlib import Path
-from analyzer.batch import BatchOptions, expand, run_batch
-files, _ = expand([sys.argv[1]])
+from analyzer.batch import BatchOptions, run_batch
+from analyzer.inputs import gather
+files = list(gather([sys.argv[1]]).files)
 t = time.perf_counter()
 opts = BatchOptions(Path(sys.argv[2]), reports=False, use_cache=sys.argv[4] == "cache")
 result = run_batch(files, opts, workers=int(sys.argv[3]))

@@ -18,12 +18,12 @@ from analyzer.batch import (
     BatchOptions,
     analyze_chunk,
     chunks,
-    expand,
     run_batch,
     write_outputs,
     write_summary,
 )
 from analyzer.cli import main
+from analyzer.inputs import gather
 from analyzer.report.batch_summary import SUMMARY_SCHEMA, summary_frame
 
 from .conftest import FIXTURES, SAMPLES
@@ -52,7 +52,7 @@ def rows_without_timing(rows: list[dict]) -> list[dict]:
 
 def test_summary_has_the_documented_schema(logs: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = run_batch(expand([str(logs)])[0], BatchOptions(out), workers=1)
+    result = run_batch(list(gather([str(logs)]).files), BatchOptions(out), workers=1)
     written = write_outputs(result, out)
     assert [p.name for p in written] == [
         "summary.parquet",
@@ -80,7 +80,7 @@ def test_two_batches_writing_one_summary_at_once_each_write_it_whole(
     # Each summary goes through its own randomly named temporary file (once a fixed name,
     # which two batches writing at the same moment would have shared).
     out = tmp_path / "out"
-    result = run_batch(expand([str(logs)])[0], BatchOptions(out, reports=False), workers=1)
+    result = run_batch(list(gather([str(logs)]).files), BatchOptions(out, reports=False), workers=1)
     df = summary_frame(result.rows)
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda _: write_summary(df, out), range(16)))
@@ -91,7 +91,7 @@ def test_two_batches_writing_one_summary_at_once_each_write_it_whole(
 
 def test_unchanged_inputs_come_from_the_cache(logs: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    files = expand([str(logs)])[0]
+    files = list(gather([str(logs)]).files)
     first = run_batch(files, BatchOptions(out), workers=1)
     assert not any(o.cached for o in first.outcomes)
     changed = logs / "team0" / "console.txt"
@@ -119,15 +119,16 @@ def test_gzip_and_globs(logs: Path, tmp_path: Path) -> None:
     src = logs / "team0" / "console.txt"
     (logs / "team0" / "console.txt.gz").write_bytes(gzip.compress(src.read_bytes()))
     src.unlink()
-    files, missing = expand([f"{logs}/**/*.gz", f"{logs}/nothing-*.log"])
+    found = gather([f"{logs}/**/*.gz", f"{logs}/nothing-*.log"])
+    files = list(found.files)
     assert [f.name for f in files] == ["console.txt.gz"]
-    assert missing == [(f"{logs}/nothing-*.log", "no such file, directory or glob match")]
+    assert found.errors == [(f"{logs}/nothing-*.log", "no such file, directory or glob match")]
     rows = run_batch(files, BatchOptions(tmp_path / "out"), workers=1).rows
     assert rows[0]["verdict"] == "loop"
 
 
 def test_parallel_path_gives_the_same_summary(logs: Path, tmp_path: Path) -> None:
-    files = expand([str(logs)])[0]
+    files = list(gather([str(logs)]).files)
     serial = run_batch(files, BatchOptions(tmp_path / "a"), workers=1).rows
     parallel = run_batch(files, BatchOptions(tmp_path / "b"), workers=2).rows
     assert parallel == serial
@@ -139,7 +140,7 @@ def test_a_chunk_of_files_gives_what_each_file_gives_alone(logs: Path, tmp_path:
     shutil.copy(FIXTURES / "binary-garbage.bin", logs / "noise.bin")
     src = logs / "team0" / "console.txt"
     (logs / "copy.txt.gz").write_bytes(gzip.compress(src.read_bytes()))
-    paths = [str(p) for p in expand([str(logs)])[0]]
+    paths = [str(p) for p in list(gather([str(logs)]).files)]
     one_by_one = [analyze_chunk([p], BatchOptions(tmp_path / "a"))[0] for p in paths]
     together = analyze_chunk(paths, BatchOptions(tmp_path / "b"))
     assert together == one_by_one
@@ -176,7 +177,7 @@ def test_cluster_of_two_workers_matches_the_single_machine_summary(
 
     from analyzer.cluster import dask_mapper
 
-    files = expand([str(logs)])[0]
+    files = list(gather([str(logs)]).files)
     local = run_batch(files, BatchOptions(tmp_path / "local"), workers=1).rows
     opts = BatchOptions(tmp_path / "cluster")
     with LocalCluster(

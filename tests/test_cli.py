@@ -11,6 +11,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from analyzer.cli import main
+from analyzer.report.inert import markdown as md_text
+from analyzer.report.names import report_stem
 
 from .conftest import FIXTURES, SAMPLES
 
@@ -36,15 +38,14 @@ def test_one_file_prints_the_verdict_and_writes_reports(tmp_path: Path) -> None:
         f"{BLOCKING} [classic-console]",
         "  verdict: Blocking tool (blocking_tool), phase tool_execution, confidence 0.92",
     ]
+    stem = report_stem(str(BLOCKING), 0, 1)
+    assert stem.startswith("classic__blocking_tool_sigint__console-")
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == [
-        "classic__blocking_tool_sigint__console.context.png",
-        "classic__blocking_tool_sigint__console.md",
-        "classic__blocking_tool_sigint__console.repetition.png",
-        "classic__blocking_tool_sigint__console.timeline.png",
+        f"{stem}.{part}" for part in ("context.png", "md", "repetition.png", "timeline.png")
     ]
-    md = (tmp_path / "classic__blocking_tool_sigint__console.md").read_text()
-    assert "**Blocking tool**" in md and f"`{BLOCKING}:18`" in md
+    md = (tmp_path / f"{stem}.md").read_text()
+    assert "**Blocking tool**" in md and f"{md_text(str(BLOCKING))}:18" in md
 
 
 def test_json_contract(tmp_path: Path) -> None:
@@ -68,7 +69,7 @@ def test_directory_keeps_going_past_bad_files_and_exits_1(tmp_path: Path) -> Non
     code, out, err = run("analyze", str(tmp_path), "--no-report")
     assert code == 1
     assert "verdict: Blocking tool" in out
-    assert "skipped 1 file(s) that are not AutoGen logs" in out
+    assert f"skipped 1 file(s):\n  {tmp_path / 'noise.bin'}: not a recognised AutoGen log" in out
     assert err == f"Error: {tmp_path / 'empty.txt'}: empty file\n"
 
 

@@ -24,3 +24,19 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def writable_dir(path: Path) -> str | None:
+    """Why ``path`` cannot hold reports (made if missing), or None if it can. Tried by
+    writing, as the reports will be: permission bits say nothing to root, a read-only mount
+    or a full disk says it only then."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if not path.is_dir():
+            return "not a directory"
+        probe = path / f".probe.{secrets.token_hex(6)}.tmp"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        return (exc.strerror or str(exc)).lower()
+    return None

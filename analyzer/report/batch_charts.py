@@ -8,6 +8,7 @@ import polars as pl
 from matplotlib.figure import Figure
 
 from .batch_summary import SEVERITY
+from .inert import chart_label
 from .plots import DPI, SIZE, _save
 
 COLOURS = {
@@ -55,7 +56,7 @@ def _context(df: pl.DataFrame, path: Path) -> Path:
             part["context_chars"],
             s=18,
             alpha=0.7,
-            label=verdict[0],
+            label=chart_label(verdict[0]),
             color=COLOURS.get(str(verdict[0]), "#4c72b0"),
         )
     ax.set_xlabel("turns in the run")
@@ -81,7 +82,8 @@ def _tools(df: pl.DataFrame, path: Path) -> Path:
     ax = fig.add_subplot()
     if tools.height:
         labels = [
-            f"{t} ({r} runs)" for t, r in zip(tools["repeated_tool"], tools["runs"], strict=True)
+            f"{chart_label(t)} ({r} runs)"
+            for t, r in zip(tools["repeated_tool"], tools["runs"], strict=True)
         ]
         ax.barh(labels, tools["calls"].to_list(), color="#dd8452", height=0.6)
         ax.invert_yaxis()

@@ -8,6 +8,7 @@ import polars as pl
 
 from ..classify import LABELS
 from ..redact import excerpt
+from .inert import markdown as md
 
 SUMMARY_SCHEMA = pl.Schema(
     {
@@ -97,18 +98,18 @@ def render_index(
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for row in worst_first(df).head(limit).iter_rows(named=True):
-        link = f"[{row['source']}]({row['report']})" if row["report"] else row["source"]
-        finding = excerpt(row["top_finding"] or "", 100).replace("|", "\\|")
+        link = f"[{md(row['source'])}]({row['report']})" if row["report"] else md(row["source"])
+        finding = md(excerpt(row["top_finding"] or "", 100))
         out.append(
             f"| {row['verdict']} | {row['confidence']:.2f} | {row['phase']} | {link} | "
-            f"{row['run_id'][:12]} | {finding} |"
+            f"{md(row['run_id'][:12])} | {finding} |"
         )
     if errors:
         out += ["", "## Files that could not be analysed", "", "| file | reason |", "| --- | --- |"]
-        out += [f"| {src} | {msg.replace('|', '/')} |" for src, msg in errors]
+        out += [f"| {md(src)} | {md(msg)} |" for src, msg in errors]
     if skipped:
         out += ["", "## Skipped", "", "| file | reason |", "| --- | --- |"]
-        out += [f"| {src} | {why} |" for src, why in skipped]
+        out += [f"| {md(src)} | {md(why)} |" for src, why in skipped]
     if charts:
         out += ["", "## Charts", ""] + [f"![{c.split('.')[0]}]({c})" for c in charts]
     return "\n".join(out) + "\n"

@@ -1,7 +1,7 @@
 """The machine-readable contract (``--json``). Stable: other tools parse it.
 
 Top level: ``{"tool", "version", "runs": [...], "errors": [...], "skipped": [...]}``; see
-README "JSON output" for every field. All text is secret-redacted.
+README "JSON output" for every field. Every text, names included, is secret-redacted.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import __version__
 from ..pipeline import AnalysisResult, RunResult
-from ..redact import redact
+from .inert import redact_tree
 
 TOOL = "autogen-postmortem"
 
@@ -25,7 +25,7 @@ def run_to_dict(result: AnalysisResult, run: RunResult) -> dict[str, Any]:
             "stall_class": d.label,
             "phase": d.phase,
             "confidence": d.confidence,
-            "summary": redact(d.summary),
+            "summary": d.summary,
             "fix": d.fix,
             "because": list(d.because),
         },
@@ -36,7 +36,7 @@ def run_to_dict(result: AnalysisResult, run: RunResult) -> dict[str, Any]:
                 "stall_class": f.stall_class,
                 "phase": f.phase,
                 "score": round(f.score, 3),
-                "summary": redact(f.summary),
+                "summary": f.summary,
                 "metrics": {
                     k: round(v, 3) if isinstance(v, float) else v for k, v in f.metrics.items()
                 },
@@ -48,14 +48,14 @@ def run_to_dict(result: AnalysisResult, run: RunResult) -> dict[str, Any]:
                         "seq": e.seq,
                         "agent": e.agent,
                         "excerpt": e.excerpt,
-                        "note": redact(e.note),
+                        "note": e.note,
                     }
                     for e in f.evidence
                 ],
             }
             for f in run.findings
         ],
-        "stats": {k: redact(v) if isinstance(v, str) else v for k, v in run.stats.items()},
+        "stats": run.stats,
     }
 
 
@@ -64,10 +64,12 @@ def document(
     errors: list[tuple[str, str]],
     skipped: list[tuple[str, str]] = (),  # type: ignore[assignment]
 ) -> dict[str, Any]:
-    return {
-        "tool": TOOL,
-        "version": __version__,
-        "runs": [run_to_dict(r, run) for r in results for run in r.runs],
-        "errors": [{"source": s, "message": redact(m)} for s, m in errors],
-        "skipped": [{"source": s, "reason": m} for s, m in skipped],
-    }
+    return redact_tree(  # every text, names and keys included
+        {
+            "tool": TOOL,
+            "version": __version__,
+            "runs": [run_to_dict(r, run) for r in results for run in r.runs],
+            "errors": [{"source": s, "message": m} for s, m in errors],
+            "skipped": [{"source": s, "reason": m} for s, m in skipped],
+        }
+    )

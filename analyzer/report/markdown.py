@@ -9,13 +9,10 @@ import polars as pl
 from ..classify import LABELS
 from ..findings import Finding
 from ..pipeline import AnalysisResult, RunResult
-from ..redact import excerpt, redact
+from ..redact import excerpt
+from .inert import markdown as md
 
 _TURN_HEAD, _TURN_TAIL = 12, 12
-
-
-def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(
@@ -27,9 +24,9 @@ def render_markdown(
     """The run's report; ``charts_note`` says why a run has no charts when it was left out."""
     d = run.diagnosis
     out = [
-        f"# Post-mortem: `{result.source}`",
+        f"# Post-mortem: {md(result.source)}",
         "",
-        f"Format **{result.format}**, run `{run.run_id}`.",
+        f"Format **{result.format}**, run {md(run.run_id)}.",
         "",
         "| verdict | phase | confidence |",
         "| --- | --- | --- |",
@@ -37,11 +34,11 @@ def render_markdown(
         "",
         "## Why it stopped",
         "",
-        redact(d.summary),
+        md(d.summary),
         "",
         "## What to do",
         "",
-        d.fix or "No specific fix.",
+        md(d.fix) if d.fix else "No specific fix.",
         "",
     ]
     out += _findings(result.source, run.findings)
@@ -64,21 +61,23 @@ def _findings(source: str, findings: Sequence[Finding]) -> list[str]:
         out += [
             f"### {f.code} {f.detector} (score {f.score:.2f}, argues `{f.stall_class}`)",
             "",
-            redact(f.summary) + ".",
+            md(f.summary) + ".",
             "",
         ]
         if f.metrics:
             out += [
-                ", ".join(
-                    f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}"
-                    for k, v in sorted(f.metrics.items())
+                md(
+                    ", ".join(
+                        f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}"
+                        for k, v in sorted(f.metrics.items())
+                    )
                 ),
                 "",
             ]
         if f.evidence:
             out += ["| seq | where | agent | excerpt | why |", "| --- | --- | --- | --- | --- |"]
             out += [
-                f"| {e.seq} | `{e.cite(source)}` | {_cell(e.agent or '')} | {_cell(e.excerpt)} | {_cell(e.note)} |"
+                f"| {e.seq} | {md(e.cite(source))} | {md(e.agent or '')} | {md(e.excerpt)} | {md(e.note)} |"
                 for e in f.evidence
             ]
             out.append("")
@@ -108,12 +107,12 @@ def _turns(run: RunResult) -> list[str]:
                 + (" |" if has_ts else "")
             )
         first = firsts.row(int(t["seq_start"]), named=True)
-        what = (first["tool_name"] and f"{first['kind']} `{first['tool_name']}`") or excerpt(
+        what = (first["tool_name"] and f"{first['kind']} {first['tool_name']}") or excerpt(
             first["content"], 70
         )
         row = (
-            f"| {t['turn']} | {_cell(t['agent'])} | {first['source_line']} | {t['n_events']} | "
-            f"{_cell(what)} | {t['content_chars']:,} | {t['cum_content_chars']:,} |"
+            f"| {t['turn']} | {md(t['agent'])} | {first['source_line']} | {t['n_events']} | "
+            f"{md(what)} | {t['content_chars']:,} | {t['cum_content_chars']:,} |"
         )
         if has_ts:
             gap = t["gap_before_s"]
@@ -129,5 +128,5 @@ def _stats(run: RunResult) -> list[str]:
             value = ", ".join(map(str, value)) or "-"
         elif value is None:
             value = "-"
-        out.append(f"| {key.replace('_', ' ')} | {_cell(redact(str(value)))} |")
+        out.append(f"| {key.replace('_', ' ')} | {md(value)} |")
     return [*out, ""]

@@ -1,16 +1,31 @@
-"""Stable, filesystem-safe report names derived from the input path and run."""
+"""Report names: readable, filesystem-safe, and one per input file.
+
+The readable part is the input's last three path parts (``sample_logs/`` left out); a tag
+from the input's absolute path follows, so ``console.txt`` and ``console.log`` in one folder,
+or two trees that end alike, never share a report.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from pathlib import Path
 
+_READABLE_MAX = 80  # characters: a report name stays far below NAME_MAX (255 bytes)
+
 
 def report_stem(source: str, run_index: int, n_runs: int) -> str:
-    """``sample_logs/classic/loop/console.txt`` -> ``classic__loop__console``."""
+    """``sample_logs/classic/loop/console.txt`` -> ``classic__loop__console-1a2b3c4d``."""
     parts = [p for p in Path(source).with_suffix("").parts if p not in ("", ".", "..", "/")]
     if parts and parts[0] in ("sample_logs",):
         parts = parts[1:]
-    stem = "__".join(parts[-3:]) or "log"
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem)
+    readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", "__".join(parts[-3:])).strip("._") or "log"
+    stem = f"{readable[-_READABLE_MAX:].lstrip('._-') or 'log'}-{input_tag(source)}"
     return f"{stem}__run{run_index + 1}" if n_runs > 1 else stem
+
+
+def input_tag(source: str) -> str:
+    """Eight hex digits naming the input file by its absolute path."""
+    where = os.path.abspath(source).encode("utf-8", "surrogateescape")
+    return hashlib.blake2b(where, digest_size=4).hexdigest()

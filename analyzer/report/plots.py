@@ -25,6 +25,7 @@ from ..detectors.base import progress
 from ..pipeline import RunResult
 from ..repetition import message_rows, scan
 from .atomic import atomic_write_bytes
+from .inert import chart_label
 
 SIZE, DPI = (11, 5.5), 110
 MARKERS = {  # kind -> (marker, colour, label)
@@ -49,14 +50,18 @@ def _save(fig: Figure, path: Path) -> Path:
 
 
 def lanes(run: RunResult) -> list[str]:
-    """Agents in order of first appearance; unattributed events go to a lane of their own."""
+    """Agents in order of first appearance, then lanes only some event names (a prompt that
+    names whom it answers, an agent that never speaks); unattributed events go last."""
     seen = dict.fromkeys(
         _lane(r)
         for r in run.events.select("agent", "recipient", "subkind").iter_rows(named=True)
         if r["agent"] or r["subkind"] == "speaker_selected"
     )
     seen.pop("(run)", None)
-    used = {lane for pts in timeline_points(run).values() for _, lane in pts}
+    used = dict.fromkeys(
+        lane for _, lane in sorted(p for pts in timeline_points(run).values() for p in pts)
+    )
+    seen.update((lane, None) for lane in used if lane != "(run)")
     return [*seen, "(run)"] if "(run)" in used or not seen else list(seen)
 
 
@@ -122,14 +127,14 @@ def render_timeline(run: RunResult, path: Path, title: str) -> Path:
         ax.annotate(
             "last activity", (stall, len(names) - 0.5), color="#d62728", ha="right", fontsize=8
         )
-    ax.set_yticks(range(len(names)), names)
+    ax.set_yticks(range(len(names)), [chart_label(n) for n in names])
     ax.set_ylim(-0.7, len(names) - 0.3)
     ax.set_xlabel("event order (seq)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
     ax.set_title(
-        f"{title}: {LABELS[run.diagnosis.label]} ({run.diagnosis.phase}, "
+        f"{chart_label(title, 80)}: {LABELS[run.diagnosis.label]} ({run.diagnosis.phase}, "
         f"confidence {run.diagnosis.confidence:.2f})",
         fontsize=10,
     )
@@ -180,7 +185,7 @@ def render_context(run: RunResult, path: Path, title: str) -> Path:
         ax2.legend(loc="upper left", bbox_to_anchor=(0, 0.9), fontsize=8, frameon=False)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     ax.grid(alpha=0.3)
-    ax.set_title(f"{title}: context growth", fontsize=10)
+    ax.set_title(f"{chart_label(title, 80)}: context growth", fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
 
@@ -195,7 +200,7 @@ def repetition_series(run: RunResult, cfg: Thresholds) -> dict[str, list]:
     found = scan(message_rows(run.events), cfg)
     calls = run.events.filter(pl.col("kind") == "tool_call")
     counts = Counter(
-        f"{n}({a or ''})"[:48]
+        chart_label(f"{n}({a or ''})", 48)
         for n, a in zip(calls["tool_name"].to_list(), calls["tool_args"].to_list(), strict=False)
     )
     top = counts.most_common(8)
@@ -215,7 +220,10 @@ def render_repetition(run: RunResult, path: Path, title: str, cfg: Thresholds) -
     for agent in dict.fromkeys(s["agent"]):
         idx = [i for i, a in enumerate(s["agent"]) if a == agent]
         ax.scatter(
-            [s["seq"][i] for i in idx], [s["similarity"][i] for i in idx], label=agent or "?", s=22
+            [s["seq"][i] for i in idx],
+            [s["similarity"][i] for i in idx],
+            label=chart_label(agent or "?"),
+            s=22,
         )
     ax.axhline(cfg.similarity, color="#d62728", linestyle="--", linewidth=1)
     ax.annotate(
@@ -247,7 +255,7 @@ def render_repetition(run: RunResult, path: Path, title: str, cfg: Thresholds) -
     else:
         bx.text(0.5, 0.5, "no tool calls", ha="center", va="center", transform=bx.transAxes)
         bx.set_axis_off()
-    fig.suptitle(f"{title}: repetition", fontsize=10)
+    fig.suptitle(f"{chart_label(title, 80)}: repetition", fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
 

@@ -6,27 +6,27 @@ from collections import Counter
 
 from ..classify import LABELS
 from ..pipeline import AnalysisResult
-from ..redact import redact
+from .inert import terminal
 
 
 def summary_lines(result: AnalysisResult, reports: list[str]) -> list[str]:
     lines = []
     for i, run in enumerate(result.runs):
         d = run.diagnosis
-        where = f" run {run.run_id}" if len(result.runs) > 1 else ""
-        lines.append(f"{result.source}{where} [{result.format}]")
+        where = f" run {terminal(run.run_id)}" if len(result.runs) > 1 else ""
+        lines.append(f"{terminal(result.source)}{where} [{result.format}]")
         lines.append(
             f"  verdict: {LABELS[d.label]} ({d.label}), phase {d.phase}, confidence {d.confidence:.2f}"
         )
-        lines.append(f"  why: {redact(d.summary)}")
+        lines.append(f"  why: {terminal(d.summary)}")
         if d.fix:
-            lines.append(f"  fix: {d.fix}")
+            lines.append(f"  fix: {terminal(d.fix)}")
         if i < len(reports):
-            lines.append(f"  report: {reports[i]}")
+            lines.append(f"  report: {terminal(reports[i])}")
     if len(result.runs) > 1:  # the tally, where a long file's scroll ends
         counts = Counter(run.diagnosis.label for run in result.runs)
         tally = ", ".join(f"{n} {label}" for label, n in sorted(counts.items(), key=_by_count))
-        lines.append(f"{result.source}: {len(result.runs)} runs: {tally}")
+        lines.append(f"{terminal(result.source)}: {len(result.runs)} runs: {tally}")
     return lines
 
 

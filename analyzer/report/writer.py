@@ -4,24 +4,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..config import Thresholds
+from ..config import CHARTED_RUNS, DEFAULT, Thresholds
 from ..pipeline import AnalysisResult
 from .atomic import atomic_write_text
 from .batch_summary import SEVERITY
 from .markdown import render_markdown
 from .names import report_stem
-from .plots import chart_paths, render_plots
-
-# Charts cost ~0.45 s a run (three figures): a production log of 900 team runs would spend
-# seven minutes drawing. By default only a file's worst runs get them.
-CHARTED_RUNS = 10
 
 
 def write_reports(
-    result: AnalysisResult, out_dir: Path, cfg: Thresholds, charted: int | None = CHARTED_RUNS
+    result: AnalysisResult,
+    out_dir: Path,
+    cfg: Thresholds = DEFAULT,
+    charted: int | None = CHARTED_RUNS,
 ) -> list[Path]:
     """Returns the Markdown paths, one per run. ``charted``: how many of the file's runs get
     charts, worst first (None: every run)."""
+    # Charts cost ~0.45 s a run (three figures): a production log of 900 team runs would
+    # spend seven minutes drawing. matplotlib is imported only when something is drawn.
+    from .plots import chart_paths, render_plots
+
     drawn = _worst_runs(result, charted)
     written = []
     for i, run in enumerate(result.runs):
