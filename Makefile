@@ -8,7 +8,7 @@ AGENTCHAT_VENV := .venv-agentchat
 AGENTCHAT04_VENV := .venv-agentchat-0.4
 SRC     := analyzer tests bench samples
 
-.PHONY: dev demo test lint fmt golden samples bench clean
+.PHONY: dev demo test lint fmt golden samples bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -50,6 +50,10 @@ samples:
 	test -x $(AGENTCHAT04_VENV)/bin/python || $(PY) -m venv $(AGENTCHAT04_VENV)
 	$(AGENTCHAT04_VENV)/bin/pip install -q --disable-pip-version-check 'autogen-agentchat==0.4.9' 'autogen-ext[openai]==0.4.9' opentelemetry-sdk
 	$(AGENTCHAT04_VENV)/bin/python samples/agentchat/record.py --agentchat-0.4
+
+## the fuzz campaign, as long as asked: make fuzz SECONDS=600 (or CASES=10000), SEED=N
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz.campaign --seed $(or $(SEED),1) $(if $(CASES),--cases $(CASES),--seconds $(or $(SECONDS),300))
 
 bench: $(STAMP)
 	$(BIN)/python bench/throughput.py

@@ -16,6 +16,7 @@ import io
 import multiprocessing as mp
 import os
 import re
+import signal
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -365,11 +366,24 @@ def _local_mapper(opts: BatchOptions, workers: int) -> Callable[[list[str]], Ite
             return
         # Never fork a process that already runs polars' thread pool: it can deadlock.
         method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method)) as pool:
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=mp.get_context(method), initializer=_ignore_sigint
+        )
+        try:
             for outcomes in pool.map(analyze_chunk, tasks, [opts] * len(tasks)):
                 yield from outcomes
+        except BaseException:  # Ctrl-C: what was not started never starts
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
 
     return mapper
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the parent, which stops the batch (a terminal sends it to the
+    whole process group: each worker would print its own traceback)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def write_outputs(result: BatchResult, out_dir: Path) -> list[Path]:

@@ -59,10 +59,10 @@ def parsing_options(command: Callable[..., None]) -> Callable[..., None]:
 class _Main(click.Group):
     """Ctrl-C ends with one line and exit 130, never a traceback."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().main(*args, **kwargs)
-        except KeyboardInterrupt:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:  # before click turns it into "Aborted!" and exit 1
             click.echo("Interrupted.", err=True)
             sys.exit(EXIT_INTERRUPTED)
 

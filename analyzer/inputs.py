@@ -9,6 +9,7 @@ kind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
@@ -137,7 +138,8 @@ def _glob(pattern: str) -> Iterator[Path]:
         if not problem and rule.fullmatch(rel) and stat.S_ISREG(info.st_mode):
             matched.append(path)
     # A pattern may name directories themselves (``logs/*``): walk those too.
-    matched.extend(_dirs_matching(root, rule))
+    if parts[-1] != "**":  # which matched every file below already
+        matched.extend(_dirs_matching(root, rule))
     yield from sorted(dict.fromkeys(matched))
 
 
@@ -150,8 +152,11 @@ def _dirs_matching(root: Path, rule: re.Pattern[str]) -> Iterator[Path]:
     except OSError:
         return
     for entry in entries:
-        if not entry.name.startswith(".") and entry.is_dir() and rule.fullmatch(entry.name):
-            yield Path(entry.path)
+        if entry.name.startswith(".") or not rule.fullmatch(entry.name):
+            continue
+        with contextlib.suppress(OSError):  # a link loop is said by the walk itself
+            if entry.is_dir():
+                yield Path(entry.path)
 
 
 def _translate(parts: tuple[str, ...]) -> str:

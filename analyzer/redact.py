@@ -14,8 +14,12 @@ import re
 _R = "***REDACTED***"
 # Names a secret is assigned to: api_key, x-api-key, AZURE_OPENAI_API_KEY, aws_secret_access_key,
 # client_secret, access_token, refresh_token, password, passwd, authorization, credentials.
+# Bounded and started at a word's start: an unbounded ``[\w.-]*`` tried at every position of a
+# long word is quadratic (a 5,000-character agent name took 15 s). No dot after the word:
+# ``secret.txt: cannot read`` names a file, not a secret.
 _SECRET_NAME = (
-    r"[\w.-]*(?:api[_-]?key|secret|password|passwd|pwd|token|authorization|credentials?)[\w.-]*"
+    r"(?<![\w.-])[\w.-]{0,40}?"
+    r"(?:api[_-]?key|secret|password|passwd|pwd|token|authorization|credentials?)[\w-]{0,40}"
 )
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # PEM private keys; a block cut short (an excerpt, a truncated log) is redacted to the end.
@@ -40,7 +44,12 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b"), _R),
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/\-]{8,}=*"), r"\1 " + _R),
     # A password in any URL or DSN: postgres://user:pass@host, https://bob:pw@x.
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s:/@]*:)[^\s@/]+@"), r"\1***@"),
+    (
+        re.compile(
+            r"(?i)(?<![a-z0-9+.\-])([a-z][a-z0-9+.\-]{0,30}://[^\s:/@]{0,256}:)[^\s@/]{1,256}@"
+        ),
+        r"\1***@",
+    ),
     # name = "a quoted value, spaces and all" / name: bare-value / 'name': 'value'.
     (
         re.compile(

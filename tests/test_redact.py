@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from analyzer.redact import excerpt, redact
+
+from .fuzz.mutate import SECRET_CORES, SECRETS
 
 
 def test_redacts_keys_tokens_and_url_passwords() -> None:
@@ -46,3 +50,31 @@ def test_each_secret_form_alone_and_in_any_case_is_redacted(text: str, secret: s
 def test_text_with_no_secret_is_returned_as_is() -> None:
     text = "The tool returned 42 rows; retrying with skip=10 and sk = 3"
     assert redact(text) is text
+
+
+@pytest.mark.parametrize("kind", sorted(SECRETS))
+def test_every_kind_of_secret_is_redacted_alone_and_in_an_excerpt(kind: str) -> None:
+    secret, core = SECRETS[kind], SECRET_CORES.get(kind, SECRETS[kind])
+    text = f"the tool said: {secret} and went on"
+    assert core not in redact(text)
+    assert core not in excerpt(text)
+    assert core not in excerpt("x " * 70 + text, 160)
+
+
+def test_an_excerpt_cut_inside_a_secret_shows_none_of_it() -> None:
+    key = SECRETS["openai"]
+    for pad in range(600, 700, 7):
+        shown = excerpt("word " * (pad // 5) + key + " tail", 160)
+        assert key[:12] not in shown
+
+
+@pytest.mark.parametrize("word", ["x" * 300_000, "key" + "a" * 300_000, "http" * 80_000 + "://"])
+def test_redaction_is_linear_on_long_words(word: str) -> None:
+    started = time.perf_counter()
+    redact(word + " api_key")
+    assert time.perf_counter() - started < 1.0
+
+
+def test_file_names_and_prose_about_secrets_are_left_alone() -> None:
+    for text in ("logs/secret.txt: cannot read", "the token count is 12", "password reset flow"):
+        assert redact(text) == text

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import stat
 from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
 
 from ..errors import AnalyzerError, LogFormatError, UnknownFormatError
+from ..inputs import kind_of
 from .agentchat_console import AgentchatConsole
 from .agentchat_json_logging import AgentchatJsonLogging
 from .agentchat_logging import AgentchatLogging
@@ -44,7 +46,7 @@ def detect_format(path: Path) -> type[LogFormat]:
     if not head.strip():
         raise LogFormatError(path, "empty file")
     scored = sorted(
-        ((fmt.sniff(head), i, fmt) for i, fmt in enumerate(ALL_FORMATS)),
+        ((_sniff(fmt, head), i, fmt) for i, fmt in enumerate(ALL_FORMATS)),
         key=lambda t: (-t[0], t[1]),
     )
     best_score, _, best = scored[0]
@@ -53,8 +55,18 @@ def detect_format(path: Path) -> type[LogFormat]:
     return best
 
 
+def _sniff(fmt: type[LogFormat], head: str) -> float:
+    """A sniffer that fails on what it was shown (JSON nested past the decoder's limit) is
+    not sure of it."""
+    try:
+        return fmt.sniff(head)
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError, MemoryError):
+        return 0.0
+
+
 def parse_log(path: Path, fmt: str | None = None) -> tuple[type[LogFormat], ParsedLog]:
     """Parse with the named format, or the sniffed one."""
+    _require_regular(path)
     if fmt is not None:
         if fmt not in FORMATS_BY_NAME:
             raise UnknownFormatError(path, f"unknown format {fmt!r}")
@@ -71,6 +83,16 @@ def parse_log(path: Path, fmt: str | None = None) -> tuple[type[LogFormat], Pars
         raise LogFormatError(
             path, f"not valid {chosen.name} content ({type(exc).__name__}: {exc})"
         ) from exc
+
+
+def _require_regular(path: Path) -> None:
+    """Only a regular file has an end: a FIFO without a writer blocks, a device never ends."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise AnalyzerError(path, f"cannot read: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(mode):
+        raise AnalyzerError(path, f"not a regular file ({kind_of(mode)})")
 
 
 def _with_runtime_times(path: Path, parsed: ParsedLog) -> ParsedLog:

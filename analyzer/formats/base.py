@@ -16,6 +16,7 @@ import polars as pl
 from ..errors import LogFormatError
 from ..schema import EVENT_SCHEMA
 from ._container_logs import ContainerLog, line_times, unwrapper
+from ._streams import DerivedStream
 from ._transcode import Utf16AsUtf8, is_utf16, skips_utf8_bom
 
 SNIFF_BYTES = 64 * 1024
@@ -89,8 +90,38 @@ def _open_utf8(path: Path) -> IO[bytes]:
 def _open_stored(path: Path) -> IO[bytes]:
     """The file's bytes, decompressed if it is gzip."""
     if is_gzip(path):
-        return cast(IO[bytes], gzip.open(path, "rb"))
+        limit = max(GZIP_MIN_LIMIT, GZIP_MAX_RATIO * path.stat().st_size)
+        raw = cast(IO[bytes], gzip.open(path, "rb"))  # noqa: SIM115 (closed by the stream)
+        bounded = BoundedGzip(raw, path, limit)
+        return cast(IO[bytes], io.BufferedReader(bounded, buffer_size=1 << 20))
     return path.open("rb")
+
+
+# A log compresses 5-150x (a looping agent's repeats are the most compressible text there
+# is); a gzip bomb, 1000x and more. Past the limit the file is refused, not read into memory.
+GZIP_MAX_RATIO = 1000
+GZIP_MIN_LIMIT = 1 << 30
+
+
+class BoundedGzip(DerivedStream):
+    """A gzip file's content, refused with a one-line error past ``limit`` bytes."""
+
+    def __init__(self, raw: IO[bytes], path: Path, limit: int) -> None:
+        super().__init__(raw)
+        self._path, self._limit, self._read = path, limit, 0
+
+    def _next(self) -> bytes | None:
+        piece = self._raw.read(1 << 20)
+        if not piece:
+            return None
+        self._read += len(piece)
+        if self._read > self._limit:
+            raise LogFormatError(
+                self._path,
+                f"decompresses to more than {self._limit >> 20} MiB "
+                f"({GZIP_MAX_RATIO}x its size): refused as a gzip bomb",
+            )
+        return piece
 
 
 def runtime_times(path: Path) -> list[str] | None:
