@@ -22,9 +22,10 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import orjson
+import polars as pl
 
 from . import __version__
 from .config import DEFAULT, Thresholds
@@ -34,57 +35,19 @@ from .inputs import kind_of
 from .pipeline import AnalysisResult, iter_analyses
 from .redact import redact
 from .report.atomic import atomic_write_bytes, atomic_write_text
+from .report.batch_summary import SUMMARY_SCHEMA
 from .report.markdown import render_markdown
 from .report.names import report_stem
 
-if TYPE_CHECKING:
-    import polars as pl
-
-SUMMARY_COLUMNS = (
-    "source",
-    "format",
-    "run_id",
-    "verdict",
-    "phase",
-    "confidence",
-    "agents",
-    "n_agents",
-    "turns",
-    "messages",
-    "tool_calls",
-    "llm_calls",
-    "prompt_tokens",
-    "completion_tokens",
-    "duration_s",
-    "context_chars",
-    "top_code",
-    "top_finding",
-    "repeated_tool",
-    "repeat_count",
-    "report",
-    "content_hash",
-)
+SUMMARY_COLUMNS = tuple(SUMMARY_SCHEMA.names())
 _HASH_CHUNK = 1 << 20
 # The Python types a summary row's values may have, per column (a cache entry is checked).
-_COLUMN_TYPES: dict[str, type | tuple[type, ...]] = {
-    "confidence": (float, int),
-    "duration_s": (float, int),
-    **dict.fromkeys(
-        (
-            "n_agents",
-            "turns",
-            "messages",
-            "tool_calls",
-            "llm_calls",
-            "prompt_tokens",
-            "completion_tokens",
-            "context_chars",
-            "repeat_count",
-        ),
-        int,
-    ),
+_PY_TYPES: dict[object, type | tuple[type, ...]] = {
+    pl.String: str,
+    pl.Int64: int,
+    pl.Float64: (float, int),
 }
-_COLUMN_TYPES.update((name, str) for name in SUMMARY_COLUMNS if name not in _COLUMN_TYPES)
+_COLUMN_TYPES = {name: _PY_TYPES[dtype] for name, dtype in SUMMARY_SCHEMA.items()}
 _REPORT_NAME = re.compile(r"runs/[A-Za-z0-9_][A-Za-z0-9_.-]*\.md")
 CHUNK_FILES = 32  # files per task: enough to share the analysis stages' fixed cost
 
