@@ -41,6 +41,7 @@ from .report.names import report_stem
 
 SUMMARY_COLUMNS = tuple(SUMMARY_SCHEMA.names())
 _HASH_CHUNK = 1 << 20
+_CITED = 10  # evidence citations a summary row keeps per finding
 # The Python types a summary row's values may have, per column (a cache entry is checked).
 _PY_TYPES: dict[object, type | tuple[type, ...]] = {
     pl.String: str,
@@ -156,6 +157,14 @@ def summary_rows(result: AnalysisResult, reports: list[str], digest: str) -> lis
                 "repeat_count": int(loop01.metrics.get("repeat_count", 0)) if loop01 else 0,
                 "report": reports[i] if i < len(reports) else None,
                 "content_hash": digest,
+                "fix": d.fix or None,
+                "evidence": "; ".join(
+                    e.cite(result.source)
+                    for f in run.findings
+                    if f.code in d.because
+                    for e in f.evidence[:_CITED]
+                )[:2000]
+                or None,
             }
         )
     # Names, ids and the finding come from the log: every text is redacted, as in any output.

@@ -1,9 +1,10 @@
 """The command line: options, exit codes, one line per problem. No analysis logic lives here.
 
-Exit codes: 0 every input was analysed (finding a stall is not an error); 1 at least one
-input could not be analysed, or a report of it could not be written (each is listed on
-stderr as ``Error: <file>[:<line>]: <reason>``); 2 usage error (bad option, missing path,
-an ``--out`` that cannot hold reports); 130 interrupted (Ctrl-C, SIGINT).
+Exit codes: 0 every input was analysed (finding a stall is not an error, unless asked);
+1 at least one input could not be analysed, or a report of it could not be written (each is
+listed on stderr as ``Error: <file>[:<line>]: <reason>``); 2 usage error (bad option or
+settings file, missing path, an ``--out`` that cannot hold reports); 3 a run failed the gate
+(``--fail-on``) and every input was analysed; 130 interrupted (Ctrl-C, SIGINT).
 
 Heavy modules (polars, matplotlib) are imported inside the commands: ``--version`` and
 ``--help`` start in a fraction of the time.
@@ -20,9 +21,13 @@ import click
 
 from . import __version__
 from .config import CHARTED_RUNS
+from .gate import EXIT_GATE
 
 if TYPE_CHECKING:
+    from .gate import Gate
     from .inputs import Inputs
+    from .report.ci import RunVerdict
+    from .settings import Settings
 
 EXIT_OK, EXIT_INPUT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -49,6 +54,31 @@ def parsing_options(command: Callable[..., None]) -> Callable[..., None]:
                 multiple=True,
                 metavar="CODE",
                 help="Skip these detectors (code or name).",
+            ),
+            click.option(
+                "--config",
+                "config_file",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                default=None,
+                help="Settings file (default: [tool.autogen-postmortem] in the nearest pyproject.toml).",
+            ),
+            click.option(
+                "--fail-on",
+                default=None,
+                metavar="CLASS[,CLASS...]|any",
+                help=f"Exit {EXIT_GATE} when a run's verdict is one of these stall classes.",
+            ),
+            click.option(
+                "--min-confidence",
+                type=click.FloatRange(0, 1),
+                default=None,
+                help="With --fail-on: only verdicts at least this confident fail.",
+            ),
+            click.option(
+                "--output-format",
+                type=click.Choice(["text", "json", "junit", "sarif", "github"]),
+                default=None,
+                help="What stdout holds (--json is json). github also writes $GITHUB_STEP_SUMMARY.",
             ),
         )
     ):
@@ -102,6 +132,10 @@ def analyze(
     fmt: str | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
+    config_file: Path | None,
+    fail_on: str | None,
+    min_confidence: float | None,
+    output_format: str | None,
     no_report: bool,
     charts: str,
 ) -> None:
@@ -111,11 +145,15 @@ def analyze(
     from .errors import AnalyzerError, UnknownFormatError
     from .inputs import gather
     from .pipeline import AnalysisResult, analyze_file
+    from .report.ci import from_analysis
     from .report.json_report import document
     from .report.terminal import summary_lines
     from .report.writer import write_reports
 
     _check_format(fmt)
+    settings = _settings(config_file, select, ignore)
+    gate = _gate(settings, fail_on, min_confidence)
+    output = "json" if as_json else output_format or "text"
     if not no_report:
         _check_out(out_dir)
     charted = {"worst": CHARTED_RUNS, "all": None, "none": 0}[charts]
@@ -125,7 +163,7 @@ def analyze(
     skipped = list(found.skipped)
     for path, explicit in found.files.items():
         try:
-            result = analyze_file(path, fmt=fmt, select=select, ignore=ignore)
+            result = analyze_file(path, settings.thresholds, fmt, settings.select, settings.ignore)
         except UnknownFormatError as exc:
             if explicit or fmt:
                 errors.append((exc.path, str(exc)))
@@ -136,18 +174,24 @@ def analyze(
             errors.append((exc.path, str(exc)))
             continue
         try:
-            written = [] if no_report else write_reports(result, out_dir, charted=charted)
+            written = (
+                [] if no_report else write_reports(result, out_dir, settings.thresholds, charted)
+            )
         except OSError as exc:
             errors.append((result.source, f"{result.source}: cannot write its report: {_why(exc)}"))
             written = []
         results.append(result)
-        if not as_json:
+        if output == "text":
             click.echo("\n".join(summary_lines(result, [str(p) for p in written])))
-    if as_json:
-        click.echo(json.dumps(document(results, errors, skipped), indent=2, ensure_ascii=False))
-    elif skipped:
+    verdicts = [v for r in results for v in from_analysis(r, gate)]
+    if output == "json":
+        doc = document(results, errors, skipped)
+        doc["config"] = settings.describe()
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    elif output == "text" and skipped:
         _echo_skipped(skipped)
-    _exit(errors)
+    _ci_output(output, verdicts, errors)
+    _exit(errors, verdicts, gate)
 
 
 @main.command()
@@ -184,6 +228,10 @@ def batch(
     fmt: str | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
+    config_file: Path | None,
+    fail_on: str | None,
+    min_confidence: float | None,
+    output_format: str | None,
     workers: int | None,
     no_reports: bool,
     no_cache: bool,
@@ -194,13 +242,25 @@ def batch(
 
     from .batch import BatchOptions, FileOutcome, run_batch, write_outputs
     from .inputs import gather
+    from .report.ci import from_row
 
     _check_format(fmt)
+    settings = _settings(config_file, select, ignore)
+    gate = _gate(settings, fail_on, min_confidence)
+    output = "json" if as_json else output_format or "text"
     _check_out(out_dir)
     use_cache = not no_cache and _cache_usable(out_dir)
     found = gather(inputs)
     files = list(found.files)
-    opts = BatchOptions(out_dir, fmt, select, ignore, reports=not no_reports, use_cache=use_cache)
+    opts = BatchOptions(
+        out_dir,
+        fmt,
+        settings.select,
+        settings.ignore,
+        reports=not no_reports,
+        cfg=settings.thresholds,
+        use_cache=use_cache,
+    )
     mapper = None
     if cluster_address:
         try:
@@ -224,10 +284,11 @@ def batch(
     except OSError as exc:
         _fail(f"{out_dir}: cannot write the summary: {_why(exc)}", 1)
     errors = result.errors
-    if as_json:
+    verdicts = [from_row(row, gate) for row in result.rows]
+    if output == "json":
         for row in result.rows:
             click.echo(json.dumps(row, ensure_ascii=False))
-    else:
+    elif output == "text":
         cached = sum(o.cached for o in result.outcomes)
         click.echo(
             f"{len(result.rows)} run(s) from {len(files)} file(s) ({cached} unchanged, from cache); "
@@ -236,7 +297,8 @@ def batch(
         click.echo(f"summary: {written[0]} {written[1]}; index: {written[2]}")
         if result.skipped:
             _echo_skipped(result.skipped)
-    _exit(errors)
+    _ci_output(output, verdicts, errors)
+    _exit(errors, verdicts, gate)
 
 
 @main.command("formats")
@@ -300,12 +362,77 @@ def _echo_skipped(skipped: list[tuple[str, str]]) -> None:
         click.echo(f"  {terminal(source)}: {terminal(why)}")
 
 
-def _exit(errors: list[tuple[str, str]]) -> NoReturn:
+def _settings(
+    config_file: Path | None, select: tuple[str, ...], ignore: tuple[str, ...]
+) -> Settings:
+    """The settings file's values, with the command line's --select/--ignore winning."""
+    import dataclasses
+
+    from .settings import SettingsError, load
+
+    try:
+        settings = load(config_file)
+    except SettingsError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    return dataclasses.replace(
+        settings, select=select or settings.select, ignore=ignore or settings.ignore
+    )
+
+
+def _gate(settings: Settings, fail_on: str | None, min_confidence: float | None) -> Gate | None:
+    from .gate import Gate, parse_fail_on
+
+    classes = settings.fail_on
+    if fail_on is not None:
+        try:
+            classes = parse_fail_on(fail_on)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--fail-on") from exc
+    if not classes:
+        return None
+    return Gate(classes, settings.min_confidence if min_confidence is None else min_confidence)
+
+
+def _ci_output(output: str, verdicts: list[RunVerdict], errors: list[tuple[str, str]]) -> None:
+    """JUnit, SARIF or GitHub annotations on stdout (and GitHub's step summary)."""
+    import os
+
+    from .report import ci
+
+    if output == "junit":
+        click.echo(ci.junit(verdicts, errors), nl=False)
+    elif output == "sarif":
+        click.echo(ci.sarif(verdicts), nl=False)
+    elif output == "github":
+        for annotation in ci.github(verdicts):
+            click.echo(annotation)
+        if summary := os.environ.get("GITHUB_STEP_SUMMARY"):
+            try:
+                with open(summary, "a", encoding="utf-8") as fh:
+                    fh.write(ci.step_summary(verdicts, errors))
+            except OSError as exc:
+                _fail(f"{summary}: cannot write the step summary: {_why(exc)}", EXIT_INPUT_ERROR)
+
+
+def _exit(
+    errors: list[tuple[str, str]],
+    verdicts: list[RunVerdict] | None = None,
+    gate: Gate | None = None,
+) -> NoReturn:
     from .report.inert import terminal
 
     for _, message in errors:
         click.echo(f"Error: {terminal(message)}", err=True)
-    sys.exit(EXIT_INPUT_ERROR if errors else EXIT_OK)
+    failing = [v for v in verdicts or () if v.failed]
+    if gate is not None:
+        click.echo(
+            f"gate: {len(failing)} of {len(verdicts or ())} run(s) fail --fail-on "
+            f"{','.join(sorted(gate.classes))} at confidence >= {gate.min_confidence:.2f}",
+            err=True,
+        )
+    if errors:
+        sys.exit(EXIT_INPUT_ERROR)
+    sys.exit(EXIT_GATE if failing else EXIT_OK)
 
 
 def _fail(message: str, code: int) -> NoReturn:

@@ -52,7 +52,7 @@ def test_json_contract(tmp_path: Path) -> None:
     code, out, _ = run("analyze", str(BLOCKING), "--json", "--no-report")
     assert code == 0
     doc = json.loads(out)
-    assert set(doc) == {"tool", "version", "runs", "errors", "skipped"}
+    assert set(doc) == {"tool", "version", "runs", "errors", "skipped", "config"}
     assert doc["tool"] == "autogen-postmortem"
     r = doc["runs"][0]
     assert {"source", "format", "run_id", "verdict", "findings", "stats"} <= set(r)

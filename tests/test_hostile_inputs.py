@@ -355,3 +355,32 @@ def _timed(cmd: list[str]) -> float:
     started = time.monotonic()
     subprocess.run(cmd, check=True, capture_output=True, timeout=30)
     return time.monotonic() - started
+
+
+@pytest.mark.parametrize("depth", [900, 1500, 100_000])
+@pytest.mark.parametrize("shape", ['{"sender": ', "[", '{"content": "x", "name": '])
+def test_json_nested_past_the_decoders_limit_is_one_error_or_a_result(
+    tmp_path: Path, depth: int, shape: str
+) -> None:
+    closer = {"[": "]"}.get(shape, "}")
+    body = shape * depth + "1" + closer * depth
+    for suffix in (".json", ".jsonl", ".log"):
+        path = tmp_path / f"nested{suffix}"
+        path.write_text(body + "\n")
+        started = time.monotonic()
+        code, _, err = run("analyze", str(path), "--no-report")
+        assert code in (0, 1) and time.monotonic() - started < 10
+        assert code == 0 or len(one_line_errors(err)) == 1
+
+
+def test_a_multi_line_error_keeps_the_index_table_whole() -> None:
+    from analyzer.report.batch_summary import render_index, summary_frame
+
+    index = render_index(
+        summary_frame([]),
+        [("logs.db", "logs.db: malformed schema\nCREATE TABLE x(\r| y |")],
+        [],
+        [],
+    )
+    rows = [line for line in index.splitlines() if line.startswith("| logs")]
+    assert len(rows) == 1 and rows[0].count(" | ") == 1

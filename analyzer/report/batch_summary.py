@@ -34,6 +34,8 @@ SUMMARY_SCHEMA = pl.Schema(
         "repeat_count": pl.Int64,
         "report": pl.String,
         "content_hash": pl.String,
+        "fix": pl.String,
+        "evidence": pl.String,
     }
 )
 # Worst first: a stall beats unknown beats healthy; then confidence.
