@@ -8,7 +8,7 @@ AGENTCHAT_VENV := .venv-agentchat
 AGENTCHAT04_VENV := .venv-agentchat-0.4
 SRC     := analyzer tests bench samples
 
-.PHONY: dev demo test lint fmt golden samples bench fuzz clean
+.PHONY: dev demo test lint browser fmt golden samples bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -24,8 +24,16 @@ demo: $(STAMP)
 	@echo "reports written to reports/ (open reports/*.md and reports/batch/index.md)"
 
 ## lint + the whole test suite (T=pattern runs matching tests only, stopping at the first failure)
-test: lint
+test: lint browser
 	$(BIN)/pytest -q $(if $(T),-x -k '$(T)')
+
+## Debian's chromium for the HTML report's browser test: installed in CI (as root), asked for elsewhere
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ -n "$$CI" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the HTML browser test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium not found: the HTML browser test is skipped (apt-get install chromium)"; fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check $(SRC)

@@ -62,13 +62,21 @@ class BatchOptions:
     reports: bool = True
     cfg: Thresholds = DEFAULT
     use_cache: bool = True
+    html: bool = False
 
     def fingerprint(self) -> str:
         """Everything besides the input that decides its rows: the code itself (a change
         within a version counts), the detectors that run, the thresholds, the format and
         whether reports are written."""
         detectors = ",".join(sorted(d.code for d in selected(self.select, self.ignore)))
-        parts = (code_fingerprint(), self.fmt or "", detectors, repr(self.cfg), str(self.reports))
+        parts = (
+            code_fingerprint(),
+            self.fmt or "",
+            detectors,
+            repr(self.cfg),
+            str(self.reports),
+            str(self.html),
+        )
         return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
     def cache_file(self, source: str) -> Path:
@@ -295,11 +303,16 @@ def _outcome(
 
 
 def _write_reports(result: AnalysisResult, opts: BatchOptions) -> list[str]:
+    from .report.html import render_html
+
     names = []
     for i, run in enumerate(result.runs):
-        name = f"runs/{report_stem(result.source, i, len(result.runs))}.md"
-        atomic_write_text(opts.out_dir / name, render_markdown(result, run))
-        names.append(name)
+        stem = f"runs/{report_stem(result.source, i, len(result.runs))}"
+        atomic_write_text(opts.out_dir / f"{stem}.md", render_markdown(result, run))
+        if opts.html:
+            note = "Not drawn in a batch: `analyze --html` draws a run's charts."
+            atomic_write_text(opts.out_dir / f"{stem}.html", render_html(result, run, (), note))
+        names.append(f"{stem}.md")
     return names
 
 
@@ -358,9 +371,10 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def write_outputs(result: BatchResult, out_dir: Path) -> list[Path]:
-    """summary.parquet, summary.csv, index.md and the batch charts, each written atomically."""
-    from .report.batch_charts import render_batch_charts
+def write_outputs(result: BatchResult, out_dir: Path, html: bool = False) -> list[Path]:
+    """summary.parquet, summary.csv, index.md and the batch charts (and index.html), each
+    written atomically."""
+    from .report.batch_charts import batch_figures, render_batch_charts
     from .report.batch_summary import render_index, summary_frame
 
     df = summary_frame(result.rows)
@@ -370,7 +384,15 @@ def write_outputs(result: BatchResult, out_dir: Path) -> list[Path]:
     atomic_write_text(
         index, render_index(df, result.errors, result.skipped, [c.name for c in charts])
     )
-    return [*written, index, *charts]
+    if not html:
+        return [*written, index, *charts]
+    from .report.html import render_index_html
+    from .report.plots import svg
+
+    page = out_dir / "index.html"
+    svgs = [svg(fig) for fig in batch_figures(df)]
+    atomic_write_text(page, render_index_html(df, result.errors, result.skipped, svgs))
+    return [*written, index, *charts, page]
 
 
 def write_summary(df: pl.DataFrame, out_dir: Path) -> list[Path]:

@@ -119,6 +119,9 @@ def main() -> None:
 @parsing_options
 @click.option("--no-report", is_flag=True, help="Do not write Markdown/PNG reports.")
 @click.option(
+    "--html", "html", is_flag=True, help="Also write one self-contained HTML page per run."
+)
+@click.option(
     "--charts",
     type=click.Choice(["worst", "all", "none"]),
     default="worst",
@@ -137,6 +140,7 @@ def analyze(
     min_confidence: float | None,
     output_format: str | None,
     no_report: bool,
+    html: bool,
     charts: str,
 ) -> None:
     """Analyse log files (or every log under directories)."""
@@ -175,7 +179,9 @@ def analyze(
             continue
         try:
             written = (
-                [] if no_report else write_reports(result, out_dir, settings.thresholds, charted)
+                []
+                if no_report
+                else write_reports(result, out_dir, settings.thresholds, charted, html)
             )
         except OSError as exc:
             errors.append((result.source, f"{result.source}: cannot write its report: {_why(exc)}"))
@@ -213,6 +219,9 @@ def analyze(
     help="Worker processes (default: one per core).",
 )
 @click.option("--no-reports", is_flag=True, help="Do not write a Markdown report per run.")
+@click.option(
+    "--html", "html", is_flag=True, help="Also write index.html and an HTML page per run."
+)
 @click.option("--no-cache", is_flag=True, help="Analyse every file even if it is unchanged.")
 @click.option(
     "--cluster",
@@ -234,6 +243,7 @@ def batch(
     output_format: str | None,
     workers: int | None,
     no_reports: bool,
+    html: bool,
     no_cache: bool,
     cluster_address: str | None,
 ) -> None:
@@ -260,6 +270,7 @@ def batch(
         reports=not no_reports,
         cfg=settings.thresholds,
         use_cache=use_cache,
+        html=html,
     )
     mapper = None
     if cluster_address:
@@ -280,7 +291,7 @@ def batch(
     # What the walk could not take is listed with what the analysis could not.
     result.outcomes[:0] = _walk_outcomes(found, FileOutcome)
     try:
-        written = write_outputs(result, out_dir)
+        written = write_outputs(result, out_dir, html)
     except OSError as exc:
         _fail(f"{out_dir}: cannot write the summary: {_why(exc)}", 1)
     errors = result.errors

@@ -384,3 +384,27 @@ def test_a_multi_line_error_keeps_the_index_table_whole() -> None:
     )
     rows = [line for line in index.splitlines() if line.startswith("| logs")]
     assert len(rows) == 1 and rows[0].count(" | ") == 1
+
+
+@pytest.mark.parametrize("field", ["name", "sender"])
+def test_a_name_that_decodes_to_a_deeply_nested_value_costs_nothing(
+    tmp_path: Path, field: str
+) -> None:
+    # Found by the fuzz campaign (seed 7, case 1825): polars spent 53 s and 9.7 GB inferring
+    # the type of a tool name that was a list nested 900 deep.
+    src = SAMPLES / "classic" / "blocking_tool_sigint" / "events.jsonl"
+    nested = "[" * 900 + "1" + "]" * 900
+    text = src.read_text().replace(f'"{field}":"fetch_report"', f'"{field}":{nested}', 1)
+    text = (
+        text.replace('"sender":"analyst"', f'"sender":{nested}', 1) if field == "sender" else text
+    )
+    assert nested in text
+    path = tmp_path / "nested.jsonl"
+    path.write_text(text)
+    started = time.monotonic()
+    result = analyze_file(path)
+    assert time.monotonic() - started < 5
+    names = (
+        result.runs[0].events["tool_name"].drop_nulls().to_list() + result.runs[0].stats["agents"]
+    )
+    assert any(n.startswith("[[[[") and len(n) < 100 for n in names)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import reprlib
 from collections.abc import Iterator, Sequence, Sized
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -348,9 +349,36 @@ class EventSink:
         # kind is built as String and cast strictly: an Enum column built directly would
         # silently turn an unknown kind into null. Times are read in bulk (``parse_stamps``).
         loose: dict[str, Any] = {**EVENT_SCHEMA, "kind": pl.String}
-        columns = {**self._cols, "ts": parse_stamps(self._cols["ts"])}
+        columns: dict[str, Any] = {
+            **self._cols,
+            **{name: as_texts(self._cols[name]) for name in _TEXT_COLUMNS},
+            "ts": parse_stamps(self._cols["ts"]),
+        }
         df = pl.DataFrame(columns, schema=loose, strict=False)
         return df.cast(EVENT_SCHEMA, strict=True)
+
+
+_TEXT_COLUMNS = tuple(name for name, dtype in EVENT_SCHEMA.items() if dtype == pl.String)
+_TEXT_KINDS = frozenset({str, type(None)})
+_BOUNDED = reprlib.Repr()  # keyword arguments only from Python 3.12
+_BOUNDED.maxlevel, _BOUNDED.maxstring, _BOUNDED.maxother = 4, 2000, 2000
+_BOUNDED.maxlist = _BOUNDED.maxdict = 20
+
+
+def as_texts(values: list[Any]) -> list[Any]:
+    """A text column as polars may take it: a value a parser took from decoded JSON where a
+    name or text belongs (a list, a dict, a number) becomes text. Polars would take 65 s and
+    10 GB to infer the type of a list nested 900 deep, even to refuse it; ``reprlib`` writes
+    at most four levels. One pass in C (~20 ms a million values) when all are texts."""
+    if set(map(type, values)) <= _TEXT_KINDS:
+        return values
+    return [v if v is None or type(v) is str else _as_text(v) for v in values]
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool | int | float):
+        return str(value)
+    return _BOUNDED.repr(value)
 
 
 def require_events(path: Path, events: Sized, what: str) -> None:

@@ -23,14 +23,16 @@ COLOURS = {
 
 
 def render_batch_charts(df: pl.DataFrame, out_dir: Path) -> list[Path]:
-    return [
-        _verdicts(df, out_dir / "verdicts.png"),
-        _context(df, out_dir / "context_growth.png"),
-        _tools(df, out_dir / "repeated_tools.png"),
-    ]
+    names = ("verdicts.png", "context_growth.png", "repeated_tools.png")
+    return [_save(fig, out_dir / name) for fig, name in zip(batch_figures(df), names, strict=True)]
 
 
-def _verdicts(df: pl.DataFrame, path: Path) -> Path:
+def batch_figures(df: pl.DataFrame) -> list[Figure]:
+    """Verdict distribution, context size against length, the most repeated tools."""
+    return [_verdicts(df), _context(df), _tools(df)]
+
+
+def _verdicts(df: pl.DataFrame) -> Figure:
     counts = (
         df.group_by("verdict")
         .len()
@@ -44,10 +46,10 @@ def _verdicts(df: pl.DataFrame, path: Path) -> Path:
     ax.set_ylabel("runs")
     ax.set_title(f"Verdicts over {df.height} runs", fontsize=10)
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
 
 
-def _context(df: pl.DataFrame, path: Path) -> Path:
+def _context(df: pl.DataFrame) -> Figure:
     fig = Figure(figsize=SIZE, dpi=DPI)
     ax = fig.add_subplot()
     for verdict, part in df.group_by("verdict", maintain_order=True):
@@ -67,10 +69,10 @@ def _context(df: pl.DataFrame, path: Path) -> Path:
     ax.set_title("Context size against length, per run", fontsize=10)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
 
 
-def _tools(df: pl.DataFrame, path: Path) -> Path:
+def _tools(df: pl.DataFrame) -> Figure:
     tools = (
         df.filter(pl.col("repeated_tool").is_not_null())
         .group_by("repeated_tool")
@@ -95,4 +97,4 @@ def _tools(df: pl.DataFrame, path: Path) -> Path:
         ax.set_axis_off()
     ax.set_title("Most repeated tools", fontsize=10)
     fig.tight_layout()
-    return _save(fig, path)
+    return fig

@@ -13,8 +13,10 @@ import io
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import polars as pl
+from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -47,6 +49,19 @@ def _save(fig: Figure, path: Path) -> Path:
     fig.savefig(buf, format="png", dpi=DPI)
     atomic_write_bytes(path, buf.getvalue())
     return path
+
+
+def svg(fig: Figure) -> str:
+    """The figure as an inline SVG element: text drawn as paths (so no log text is markup in
+    the page), no date or tool stamp (the same run draws the same bytes)."""
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+
+    FigureCanvasSVG(fig)
+    buf = io.StringIO()
+    with rc_context({"svg.fonttype": "path", "svg.hashsalt": "autogen-postmortem"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    text = buf.getvalue()
+    return text[text.index("<svg") :]
 
 
 def lanes(run: RunResult) -> list[str]:
@@ -86,14 +101,30 @@ def timeline_points(run: RunResult) -> dict[str, list[tuple[int, str]]]:
 
 
 def render_timeline(run: RunResult, path: Path, title: str) -> Path:
+    return _save(timeline_figure(run, title), path)
+
+
+def _clock(run: RunResult) -> Callable[[int], Any] | None:
+    """seq -> time where the log has clocks (events without one take the last time before
+    them), so a silence shows as a gap; None where it has none."""
+    ts = run.events["ts"]
+    if ts.null_count() == len(ts):
+        return None
+    times = ts.fill_null(strategy="forward").fill_null(strategy="backward").to_list()
+    return lambda seq: times[min(max(seq, 0), len(times) - 1)]
+
+
+def timeline_figure(run: RunResult, title: str) -> Figure:
     names = lanes(run)
+    at = _clock(run)
+    x: Callable[[int], Any] = at or (lambda seq: seq)
     y = {name: i for i, name in enumerate(names)}
     fig = Figure(figsize=SIZE)
     ax = fig.add_subplot()
     for kind, pts in timeline_points(run).items():
         marker, colour, label = MARKERS[kind]
         ax.scatter(
-            [s for s, _ in pts],
+            [x(s) for s, _ in pts],
             [y[a] for _, a in pts],
             marker=marker,
             c=colour,
@@ -111,7 +142,7 @@ def render_timeline(run: RunResult, path: Path, title: str) -> Path:
             for r in run.events.select("seq", "agent", "recipient", "subkind").iter_rows(named=True)
         }
         ax.scatter(
-            cited,
+            [x(s) for s in cited],
             [y.get(lane_of[s], y.get("(run)", 0)) for s in cited],
             s=180,
             facecolors="none",
@@ -123,14 +154,18 @@ def render_timeline(run: RunResult, path: Path, title: str) -> Path:
     last = progress(run.events)  # the same notion of "activity" the detectors use
     if last.height and run.diagnosis.label not in ("healthy",):
         stall = int(last["seq"].max())  # type: ignore[arg-type]
-        ax.axvline(stall, color="#d62728", linestyle="--", linewidth=1)
+        ax.axvline(x(stall), color="#d62728", linestyle="--", linewidth=1)
         ax.annotate(
-            "last activity", (stall, len(names) - 0.5), color="#d62728", ha="right", fontsize=8
+            "last activity", (x(stall), len(names) - 0.5), color="#d62728", ha="right", fontsize=8
         )
     ax.set_yticks(range(len(names)), [chart_label(n) for n in names])
     ax.set_ylim(-0.7, len(names) - 0.3)
-    ax.set_xlabel("event order (seq)")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if at is None:
+        ax.set_xlabel("event order (seq)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    else:
+        ax.set_xlabel("time (UTC, as logged)")
+        fig.autofmt_xdate()
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
     ax.set_title(
@@ -139,7 +174,7 @@ def render_timeline(run: RunResult, path: Path, title: str) -> Path:
         fontsize=10,
     )
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
 
 
 def context_series(run: RunResult) -> dict[str, list[float]]:
@@ -157,6 +192,10 @@ def context_series(run: RunResult) -> dict[str, list[float]]:
 
 
 def render_context(run: RunResult, path: Path, title: str) -> Path:
+    return _save(context_figure(run, title), path)
+
+
+def context_figure(run: RunResult, title: str) -> Figure:
     s = context_series(run)
     fig = Figure(figsize=SIZE)
     ax = fig.add_subplot()
@@ -187,7 +226,7 @@ def render_context(run: RunResult, path: Path, title: str) -> Path:
     ax.grid(alpha=0.3)
     ax.set_title(f"{chart_label(title, 80)}: context growth", fontsize=10)
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
 
 
 def _turn_of_seq(run: RunResult) -> Callable[[float], int]:
@@ -214,9 +253,16 @@ def repetition_series(run: RunResult, cfg: Thresholds) -> dict[str, list]:
 
 
 def render_repetition(run: RunResult, path: Path, title: str, cfg: Thresholds) -> Path:
+    return _save(repetition_figure(run, title, cfg), path)
+
+
+def repetition_figure(run: RunResult, title: str, cfg: Thresholds) -> Figure:
     s = repetition_series(run, cfg)
     fig = Figure(figsize=SIZE)
-    ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    if s["tool"]:  # a run with no tool calls gets no empty panel for them
+        ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    else:
+        ax, bx = fig.subplots(1, 1), None
     for agent in dict.fromkeys(s["agent"]):
         idx = [i for i, a in enumerate(s["agent"]) if a == agent]
         ax.scatter(
@@ -242,7 +288,7 @@ def render_repetition(run: RunResult, path: Path, title: str, cfg: Thresholds) -
             0.5, 0.5, "no messages to compare", ha="center", va="center", transform=ax.transAxes
         )
     ax.grid(alpha=0.3)
-    if s["tool"]:
+    if bx is not None:
         bars = bx.barh(range(len(s["tool"])), s["tool_count"], color="#dd8452", height=0.6)
         bx.bar_label(bars, fontsize=7, padding=2)
         # Room for eight bars whatever the count, so one repeated tool is not one slab.
@@ -252,12 +298,9 @@ def render_repetition(run: RunResult, path: Path, title: str, cfg: Thresholds) -
         bx.set_yticks(range(len(s["tool"])), s["tool"], fontsize=7)
         bx.invert_yaxis()
         bx.set_xlabel("calls with these exact arguments")
-    else:
-        bx.text(0.5, 0.5, "no tool calls", ha="center", va="center", transform=bx.transAxes)
-        bx.set_axis_off()
     fig.suptitle(f"{chart_label(title, 80)}: repetition", fontsize=10)
     fig.tight_layout()
-    return _save(fig, path)
+    return fig
 
 
 def chart_paths(out_dir: Path, stem: str) -> tuple[Path, Path, Path]:
@@ -267,6 +310,15 @@ def chart_paths(out_dir: Path, stem: str) -> tuple[Path, Path, Path]:
         out_dir / f"{stem}.context.png",
         out_dir / f"{stem}.repetition.png",
     )
+
+
+def chart_svgs(run: RunResult, title: str, cfg: Thresholds) -> list[str]:
+    """The three charts as inline SVG, for the HTML report."""
+    return [
+        svg(timeline_figure(run, title)),
+        svg(context_figure(run, title)),
+        svg(repetition_figure(run, title, cfg)),
+    ]
 
 
 def render_plots(run: RunResult, out_dir: Path, stem: str, cfg: Thresholds) -> list[Path]:

@@ -26,6 +26,7 @@ import traceback
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 from markdown_it import MarkdownIt
@@ -36,6 +37,7 @@ from analyzer.formats import detect_format
 from analyzer.pipeline import AnalysisResult, analyze_file
 from analyzer.report import plots
 from analyzer.report.batch_summary import render_index, summary_frame
+from analyzer.report.html import render_html
 from analyzer.report.json_report import document
 from analyzer.report.markdown import render_markdown
 from analyzer.report.terminal import summary_lines
@@ -131,6 +133,37 @@ def live_markup(text: str, allowed: set[str]) -> list[str]:
     return found
 
 
+_PAGE_TAGS = {
+    "html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "h3", "p", "b",
+    "span", "code", "div", "table", "tr", "th", "td",
+}  # fmt: skip
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _PAGE_TAGS:
+            self.found.append(f"element <{tag}>")
+        self.found += [
+            f"attribute {k} on <{tag}>"
+            for k, _ in attrs
+            if k.startswith("on") or k in ("href", "src")
+        ]
+
+    def handle_comment(self, data: str) -> None:
+        self.found.append("a comment")
+
+
+def live_html(text: str) -> list[str]:
+    """Elements, attributes or comments in a run's page that the page itself does not write."""
+    parser = _Tags()
+    parser.feed(text)
+    return parser.found
+
+
 def _outputs(result: AnalysisResult, chart: bool, work: Path) -> tuple[dict[str, str], set[str]]:
     """Every text the tool would show for ``result``: name -> text; and the link targets the
     tool itself puts in Markdown."""
@@ -140,6 +173,7 @@ def _outputs(result: AnalysisResult, chart: bool, work: Path) -> tuple[dict[str,
         images = [f"r{i}.timeline.png"]
         allowed |= set(images)
         texts[f"md{i}"] = render_markdown(result, run, images)
+        texts[f"html{i}"] = render_html(result, run)
         if chart and i < 2:
             texts[f"chart{i}"] = "\n".join(_chart_texts(run, work))
     texts["json"] = json.dumps(document([result], []), ensure_ascii=False)
@@ -191,6 +225,8 @@ def check(case: mutate.Case, chart: bool, work: Path) -> tuple[str, list[str]]:
         problems += [f"{name} holds {s[:12]}…" for s in case.planted if s in text]
         if name.startswith("md") or name == "index":
             problems += [f"{name}: {p}" for p in live_markup(text, allowed)]
+        if name.startswith("html"):
+            problems += [f"{name}: {p}" for p in live_html(text)]
         if name == "terminal" and any(c in text for c in "\x1b\r\x07\x00"):
             problems.append("terminal output holds a control character")
     return "analysed", problems
@@ -203,6 +239,7 @@ def run(
     tally = Tally()
     names: dict[Path, tuple[str, ...]] = {}
     started = time.monotonic()
+    peak = 0.0
     with tempfile.TemporaryDirectory(prefix="fuzz-") as tmp:
         work = Path(tmp)
         recent: list[Path] = []
@@ -225,8 +262,9 @@ def run(
             if took > CASE_SECONDS:
                 problems.append(f"took {took:.1f} s")
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            if rss > MAX_RSS_MB:
+            if rss > MAX_RSS_MB >= peak:  # the case that crossed the line, not every one after
                 problems.append(f"memory high-water mark {rss:.0f} MB")
+            peak = rss
             if outcome == "crash" or problems:
                 where = f"case {number} ({case.mutator} of {case.seed.relative_to(ROOT)})"
                 tally.failures.append(f"{where}: " + "; ".join(problems))
