@@ -29,6 +29,7 @@ import polars as pl
 
 from . import __version__
 from .config import DEFAULT, Thresholds
+from .cost import PRICES
 from .detectors import selected
 from .errors import AnalyzerError, UnknownFormatError, display_path
 from .inputs import kind_of
@@ -63,6 +64,8 @@ class BatchOptions:
     cfg: Thresholds = DEFAULT
     use_cache: bool = True
     html: bool = False
+    prices: tuple[tuple[str, tuple[float, float]], ...] = tuple(sorted(PRICES.items()))
+    """USD per million tokens by model (a tuple: options are hashed and shipped to workers)."""
 
     def fingerprint(self) -> str:
         """Everything besides the input that decides its rows: the code itself (a change
@@ -76,6 +79,7 @@ class BatchOptions:
             repr(self.cfg),
             str(self.reports),
             str(self.html),
+            repr(self.prices),
         )
         return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
@@ -166,6 +170,8 @@ def summary_rows(result: AnalysisResult, reports: list[str], digest: str) -> lis
                 "report": reports[i] if i < len(reports) else None,
                 "content_hash": digest,
                 "fix": d.fix or None,
+                "cost_usd": (st.get("cost") or {}).get("usd"),
+                "stall_cost_usd": ((st.get("cost") or {}).get("stall") or {}).get("usd"),
                 "evidence": "; ".join(
                     e.cite(result.source)
                     for f in run.findings
@@ -208,7 +214,9 @@ def analyze_chunk(paths: list[str], opts: BatchOptions) -> list[FileOutcome]:
             outcomes[i] = _from_cache(source, entry.rows)
         else:
             todo.append((i, path, stamp))
-    analyses = iter_analyses([p for _, p, _ in todo], opts.cfg, opts.fmt, opts.select, opts.ignore)
+    analyses = iter_analyses(
+        [p for _, p, _ in todo], opts.cfg, opts.fmt, opts.select, opts.ignore, dict(opts.prices)
+    )
     for k, result in analyses:  # each written out and dropped as it comes: memory stays flat
         i, path, stamp = todo[k]
         outcomes[i] = _outcome(path, stamp, result, opts)

@@ -167,7 +167,14 @@ def analyze(
     skipped = list(found.skipped)
     for path, explicit in found.files.items():
         try:
-            result = analyze_file(path, settings.thresholds, fmt, settings.select, settings.ignore)
+            result = analyze_file(
+                path,
+                settings.thresholds,
+                fmt,
+                settings.select,
+                settings.ignore,
+                prices=settings.prices,
+            )
         except UnknownFormatError as exc:
             if explicit or fmt:
                 errors.append((exc.path, str(exc)))
@@ -271,6 +278,7 @@ def batch(
         cfg=settings.thresholds,
         use_cache=use_cache,
         html=html,
+        prices=tuple(sorted(settings.prices.items())),
     )
     mapper = None
     if cluster_address:

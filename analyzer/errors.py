@@ -11,9 +11,9 @@ class AnalyzerError(Exception):
     def __init__(self, path: Path | str, reason: str, line: int | None = None) -> None:
         self.path = display_path(path)
         self.line = line
-        self.reason = reason
+        self.reason = one_line(reason)
         where = f"{self.path}:{line}" if line else self.path
-        super().__init__(f"{where}: {reason}")
+        super().__init__(f"{where}: {self.reason}")
 
 
 class LogFormatError(AnalyzerError):
@@ -22,6 +22,16 @@ class LogFormatError(AnalyzerError):
 
 class UnknownFormatError(AnalyzerError):
     """No parser recognises the file."""
+
+
+REASON_LIMIT = 300
+
+
+def one_line(reason: str) -> str:
+    """A reason as one line of at most ``REASON_LIMIT`` characters: a decoder's message can
+    quote whole multi-line records of the log (a SQLite column's text)."""
+    flat = " ".join(reason.split())
+    return flat if len(flat) <= REASON_LIMIT else flat[: REASON_LIMIT - 1] + "…"
 
 
 def display_path(path: Path | str) -> str:

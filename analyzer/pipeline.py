@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,9 +11,10 @@ import polars as pl
 
 from .classify import classify
 from .config import DEFAULT, Thresholds
+from .cost import PRICES, Price, run_costs
 from .detectors import UNPARSED_CODE, Detector, run_detectors, selected
 from .errors import display_path
-from .findings import Diagnosis, Evidence, Finding
+from .findings import STALL_CLASSES, Diagnosis, Evidence, Finding
 from .formats import parse_log
 from .formats.base import ParsedLog, Skipped
 from .schema import frames_by_run, validate_events
@@ -66,11 +67,13 @@ def analyze_file(
     select: Collection[str] = (),
     ignore: Collection[str] = (),
     display_name: str | None = None,
+    prices: Mapping[str, Price] = PRICES,
 ) -> AnalysisResult:
-    """Analyse one log file. Raises ``AnalyzerError`` (message starts with the path) on bad input."""
+    """Analyse one log file. Raises ``AnalyzerError`` (message starts with the path) on bad input.
+    ``prices``: USD per million tokens by model, for calls whose cost was not logged."""
     path = Path(path)
     log = _read(path, fmt, display_name or display_path(path))
-    return _analyze([log], cfg, selected(select, ignore))[0]
+    return _analyze([log], cfg, selected(select, ignore), prices)[0]
 
 
 def analyze_files(
@@ -79,10 +82,11 @@ def analyze_files(
     fmt: str | None = None,
     select: Collection[str] = (),
     ignore: Collection[str] = (),
+    prices: Mapping[str, Price] = PRICES,
 ) -> list[AnalysisResult | Exception]:
     """``analyze_file`` of each path (or the exception it raised), in order; see
     ``iter_analyses``."""
-    done = dict(iter_analyses(paths, cfg, fmt, select, ignore))
+    done = dict(iter_analyses(paths, cfg, fmt, select, ignore, prices))
     return [done[i] for i in range(len(paths))]
 
 
@@ -92,6 +96,7 @@ def iter_analyses(
     fmt: str | None = None,
     select: Collection[str] = (),
     ignore: Collection[str] = (),
+    prices: Mapping[str, Price] = PRICES,
 ) -> Iterator[tuple[int, AnalysisResult | Exception]]:
     """(index in ``paths``, ``analyze_file``'s result or the exception it raised) for each
     path, with the analysis stages run once over the small logs of a framework family.
@@ -113,26 +118,29 @@ def iter_analyses(
             yield i, exc
             continue
         if len(log.parsed.events) > SHARED_MAX_EVENTS:
-            yield i, _analyze_or_error(log, cfg, detectors)
+            yield i, _analyze_or_error(log, cfg, detectors, prices)
             del log  # before reading the next file: two large logs never held at once
             continue
         shared.setdefault(log.family, []).append((i, log))
         held[log.family] = held.get(log.family, 0) + len(log.parsed.events)
         if held[log.family] > SHARED_MAX_EVENTS:
             held.pop(log.family)
-            yield from _analyze_together(shared.pop(log.family), cfg, detectors)
+            yield from _analyze_together(shared.pop(log.family), cfg, detectors, prices)
     for group in shared.values():
-        yield from _analyze_together(group, cfg, detectors)
+        yield from _analyze_together(group, cfg, detectors, prices)
 
 
 def _analyze_together(
-    members: list[tuple[int, _Log]], cfg: Thresholds, detectors: Collection[type[Detector]]
+    members: list[tuple[int, _Log]],
+    cfg: Thresholds,
+    detectors: Collection[type[Detector]],
+    prices: Mapping[str, Price],
 ) -> Iterator[tuple[int, AnalysisResult | Exception]]:
     results: list[AnalysisResult | Exception]
     try:
-        results = list(_analyze([log for _, log in members], cfg, detectors))
+        results = list(_analyze([log for _, log in members], cfg, detectors, prices))
     except Exception:
-        results = [_analyze_or_error(log, cfg, detectors) for _, log in members]
+        results = [_analyze_or_error(log, cfg, detectors, prices) for _, log in members]
     yield from ((i, result) for (i, _), result in zip(members, results, strict=True))
 
 
@@ -142,16 +150,19 @@ def _read(path: Path, fmt: str | None, source: str) -> _Log:
 
 
 def _analyze_or_error(
-    log: _Log, cfg: Thresholds, detectors: Collection[type[Detector]]
+    log: _Log, cfg: Thresholds, detectors: Collection[type[Detector]], prices: Mapping[str, Price]
 ) -> AnalysisResult | Exception:
     try:
-        return _analyze([log], cfg, detectors)[0]
+        return _analyze([log], cfg, detectors, prices)[0]
     except Exception as exc:
         return exc
 
 
 def _analyze(
-    logs: Sequence[_Log], cfg: Thresholds, detectors: Collection[type[Detector]]
+    logs: Sequence[_Log],
+    cfg: Thresholds,
+    detectors: Collection[type[Detector]],
+    prices: Mapping[str, Price] = PRICES,
 ) -> list[AnalysisResult]:
     """Timeline, detectors, verdicts and stats for logs of one family, as one table."""
     tagged = len(logs) > 1
@@ -175,24 +186,28 @@ def _analyze(
     found = run_detectors(events, cfg, logs[0].family, detectors)
     stats = run_stats(events, turns)
     turns_of = frames_by_run(turns)
+    verdicts: dict[str, Diagnosis] = {}
+    for run_id in stats:
+        k = _untag(run_id)[0] if tagged else 0
+        if logs[k].parsed.skipped:
+            found[run_id].insert(0, _unparsed(logs[k].parsed.skipped))
+        verdicts[run_id] = classify(found[run_id], logs[k].source, cfg)
+    costs = run_costs(events, {r: _stall_start(found[r], d) for r, d in verdicts.items()}, prices)
     runs: list[list[RunResult]] = [[] for _ in logs]
     for run_id, run_events in frames_by_run(events).items():
         k, own_id = _untag(run_id) if tagged else (0, run_id)
-        log = logs[k]
-        findings = found[run_id]
-        if log.parsed.skipped:
-            findings.insert(0, _unparsed(log.parsed.skipped))
         run_turns = turns_of.get(run_id, turns.clear())
         if tagged:
             run_events = run_events.with_columns(run_id=pl.lit(own_id))
             run_turns = run_turns.with_columns(run_id=pl.lit(own_id))
+        stats[run_id]["cost"] = costs.get(run_id)
         runs[k].append(
             RunResult(
                 str(own_id),
                 run_events,
                 run_turns,
-                tuple(findings),
-                classify(findings, log.source, cfg),
+                tuple(found[run_id]),
+                verdicts[run_id],
                 stats[run_id],
             )
         )
@@ -200,6 +215,14 @@ def _analyze(
         AnalysisResult(log.source, log.format, log.family, tuple(own), log.parsed.skipped)
         for log, own in zip(logs, runs, strict=True)
     ]
+
+
+def _stall_start(findings: Sequence[Finding], diagnosis: Diagnosis) -> int | None:
+    """Where a run's stall began: the first evidence of the findings its verdict rests on."""
+    if diagnosis.label not in STALL_CLASSES:
+        return None
+    seqs = [e.seq for f in findings if f.code in diagnosis.because for e in f.evidence]
+    return min(seqs) if seqs else None
 
 
 def _untag(run_id: str) -> tuple[int, str]:

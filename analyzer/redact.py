@@ -92,4 +92,9 @@ def excerpt(text: str | None, limit: int = 160) -> str:
         # The cut may fall inside a secret that then no longer matches: drop the cut word.
         window = window[: max(window.rfind(" "), window.rfind("\n"), 0)]
     flat = " ".join(redact(window).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1]
+    space = cut.rfind(" ")
+    # At a word's end where one ends in the last quarter; a long word is cut where it must.
+    return (cut[:space] if space >= limit * 3 // 4 else cut) + "…"

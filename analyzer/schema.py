@@ -65,6 +65,8 @@ _EVENT_COLUMNS: dict[str, Any] = {
     "duration_ms": pl.Float64,
     "is_error": pl.Boolean,
     "source_format": pl.String,
+    "model": pl.String,  # the model a call went to, where the log names it
+    "cost_usd": pl.Float64,  # a call's cost as the framework logged it (runtime logging)
 }
 EVENT_SCHEMA = pl.Schema(_EVENT_COLUMNS)
 

@@ -8,6 +8,8 @@ working directory up), or a file given with ``--config``. Command-line options w
     min-confidence = 0.8
     [tool.autogen-postmortem.thresholds]
     similarity = 92.0                  # any field of config.Thresholds
+    [tool.autogen-postmortem.prices]   # USD per million tokens, over the shipped table
+    "my-finetune" = [3.0, 12.0]        # [input, output]
 
 A ``--config`` file may hold the same table, or the same keys at its top level. Unknown keys
 and values of the wrong type are errors naming the key and the file.
@@ -17,15 +19,17 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .config import DEFAULT, Thresholds
+from .cost import PRICES, Price
 from .gate import Gate, parse_fail_on
 
 TABLE = "autogen-postmortem"
-_KEYS = {"select", "ignore", "fail-on", "min-confidence", "thresholds"}
+_KEYS = {"select", "ignore", "fail-on", "min-confidence", "thresholds", "prices"}
 
 
 class SettingsError(ValueError):
@@ -42,6 +46,8 @@ class Settings:
     min_confidence: float = 0.0
     thresholds: Thresholds = DEFAULT
     raw: dict[str, Any] = field(default_factory=dict)
+    prices: Mapping[str, Price] = field(default_factory=lambda: dict(PRICES))
+    """The shipped price table with the file's entries over it."""
 
     def gate(self) -> Gate | None:
         return Gate(self.fail_on, self.min_confidence) if self.fail_on else None
@@ -104,7 +110,26 @@ def _parse(path: Path, table: Any) -> Settings:
     if not 0 <= min_confidence <= 1:
         raise SettingsError(f"{path}: min-confidence must lie in [0, 1]")
     thresholds = _thresholds(path, table.get("thresholds", {}))
-    return Settings(path, select, ignore, fail_on, float(min_confidence), thresholds, table)
+    prices = {**PRICES, **_prices(path, table.get("prices", {}))}
+    return Settings(path, select, ignore, fail_on, float(min_confidence), thresholds, table, prices)
+
+
+def _prices(path: Path, table: Any) -> dict[str, Price]:
+    if not isinstance(table, dict):
+        raise SettingsError(f"{path}: prices must be a table of model = [input, output]")
+    out = {}
+    for model, value in table.items():
+        if isinstance(value, dict):
+            value = [value.get("input"), value.get("output")]
+        numbers = isinstance(value, list) and len(value) == 2
+        if not numbers or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in value
+        ):
+            raise SettingsError(
+                f"{path}: price {model!r} must be [input, output] in USD per million tokens"
+            )
+        out[model] = (float(value[0]), float(value[1]))
+    return out
 
 
 def _names(path: Path, table: dict[str, Any], key: str) -> tuple[str, ...]:

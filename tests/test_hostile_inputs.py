@@ -408,3 +408,13 @@ def test_a_name_that_decodes_to_a_deeply_nested_value_costs_nothing(
         result.runs[0].events["tool_name"].drop_nulls().to_list() + result.runs[0].stats["agents"]
     )
     assert any(n.startswith("[[[[") and len(n) < 100 for n in names)
+
+
+def test_an_error_that_quotes_the_log_is_one_short_line() -> None:
+    # Found by the fuzz campaign (seed 11, case 687): SQLite's decode error quoted a whole
+    # multi-line JSON column.
+    from analyzer.errors import REASON_LIMIT, LogFormatError
+
+    exc = LogFormatError("logs.db", 'corrupt: text \'{\n  "id": 1,\n' + "x" * 1000 + "'", 3)
+    assert "\n" not in str(exc) and len(exc.reason) == REASON_LIMIT
+    assert str(exc).startswith('logs.db:3: corrupt: text \'{ "id": 1, xxx')

@@ -56,9 +56,9 @@ def shared_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     real = pipeline._analyze
 
-    def spy(logs, cfg, detectors):  # type: ignore[no-untyped-def]
+    def spy(logs, cfg, detectors, prices):  # type: ignore[no-untyped-def]
         calls.append(len(logs))
-        return real(logs, cfg, detectors)
+        return real(logs, cfg, detectors, prices)
 
     monkeypatch.setattr(pipeline, "_analyze", spy)
     return calls

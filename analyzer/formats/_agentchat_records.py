@@ -250,6 +250,7 @@ class RecordParser:
                 prompt_tokens=e.get("prompt_tokens"),
                 completion_tokens=e.get("completion_tokens"),
                 content=_reply(response),
+                model=response.get("model") if isinstance(response, dict) else None,
             )
         elif kind == "LLMStreamStart":
             add(

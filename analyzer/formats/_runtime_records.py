@@ -29,6 +29,9 @@ _USAGE = {
     "prompt_tokens": re.compile(r"prompt_tokens['\"]?\s*[=:]\s*(\d+)"),
     "completion_tokens": re.compile(r"completion_tokens['\"]?\s*[=:]\s*(\d+)"),
 }
+# The response's own model (JSON or the ChatCompletion repr); its last mention, after the
+# message content (which comes first in both forms).
+_MODEL = re.compile(r"\bmodel['\"]?\s*[=:]\s*['\"]([^'\"]{1,100})['\"]")
 _CONTENT = re.compile(
     r"content='([^'\\]*(?:\\.[^'\\]*)*)'|\"content\":\s*\"([^\"\\]*(?:\\.[^\"\\]*)*)\""
 )
@@ -194,6 +197,8 @@ class RuntimeRecords:
             prompt_tokens=usage["prompt_tokens"],
             completion_tokens=usage["completion_tokens"],
             duration_ms=(end - start).total_seconds() * 1000 if start and end else None,
+            model=_last(_MODEL.findall(text)),
+            cost_usd=_cost(rec.get("cost")),
         )
 
     def _function_use(self, rec: dict[str, Any], line: int, ref: str | None) -> None:
@@ -302,6 +307,17 @@ def _json(text: Any) -> Any:
         return loads(text)
     except orjson.JSONDecodeError:
         return text
+
+
+def _last(found: list[str]) -> str | None:
+    return found[-1] if found else None
+
+
+def _cost(value: object) -> float | None:
+    """The logged cost of a call: a number (AutoGen logs 0 where it has no price)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if value >= 0 else None
 
 
 def _replytext_of(response: str) -> str:

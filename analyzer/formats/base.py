@@ -316,6 +316,8 @@ class EventSink:
         completion_tokens: int | None = None,
         duration_ms: float | None = None,
         is_error: bool = False,
+        model: str | None = None,
+        cost_usd: float | None = None,
     ) -> None:
         seq = self._seq.get(self.run_id, 0)
         self._seq[self.run_id] = seq + 1
@@ -338,6 +340,8 @@ class EventSink:
         cols["duration_ms"].append(duration_ms)
         cols["is_error"].append(is_error)
         cols["source_format"].append(self.source_format)
+        cols["model"].append(model)
+        cols["cost_usd"].append(cost_usd)
 
     def skip(self, line: int, reason: str) -> None:
         self.skipped.append(Skipped(line, reason))

@@ -36,6 +36,8 @@ SUMMARY_SCHEMA = pl.Schema(
         "content_hash": pl.String,
         "fix": pl.String,
         "evidence": pl.String,
+        "cost_usd": pl.Float64,
+        "stall_cost_usd": pl.Float64,
     }
 )
 # Worst first: a stall beats unknown beats healthy; then confidence.
@@ -69,6 +71,17 @@ def worst_first(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _spend(df: pl.DataFrame) -> str:
+    priced = df.filter(pl.col("cost_usd").is_not_null())
+    if not priced.height:
+        return "Cost: no run logged a priced model call."
+    total, stalled = priced["cost_usd"].sum(), priced["stall_cost_usd"].fill_null(0).sum()
+    return (
+        f"Cost: ${total:,.4f} over {priced.height} run(s) with priced model calls; "
+        f"${stalled:,.4f} of it inside stalls."
+    )
+
+
 def render_index(
     df: pl.DataFrame,
     errors: list[tuple[str, str]],
@@ -81,6 +94,8 @@ def render_index(
         "",
         f"{df.height} run(s) from {df['source'].n_unique()} file(s); "
         f"{len(errors)} file(s) failed; {len(skipped)} skipped (not AutoGen logs).",
+        "",
+        _spend(df),
         "",
         "## Verdicts",
         "",

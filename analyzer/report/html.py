@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..classify import LABELS
+from ..cost import describe
 from ..findings import Finding
 from ..redact import excerpt
 from .inert import line
@@ -157,7 +158,9 @@ def _turns(run: Any, head: int = 12, tail: int = 12) -> list[str]:
 def _stats(stats: dict[str, Any]) -> list[str]:
     rows = []
     for key, value in stats.items():
-        if isinstance(value, list):
+        if key == "cost":
+            value = describe(value)
+        elif isinstance(value, list):
             value = ", ".join(map(str, value)) or "-"
         rows.append(
             f"<tr><th>{_t(key.replace('_', ' '))}</th><td>{_t('-' if value is None else value)}</td></tr>"

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from ..classify import LABELS
+from ..cost import describe
 from ..findings import Finding
 from ..pipeline import AnalysisResult, RunResult
 from ..redact import excerpt
@@ -124,7 +125,9 @@ def _turns(run: RunResult) -> list[str]:
 def _stats(run: RunResult) -> list[str]:
     out = ["## Stats", "", "| metric | value |", "| --- | --- |"]
     for key, value in run.stats.items():
-        if isinstance(value, list):
+        if key == "cost":
+            value = describe(value)
+        elif isinstance(value, list):
             value = ", ".join(map(str, value)) or "-"
         elif value is None:
             value = "-"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ..classify import LABELS
+from ..cost import describe
 from ..pipeline import AnalysisResult
 from .inert import terminal
 
@@ -21,6 +22,8 @@ def summary_lines(result: AnalysisResult, reports: list[str]) -> list[str]:
         lines.append(f"  why: {terminal(d.summary)}")
         if d.fix:
             lines.append(f"  fix: {terminal(d.fix)}")
+        if run.stats.get("cost"):
+            lines.append(f"  cost: {describe(run.stats['cost'])}")
         if i < len(reports):
             lines.append(f"  report: {terminal(reports[i])}")
     if len(result.runs) > 1:  # the tally, where a long file's scroll ends
