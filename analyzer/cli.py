@@ -320,6 +320,85 @@ def batch(
     _exit(errors, verdicts, gate)
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--silence",
+    type=click.FloatRange(0),
+    default=60.0,
+    show_default=True,
+    help="Seconds without a new line inside a tool call or an input prompt that make a stall.",
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.05),
+    default=0.25,
+    show_default=True,
+    help="Poll every N s.",
+)
+@click.option("--once", is_flag=True, help="Analyse what is there, print its stalls and exit.")
+@click.option(
+    "--format", "fmt", default=None, metavar="NAME", help="Parse every file as this format."
+)
+@click.option("--select", multiple=True, metavar="CODE", help="Run only these detectors.")
+@click.option("--ignore", multiple=True, metavar="CODE", help="Skip these detectors.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Settings file.",
+)
+@click.option(
+    "--fail-on",
+    default=None,
+    metavar="CLASS[,CLASS...]|any",
+    help=f"Exit {EXIT_GATE} at the first matching stall.",
+)
+@click.option(
+    "--min-confidence",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="With --fail-on: the least confidence that fails.",
+)
+def watch(
+    paths: tuple[Path, ...],
+    silence: float,
+    interval: float,
+    once: bool,
+    fmt: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    config_file: Path | None,
+    fail_on: str | None,
+    min_confidence: float | None,
+) -> None:
+    """Follow growing logs (files, or directories for new files) and print a line when a
+    stall begins and when it ends; Ctrl-C stops."""
+    from .watch import Watcher, follow
+
+    _check_format(fmt)
+    settings = _settings(config_file, select, ignore)
+    gate = _gate(settings, fail_on, min_confidence)
+    watcher = Watcher(
+        paths,
+        settings.thresholds,
+        fmt,
+        settings.select,
+        settings.ignore,
+        settings.prices,
+        silence_s=silence,
+        gate=gate,
+    )
+
+    def say(text: str) -> None:
+        click.echo(text)
+        sys.stdout.flush()  # a line is news only if it arrives now, pipe or not
+
+    failed = follow(watcher, say, interval, once)
+    sys.exit(EXIT_GATE if failed else EXIT_OK)
+
+
 @main.command("formats")
 def list_formats() -> None:
     """List the log formats this version reads."""
