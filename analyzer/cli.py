@@ -12,8 +12,10 @@ Heavy modules (polars, matplotlib) are imported inside the commands: ``--version
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -32,58 +34,99 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_INPUT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
+_ANALYSIS_OPTIONS = 6  # --format, --select, --ignore, --config, --fail-on, --min-confidence
+
+
+@dataclass(frozen=True, slots=True)
+class Judging:
+    """The analysis options resolved: the format, the settings (the file's, with the command
+    line's --select/--ignore over them) and the gate."""
+
+    fmt: str | None
+    settings: Settings
+    gate: Gate | None
+
+
+def analysis_options(command: Callable[..., None]) -> Callable[..., None]:
+    """What to read and how to judge it, shared by analyze, batch and watch: the command gets
+    them as one ``judging`` argument."""
+
+    @functools.wraps(command)
+    def resolved(
+        fmt: str | None,
+        select: tuple[str, ...],
+        ignore: tuple[str, ...],
+        config_file: Path | None,
+        fail_on: str | None,
+        min_confidence: float | None,
+        **rest: Any,
+    ) -> None:
+        _check_format(fmt)
+        settings = _settings(config_file, select, ignore)
+        command(judging=Judging(fmt, settings, _gate(settings, fail_on, min_confidence)), **rest)
+
+    return _apply(_OPTIONS[:_ANALYSIS_OPTIONS], resolved)
+
+
 def parsing_options(command: Callable[..., None]) -> Callable[..., None]:
-    """--format, --select and --ignore, shared by analyze and batch."""
-    for option in reversed(
-        (
-            click.option(
-                "--format",
-                "fmt",
-                default=None,
-                metavar="NAME",
-                help="Skip sniffing and parse every file as this format (see `formats`).",
-            ),
-            click.option(
-                "--select",
-                multiple=True,
-                metavar="CODE",
-                help="Run only these detectors (code or name).",
-            ),
-            click.option(
-                "--ignore",
-                multiple=True,
-                metavar="CODE",
-                help="Skip these detectors (code or name).",
-            ),
-            click.option(
-                "--config",
-                "config_file",
-                type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                default=None,
-                help="Settings file (default: [tool.autogen-postmortem] in the nearest pyproject.toml).",
-            ),
-            click.option(
-                "--fail-on",
-                default=None,
-                metavar="CLASS[,CLASS...]|any",
-                help=f"Exit {EXIT_GATE} when a run's verdict is one of these stall classes.",
-            ),
-            click.option(
-                "--min-confidence",
-                type=click.FloatRange(0, 1),
-                default=None,
-                help="With --fail-on: only verdicts at least this confident fail.",
-            ),
-            click.option(
-                "--output-format",
-                type=click.Choice(["text", "json", "junit", "sarif", "github"]),
-                default=None,
-                help="What stdout holds (--json is json). github also writes $GITHUB_STEP_SUMMARY.",
-            ),
-        )
-    ):
+    """The analysis options and --output-format, shared by analyze and batch."""
+    return _apply(_OPTIONS[_ANALYSIS_OPTIONS:], analysis_options(command))
+
+
+def _apply(
+    options: tuple[Callable[..., Any], ...], command: Callable[..., None]
+) -> Callable[..., None]:
+    for option in reversed(options):
         command = option(command)
     return command
+
+
+_OPTIONS: tuple[Callable[..., Any], ...] = (
+    click.option(
+        "--format",
+        "fmt",
+        default=None,
+        metavar="NAME",
+        help="Skip sniffing and parse every file as this format (see `formats`).",
+    ),
+    click.option(
+        "--select",
+        multiple=True,
+        metavar="CODE",
+        help="Run only these detectors (code or name).",
+    ),
+    click.option(
+        "--ignore",
+        multiple=True,
+        metavar="CODE",
+        help="Skip these detectors (code or name).",
+    ),
+    click.option(
+        "--config",
+        "config_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default=None,
+        help="Settings file (default: [tool.autogen-postmortem] in the nearest pyproject.toml).",
+    ),
+    click.option(
+        "--fail-on",
+        default=None,
+        metavar="CLASS[,CLASS...]|any",
+        help=f"Exit {EXIT_GATE} when a run's verdict is one of these stall classes.",
+    ),
+    click.option(
+        "--min-confidence",
+        type=click.FloatRange(0, 1),
+        default=None,
+        help="With --fail-on: only verdicts at least this confident fail.",
+    ),
+    click.option(
+        "--output-format",
+        type=click.Choice(["text", "json", "junit", "sarif", "github"]),
+        default=None,
+        help="What stdout holds (--json is json). github also writes $GITHUB_STEP_SUMMARY.",
+    ),
+)
 
 
 class _Main(click.Group):
@@ -132,12 +175,7 @@ def analyze(
     paths: tuple[Path, ...],
     out_dir: Path,
     as_json: bool,
-    fmt: str | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    config_file: Path | None,
-    fail_on: str | None,
-    min_confidence: float | None,
+    judging: Judging,
     output_format: str | None,
     no_report: bool,
     html: bool,
@@ -154,9 +192,7 @@ def analyze(
     from .report.terminal import summary_lines
     from .report.writer import write_reports
 
-    _check_format(fmt)
-    settings = _settings(config_file, select, ignore)
-    gate = _gate(settings, fail_on, min_confidence)
+    fmt, settings, gate = judging.fmt, judging.settings, judging.gate
     output = "json" if as_json else output_format or "text"
     if not no_report:
         _check_out(out_dir)
@@ -241,12 +277,7 @@ def batch(
     inputs: tuple[str, ...],
     out_dir: Path,
     as_json: bool,
-    fmt: str | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    config_file: Path | None,
-    fail_on: str | None,
-    min_confidence: float | None,
+    judging: Judging,
     output_format: str | None,
     workers: int | None,
     no_reports: bool,
@@ -261,9 +292,7 @@ def batch(
     from .inputs import gather
     from .report.ci import from_row
 
-    _check_format(fmt)
-    settings = _settings(config_file, select, ignore)
-    gate = _gate(settings, fail_on, min_confidence)
+    fmt, settings, gate = judging.fmt, judging.settings, judging.gate
     output = "json" if as_json else output_format or "text"
     _check_out(out_dir)
     use_cache = not no_cache and _cache_usable(out_dir)
@@ -337,49 +366,19 @@ def batch(
     help="Poll every N s.",
 )
 @click.option("--once", is_flag=True, help="Analyse what is there, print its stalls and exit.")
-@click.option(
-    "--format", "fmt", default=None, metavar="NAME", help="Parse every file as this format."
-)
-@click.option("--select", multiple=True, metavar="CODE", help="Run only these detectors.")
-@click.option("--ignore", multiple=True, metavar="CODE", help="Skip these detectors.")
-@click.option(
-    "--config",
-    "config_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="Settings file.",
-)
-@click.option(
-    "--fail-on",
-    default=None,
-    metavar="CLASS[,CLASS...]|any",
-    help=f"Exit {EXIT_GATE} at the first matching stall.",
-)
-@click.option(
-    "--min-confidence",
-    type=click.FloatRange(0, 1),
-    default=None,
-    help="With --fail-on: the least confidence that fails.",
-)
+@analysis_options
 def watch(
     paths: tuple[Path, ...],
     silence: float,
     interval: float,
     once: bool,
-    fmt: str | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    config_file: Path | None,
-    fail_on: str | None,
-    min_confidence: float | None,
+    judging: Judging,
 ) -> None:
     """Follow growing logs (files, or directories for new files) and print a line when a
     stall begins and when it ends; Ctrl-C stops."""
     from .watch import Watcher, follow
 
-    _check_format(fmt)
-    settings = _settings(config_file, select, ignore)
-    gate = _gate(settings, fail_on, min_confidence)
+    fmt, settings, gate = judging.fmt, judging.settings, judging.gate
     watcher = Watcher(
         paths,
         settings.thresholds,
