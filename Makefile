@@ -19,8 +19,8 @@ dev: $(STAMP)
 
 ## analyse every sample log into reports/
 demo: $(STAMP)
-	$(BIN)/autogen-postmortem analyze sample_logs --out reports
-	$(BIN)/autogen-postmortem batch sample_logs --out reports/batch
+	$(BIN)/autogen-postmortem analyze sample_logs --out reports --html
+	$(BIN)/autogen-postmortem batch sample_logs --out reports/batch --html
 	@echo "reports written to reports/ (open reports/*.md and reports/batch/index.md)"
 
 ## lint + the whole test suite (T=pattern runs matching tests only, stopping at the first failure)
