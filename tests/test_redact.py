@@ -78,3 +78,11 @@ def test_redaction_is_linear_on_long_words(word: str) -> None:
 def test_file_names_and_prose_about_secrets_are_left_alone() -> None:
     for text in ("logs/secret.txt: cannot read", "the token count is 12", "password reset flow"):
         assert redact(text) == text
+
+
+@pytest.mark.parametrize("kind", ["github", "openai", "huggingface", "groq", "aws_temp_id", "jwt"])
+def test_a_token_glued_to_a_name_by_an_underscore_is_redacted(kind: str) -> None:
+    # Found by the fuzz campaign (seed 7, case 8255): a handoff tool named after a token,
+    # ``transfer_to_ghp_...``, has a word character before the prefix.
+    core = SECRET_CORES.get(kind, SECRETS[kind])
+    assert core not in redact(f"handoff via transfer_to_{SECRETS[kind]}")

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..classify import LABELS
-from ..cost import describe
 from ..findings import Finding
 from ..redact import excerpt
 from .inert import line
+from .stat_rows import stat_rows
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -156,15 +156,7 @@ def _turns(run: Any, head: int = 12, tail: int = 12) -> list[str]:
 
 
 def _stats(stats: dict[str, Any]) -> list[str]:
-    rows = []
-    for key, value in stats.items():
-        if key == "cost":
-            value = describe(value)
-        elif isinstance(value, list):
-            value = ", ".join(map(str, value)) or "-"
-        rows.append(
-            f"<tr><th>{_t(key.replace('_', ' '))}</th><td>{_t('-' if value is None else value)}</td></tr>"
-        )
+    rows = [f"<tr><th>{_t(label)}</th><td>{_t(text)}</td></tr>" for label, text in stat_rows(stats)]
     return ["<table>", *rows, "</table>"]
 
 

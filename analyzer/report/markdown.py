@@ -7,11 +7,11 @@ from collections.abc import Sequence
 import polars as pl
 
 from ..classify import LABELS
-from ..cost import describe
 from ..findings import Finding
 from ..pipeline import AnalysisResult, RunResult
 from ..redact import excerpt
 from .inert import markdown as md
+from .stat_rows import stat_rows
 
 _TURN_HEAD, _TURN_TAIL = 12, 12
 
@@ -124,12 +124,5 @@ def _turns(run: RunResult) -> list[str]:
 
 def _stats(run: RunResult) -> list[str]:
     out = ["## Stats", "", "| metric | value |", "| --- | --- |"]
-    for key, value in run.stats.items():
-        if key == "cost":
-            value = describe(value)
-        elif isinstance(value, list):
-            value = ", ".join(map(str, value)) or "-"
-        elif value is None:
-            value = "-"
-        out.append(f"| {key.replace('_', ' ')} | {md(value)} |")
+    out += [f"| {label} | {md(text)} |" for label, text in stat_rows(run.stats)]
     return [*out, ""]
