@@ -76,6 +76,22 @@ def analyze_file(
     return _analyze([log], cfg, selected(select, ignore), prices)[0]
 
 
+def analyze_parsed(
+    path: Path | str,
+    fmt: str,
+    parsed: ParsedLog,
+    cfg: Thresholds = DEFAULT,
+    select: Collection[str] = (),
+    ignore: Collection[str] = (),
+    prices: Mapping[str, Price] = PRICES,
+) -> AnalysisResult:
+    """``analyze_file`` of a log already parsed (as ``watch`` parses a growing one)."""
+    from .formats import FORMATS_BY_NAME
+
+    log = _Log(display_path(path), fmt, parsed.family or FORMATS_BY_NAME[fmt].family, parsed)
+    return _analyze([log], cfg, selected(select, ignore), prices)[0]
+
+
 def analyze_files(
     paths: Sequence[Path | str],
     cfg: Thresholds = DEFAULT,

@@ -2,9 +2,11 @@
 while the run is still going.
 
 Each poll stats every followed file (and picks up new files in followed directories). A file
-that grew, was truncated or was replaced (rotation: a new inode) is analysed again; the
-analysis runs at most once per ``2 x`` its own last duration, so a large log costs at most a
-third of a core. Between analyses the wall clock keeps counting: a log that ends inside a tool
+that grew, was truncated or was replaced (rotation: a new inode) is analysed again: a
+line-record log (AutoGen logging, text or JSON lines; runtime file log; IOStream events) is
+parsed by its growth, only the records appended since the last poll (``IncrementalParse``),
+any other form whole. The analysis runs at most once per ``2 x`` its own last duration, so a
+large log costs at most a third of a core. Between analyses the wall clock keeps counting: a log that ends inside a tool
 call or a human-input prompt is only a stall once it has been silent for ``silence_s`` (a live
 log always ends inside something), while a loop, a context explosion or a re-entry is one as
 soon as the analysis shows it.
@@ -21,9 +23,12 @@ from typing import Any
 from .config import Thresholds
 from .cost import PRICES, Price
 from .errors import AnalyzerError, UnknownFormatError
+from .formats import SPANNED, detect_format
+from .formats._incremental import IncrementalParse
+from .formats.base import SNIFF_BYTES, is_plain
 from .gate import Gate
 from .inputs import gather
-from .pipeline import AnalysisResult, analyze_file
+from .pipeline import AnalysisResult, analyze_file, analyze_parsed
 from .redact import excerpt
 from .report.inert import terminal
 
@@ -44,6 +49,8 @@ class _File:
     result: AnalysisResult | None = None
     stalled: dict[str, str] = field(default_factory=dict)  # run id -> what was said
     error: str | None = None
+    format: str | None = None  # sniffed (again while the file is shorter than a sniff)
+    growing: IncrementalParse | None = None  # a line-record log: parsed by its growth
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +108,8 @@ class Watcher:
         except OSError:
             return  # rotated away for a moment: tail -F waits for it to come back
         if info.st_ino != followed.inode or info.st_size != followed.size:
+            if info.st_ino != followed.inode:  # a new file: its format is sniffed anew
+                followed.format, followed.growing = None, None
             if followed.inode == -1:  # first sight: its silence counts from its last write
                 followed.grew_at = min(now, info.st_mtime)
             else:
@@ -111,9 +120,7 @@ class Watcher:
         started = time.monotonic()
         followed.pending = False
         try:
-            followed.result = analyze_file(
-                followed.path, self.cfg, self.fmt, self.select, self.ignore, prices=self.prices
-            )
+            followed.result = self._result(followed)
             followed.error = None
         except UnknownFormatError:
             followed.result = None  # not (yet) a log we read: say nothing
@@ -138,6 +145,25 @@ class Watcher:
         if waiting and silent >= self.silence_s and not run.stats.get("terminated"):
             return "model_call", f"silent for {silent:.0f} s inside a model call of {waiting}"
         return None, ""
+
+    def _result(self, followed: _File) -> AnalysisResult:
+        """The file analysed: a line-record log by the records appended since the last time
+        (``IncrementalParse``), any other whole."""
+        path = followed.path
+        if followed.format is None or path.stat().st_size < SNIFF_BYTES:
+            name = self.fmt or detect_format(path).name
+            if name != followed.format:
+                followed.format = name
+                plain = name in SPANNED and is_plain(path)
+                followed.growing = IncrementalParse(path, SPANNED[name]) if plain else None
+        if followed.growing is None:
+            return analyze_file(
+                path, self.cfg, self.fmt, self.select, self.ignore, prices=self.prices
+            )
+        parsed = followed.growing.update()
+        return analyze_parsed(
+            path, str(followed.format), parsed, self.cfg, self.select, self.ignore, self.prices
+        )
 
     def _judge(self, followed: _File, now: float) -> list[Notice]:
         """Stalls that began or ended since the last poll, for each run of the file."""

@@ -205,3 +205,22 @@ def test_silence_inside_a_streamed_model_call(tmp_path: Path) -> None:
     now[0] += 1
     kinds = [n.kind for n in watcher.poll()]
     assert kinds == ["stall ends"]
+
+
+def test_a_line_record_log_is_parsed_by_its_growth_and_judged_as_a_whole_parse(
+    tmp_path: Path,
+) -> None:
+    lines = LOOP.read_text().splitlines(keepends=True)
+    live = tmp_path / "events.log"
+    live.write_text("")
+    watcher = Watcher([live], DEFAULT, throttle=0)
+    for start in range(0, len(lines), 150):
+        with live.open("a") as fh:
+            fh.write("".join(lines[start : start + 150]))
+        watcher.poll()
+    followed = watcher.files[live]
+    assert followed.growing is not None and len(followed.growing.parts) >= 5
+    whole = analyze_file(live)
+    assert followed.result is not None
+    assert [r.diagnosis for r in followed.result.runs] == [r.diagnosis for r in whole.runs]
+    assert followed.result.runs[0].events.equals(whole.runs[0].events)

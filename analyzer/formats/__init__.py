@@ -10,6 +10,8 @@ import polars as pl
 
 from ..errors import AnalyzerError, LogFormatError, UnknownFormatError
 from ..inputs import kind_of
+from . import agentchat_json_logging, agentchat_logging, classic_events_json, classic_runtime_file
+from ._split_parse import Spanned
 from .agentchat_console import AgentchatConsole
 from .agentchat_json_logging import AgentchatJsonLogging
 from .agentchat_logging import AgentchatLogging
@@ -33,6 +35,13 @@ ALL_FORMATS: tuple[type[LogFormat], ...] = (
     OtelSpans,
 )
 FORMATS_BY_NAME = {fmt.name: fmt for fmt in ALL_FORMATS}
+# The line-record formats, which a growing file can be parsed of span by span (``watch``).
+SPANNED: dict[str, Spanned] = {
+    AgentchatLogging.name: agentchat_logging.SPANNED,
+    AgentchatJsonLogging.name: agentchat_json_logging.SPANNED,
+    ClassicEventsJson.name: classic_events_json.SPANNED,
+    ClassicRuntimeFile.name: classic_runtime_file.SPANNED,
+}
 
 
 def detect_format(path: Path) -> type[LogFormat]:
@@ -109,4 +118,12 @@ def _with_runtime_times(path: Path, parsed: ParsedLog) -> ParsedLog:
     return replace(parsed, events=events.with_columns(ts=ts))
 
 
-__all__ = ["ALL_FORMATS", "FORMATS_BY_NAME", "LogFormat", "ParsedLog", "detect_format", "parse_log"]
+__all__ = [
+    "ALL_FORMATS",
+    "FORMATS_BY_NAME",
+    "SPANNED",
+    "LogFormat",
+    "ParsedLog",
+    "detect_format",
+    "parse_log",
+]

@@ -277,3 +277,20 @@ def _processes() -> int:
     if wanted.isdigit() and int(wanted) > 0:
         return int(wanted)
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@dataclass(frozen=True, slots=True)
+class Spanned:
+    """A format whose records are lines (or start at lines it can tell): how it parses a
+    span, which lines start a record, what its records are called, and what it does to the
+    merged events. ``parse`` is the format's whole parse; ``watch`` parses growth span by span
+    with the same pieces (``_incremental``)."""
+
+    parse_span: ParseSpan
+    starts_record: StartsRecord
+    what: str
+    finish: Callable[[ParsedLog], ParsedLog] | None = None
+
+    def parse(self, path: Path) -> ParsedLog:
+        parsed = parse_log_in_spans(path, self.parse_span, self.starts_record, self.what)
+        return self.finish(parsed) if self.finish else parsed

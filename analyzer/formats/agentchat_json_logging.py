@@ -22,7 +22,7 @@ import polars as pl
 from ._agentchat_records import EVENTS_LOGGER, RecordParser
 from ._line_batches import Span, numbered_lines
 from ._record_layout import LOGGER_NAMES
-from ._split_parse import Part, parse_log_in_spans, span_sink
+from ._split_parse import Part, Spanned, span_sink
 from .base import ParsedLog, loads
 
 KNOWN_LOGGER = re.compile(rf"(?:{LOGGER_NAMES})")
@@ -67,7 +67,7 @@ class AgentchatJsonLogging:
     @staticmethod
     def parse(path: Path) -> ParsedLog:
         # Every line is a whole record, so a large file can be cut at any line end.
-        return parse_log_in_spans(path, _parse_span, lambda line: True, "AutoGen logging records")
+        return SPANNED.parse(path)
 
 
 def _parse_span(path: Path, span: Span) -> Part:
@@ -178,3 +178,6 @@ def _time(record: Mapping[str, Any]) -> str | None:
             except (OverflowError, OSError, ValueError):
                 return None  # not a time after all
     return None
+
+
+SPANNED = Spanned(_parse_span, lambda line: True, "AutoGen logging records")

@@ -33,7 +33,7 @@ from ._record_layout import (
     is_record_start,
     learn,
 )
-from ._split_parse import Part, parse_log_in_spans, span_sink
+from ._split_parse import Part, Spanned, span_sink
 from .base import ParsedLog, iter_lines
 
 LOGGER = re.compile(rf"(?<![\w./\\])({LOGGER_NAMES})(?::\d+)?(?![\w/\\])")
@@ -68,7 +68,7 @@ class AgentchatLogging:
 
     @staticmethod
     def parse(path: Path) -> ParsedLog:
-        return parse_log_in_spans(path, _parse_span, _starts_record, "AutoGen logging records")
+        return SPANNED.parse(path)
 
 
 def _parse_span(path: Path, span: Span) -> Part:
@@ -210,3 +210,6 @@ def _prefix(line: str) -> tuple[Split, Prefix] | None:
     fields += [(found.start(1), found.end(1), "level")] if found else []
     fields += [(stamp.start(), stamp.end(), "when")] if stamp else []
     return (name[1], level_name, when, rest), Prefix(tuple(fields), at, bool(after))
+
+
+SPANNED = Spanned(_parse_span, _starts_record, "AutoGen logging records")

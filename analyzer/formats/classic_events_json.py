@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import orjson
 
 from ._line_batches import Span, numbered_lines
-from ._split_parse import Part, parse_log_in_spans, span_sink
+from ._split_parse import Part, Spanned, span_sink
 from .base import (
     EventSink,
     ParsedLog,
@@ -40,7 +40,7 @@ class ClassicEventsJson:
     @staticmethod
     def parse(path: Path) -> ParsedLog:
         # One event per line and no state between them: a large file is cut at any line end.
-        return parse_log_in_spans(path, _parse_span, lambda line: True, "IOStream events")
+        return SPANNED.parse(path)
 
 
 def _parse_span(path: Path, span: Span) -> Part:
@@ -129,3 +129,6 @@ def _add(sink: EventSink, line: int, kind: str, c: dict[str, Any]) -> None:
         )
     else:
         add("other", line, agent=sender, recipient=recipient, content=kind)
+
+
+SPANNED = Spanned(_parse_span, lambda line: True, "IOStream events")

@@ -16,7 +16,7 @@ import orjson
 
 from ._line_batches import Span, numbered_lines
 from ._runtime_records import RuntimeRecords, resolve_tool_names
-from ._split_parse import Part, parse_log_in_spans, span_sink
+from ._split_parse import Part, Spanned, span_sink
 from .base import ParsedLog, loads
 
 SESSION = re.compile(r"Started new session with Session ID: (\S+)")
@@ -40,8 +40,7 @@ class ClassicRuntimeFile:
     @staticmethod
     def parse(path: Path) -> ParsedLog:
         # Every line is a whole record, so a large file can be cut at any line end.
-        parsed = parse_log_in_spans(path, _parse_span, lambda line: True, "runtime-log records")
-        return replace(parsed, events=resolve_tool_names(parsed.events))
+        return SPANNED.parse(path)
 
 
 def _parse_span(path: Path, span: Span) -> Part:
@@ -100,3 +99,10 @@ def _without_request(line: str, start: int) -> dict[str, Any] | None:
     except orjson.JSONDecodeError:
         return None
     return rec if isinstance(rec, dict) else None
+
+
+def _resolved(parsed: ParsedLog) -> ParsedLog:
+    return replace(parsed, events=resolve_tool_names(parsed.events))
+
+
+SPANNED = Spanned(_parse_span, lambda line: True, "runtime-log records", _resolved)
