@@ -403,11 +403,30 @@ def write_outputs(result: BatchResult, out_dir: Path, html: bool = False) -> lis
     return [*written, index, *charts, page]
 
 
+# A cell a spreadsheet would read as a formula (=, +, -, @, or a tab/CR before them).
+_FORMULA = r"^[=+\-@\t\r]"
+
+
+def _spreadsheet_safe(df: pl.DataFrame) -> pl.DataFrame:
+    """The CSV is opened in spreadsheets: a log text there that starts like a formula (an
+    agent named ``=HYPERLINK(...)``) is quoted with a leading ``'``, as OWASP advises. The
+    parquet and JSON keep the text as it is."""
+    texts = [name for name, dtype in df.schema.items() if dtype == pl.String]
+    return df.with_columns(
+        pl.when(pl.col(c).str.contains(_FORMULA))
+        .then(pl.lit("'") + pl.col(c))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in texts
+    )
+
+
 def write_summary(df: pl.DataFrame, out_dir: Path) -> list[Path]:
     """summary.parquet and summary.csv, each through its own temporary file (two batches
     writing into one directory at the same moment must not share one)."""
     written = []
-    for name, write in (("summary.parquet", df.write_parquet), ("summary.csv", df.write_csv)):
+    sheet = _spreadsheet_safe(df)
+    for name, write in (("summary.parquet", df.write_parquet), ("summary.csv", sheet.write_csv)):
         data = io.BytesIO()  # a row per run: small enough to write whole
         write(data)
         atomic_write_bytes(out_dir / name, data.getvalue())

@@ -418,3 +418,17 @@ def test_an_error_that_quotes_the_log_is_one_short_line() -> None:
     exc = LogFormatError("logs.db", 'corrupt: text \'{\n  "id": 1,\n' + "x" * 1000 + "'", 3)
     assert "\n" not in str(exc) and len(exc.reason) == REASON_LIMIT
     assert str(exc).startswith('logs.db:3: corrupt: text \'{ "id": 1, xxx')
+
+
+def test_the_csv_quotes_what_a_spreadsheet_would_run(tmp_path: Path) -> None:
+    from analyzer.batch import write_summary
+    from analyzer.report.batch_summary import summary_frame
+
+    row = dict.fromkeys(summary_frame([]).columns)
+    row.update(source="a.log", run_id="=HYPERLINK(\"http://evil.example\")", agents="-2+3,@SUM(A1)",
+               verdict="loop", phase="none", confidence=0.5, top_finding="plain text")  # fmt: skip
+    write_summary(summary_frame([row]), tmp_path)
+    csv = pl.read_csv(tmp_path / "summary.csv")
+    assert csv["run_id"][0].startswith("'=") and csv["agents"][0].startswith("'-")
+    assert csv["top_finding"][0] == "plain text" and csv["source"][0] == "a.log"
+    assert pl.read_parquet(tmp_path / "summary.parquet")["run_id"][0].startswith("=")
