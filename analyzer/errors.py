@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 
@@ -27,10 +28,14 @@ class UnknownFormatError(AnalyzerError):
 REASON_LIMIT = 300
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def one_line(reason: str) -> str:
-    """A reason as one line of at most ``REASON_LIMIT`` characters: a decoder's message can
-    quote whole multi-line records of the log (a SQLite column's text)."""
-    flat = " ".join(reason.split())
+    """A reason as one line of at most ``REASON_LIMIT`` characters, control characters
+    replaced: a decoder's message can quote the log's bytes (a SQLite column's text, escape
+    sequences and all)."""
+    flat = _CONTROL.sub("\ufffd", " ".join(reason.split()))
     return flat if len(flat) <= REASON_LIMIT else flat[: REASON_LIMIT - 1] + "…"
 
 

@@ -432,3 +432,11 @@ def test_the_csv_quotes_what_a_spreadsheet_would_run(tmp_path: Path) -> None:
     assert csv["run_id"][0].startswith("'=") and csv["agents"][0].startswith("'-")
     assert csv["top_finding"][0] == "plain text" and csv["source"][0] == "a.log"
     assert pl.read_parquet(tmp_path / "summary.parquet")["run_id"][0].startswith("=")
+
+
+def test_an_error_that_quotes_control_bytes_shows_none() -> None:
+    # Found by the fuzz campaign (seed 2026, cases 5436, 5708): SQLite quoted an ESC.
+    from analyzer.errors import LogFormatError
+
+    exc = LogFormatError("logs.db", 'unrecognized token: "\x1b" \x05 text')
+    assert not any(ord(c) < 32 for c in str(exc)) and "\ufffd" in str(exc)
