@@ -197,7 +197,7 @@ class RuntimeRecords:
             prompt_tokens=usage["prompt_tokens"],
             completion_tokens=usage["completion_tokens"],
             duration_ms=(end - start).total_seconds() * 1000 if start and end else None,
-            model=_last(_MODEL.findall(text)),
+            model=_model_of(text),
             cost_usd=_cost(rec.get("cost")),
         )
 
@@ -309,7 +309,15 @@ def _json(text: Any) -> Any:
         return text
 
 
-def _last(found: list[str]) -> str | None:
+def _model_of(text: str) -> str | None:
+    """The response's model: its last mention, found from the end (a response is 1-3 KB and
+    there is one a model call: a forward scan of each cost 10% of the runtime log's parse)."""
+    at = text.rfind("model")
+    if at < 0:
+        return None
+    if m := _MODEL.match(text, at):
+        return m[1]
+    found = _MODEL.findall(text, 0, at)
     return found[-1] if found else None
 
 

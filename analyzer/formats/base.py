@@ -362,7 +362,12 @@ class EventSink:
         return df.cast(EVENT_SCHEMA, strict=True)
 
 
-_TEXT_COLUMNS = tuple(name for name, dtype in EVENT_SCHEMA.items() if dtype == pl.String)
+# The text columns a parser may fill with a value it decoded from the log; the others it fills
+# with its own strings (kind, subkind, source_format, source_ref; tool_args is canonical JSON).
+_OWN_TEXTS = frozenset({"kind", "subkind", "source_format", "source_ref", "tool_args"})
+_TEXT_COLUMNS = tuple(
+    name for name, dtype in EVENT_SCHEMA.items() if dtype == pl.String and name not in _OWN_TEXTS
+)
 _TEXT_KINDS = frozenset({str, type(None)})
 _BOUNDED = reprlib.Repr()  # keyword arguments only from Python 3.12
 _BOUNDED.maxlevel, _BOUNDED.maxstring, _BOUNDED.maxother = 4, 2000, 2000
