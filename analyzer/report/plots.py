@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -165,7 +166,9 @@ def timeline_figure(run: RunResult, title: str) -> Figure:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     else:
         ax.set_xlabel("time (UTC, as logged)")
-        fig.autofmt_xdate()
+        locator = AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
     ax.set_title(
