@@ -38,6 +38,9 @@ class Evidence:
         return f"{source}:{self.ref or self.source_line}"
 
 
+SUMMARY_LIMIT = 1000
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One detector's conclusion about one run."""
@@ -62,6 +65,12 @@ class Finding:
     """The concrete remedy for this cause, for the run's framework."""
     subject: str | None = None
     """What the finding is about when that is one name (the repeated tool), for aggregation."""
+
+    def __post_init__(self) -> None:
+        # A summary names agents and tools from the log, which can be megabytes long: every
+        # renderer and the verdict's paragraph carry it, so it is bounded here, once.
+        if len(self.summary) > SUMMARY_LIMIT:
+            object.__setattr__(self, "summary", self.summary[: SUMMARY_LIMIT - 1] + "…")
 
 
 @dataclass(frozen=True, slots=True)

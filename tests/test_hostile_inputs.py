@@ -293,9 +293,10 @@ def test_an_unchanged_file_is_answered_from_its_stat_without_hashing(
 
 def test_ctrl_c_during_a_parallel_batch_ends_quietly(tmp_path: Path) -> None:
     logs = tmp_path / "logs"
-    for i in range(400):
+    for i in range(2000):  # far more than the workers get through before the signal
         (logs / f"t{i}").mkdir(parents=True)
         shutil.copy(LOOP, logs / f"t{i}" / "console.txt")
+    runs = tmp_path / "o" / "runs"
     proc = subprocess.Popen(
         [*CLI, "batch", str(logs), "--out", str(tmp_path / "o"), "--workers", "2"],
         stdout=subprocess.PIPE,
@@ -303,12 +304,20 @@ def test_ctrl_c_during_a_parallel_batch_ends_quietly(tmp_path: Path) -> None:
         text=True,
         start_new_session=True,
     )
-    time.sleep(3)
-    assert proc.poll() is None, "the batch ended before it could be interrupted"
-    os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C reaches the whole group
-    _, err = proc.communicate(timeout=60)
+    try:
+        deadline = time.monotonic() + 60
+        while not (runs.is_dir() and any(runs.iterdir())):  # the workers are at work
+            assert proc.poll() is None and time.monotonic() < deadline, "the batch never started"
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C reaches the whole group
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
     assert proc.returncode == 130, err
     assert err.strip().splitlines()[-1] == "Interrupted." and "Traceback" not in err
+    assert len(list(runs.iterdir())) < 2000  # it stopped
     assert not list((tmp_path / "o").rglob("*.tmp"))
 
 
@@ -440,3 +449,27 @@ def test_an_error_that_quotes_control_bytes_shows_none() -> None:
 
     exc = LogFormatError("logs.db", 'unrecognized token: "\x1b" \x05 text')
     assert not any(ord(c) < 32 for c in str(exc)) and "\ufffd" in str(exc)
+
+
+def test_a_megabyte_termination_reason_costs_the_reports_nothing(tmp_path: Path) -> None:
+    # Found by the fuzz campaign (seed 4242, case 9470): a 4 MB line of backslashes as the
+    # termination reason went whole into RUN01's summary and every renderer escaped it (35 s).
+    from analyzer.findings import SUMMARY_LIMIT
+    from analyzer.report.html import render_html
+    from analyzer.report.markdown import render_markdown
+
+    src = SAMPLES / "agentchat" / "healthy_roundrobin_tool" / "console.txt"
+    text = src.read_text().replace(
+        "Finish reason: Text 'APPROVE' mentioned",
+        "Finish reason: Text 'APPROVE' mentioned" + "\\" * 4_000_000,
+        1,
+    )
+    path = tmp_path / "console.txt"
+    path.write_text(text)
+    started = time.monotonic()
+    result = analyze_file(path)
+    run = result.runs[0]
+    render_markdown(result, run)
+    render_html(result, run)
+    assert time.monotonic() - started < 10
+    assert all(len(f.summary) <= SUMMARY_LIMIT for f in run.findings)

@@ -25,6 +25,7 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
+from ..redact import excerpt
 from .base import Detector, RunFinding, by_run, evidence, is_manager, last_by_run, progress
 
 TERMINATE_WORD = re.compile(r"\bTERMINATE\b")
@@ -72,7 +73,7 @@ class RunEnd(Detector):
                 stall_class="healthy",
                 phase="none",
                 score=0.9,
-                summary=f"the run terminated: {end['content']}",
+                summary=f"the run terminated: {excerpt(end['content'], 200)}",
                 evidence=(evidence(end, "termination"),),
                 metrics={"terminated": 1.0},
             )

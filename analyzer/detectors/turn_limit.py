@@ -19,6 +19,7 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
+from ..redact import excerpt
 from .base import Detector, RunFinding, by_run, evidence
 
 LIMIT = re.compile(
@@ -53,7 +54,7 @@ class TurnLimit(Detector):
             stall_class=self.stall_class,
             phase="none",
             score=0.3,
-            summary=f"the chat ended on a limit: {last['content']}",
+            summary=f"the chat ended on a limit: {excerpt(last['content'], 200)}",
             evidence=(evidence(last, "limit reached"),),
             metrics={"limit_hits": len(ends)},
         )

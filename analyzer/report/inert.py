@@ -22,7 +22,8 @@ _SPACE = re.compile(r"\s+")
 # What CommonMark/GFM give meaning to inline: escapes, code, emphasis, links and images, raw
 # HTML and entities, table cells, strikethrough, headings/quotes, GitHub's $math$. An
 # underscore inside a word (snake_case) means nothing in GFM and stays as it is.
-_MD_PUNCT = re.compile(r"([\\`*\[\]<>&|#~!$]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+_MD_ESCAPES = str.maketrans({c: "\\" + c for c in "\\`*[]<>&|#~!$"})
+_MD_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 # A list marker at the start of a paragraph: "- x", "+ x", "1. x", "1) x".
 _MD_LINE_START = re.compile(r"^(?:([-+])|(\d{1,9})([.)]))(?= |$)")
 # GFM links bare URLs (on ':' of '://') and 'www.' without brackets: break both triggers.
@@ -40,7 +41,8 @@ def line(text: object) -> str:
 
 def markdown(text: object) -> str:
     """Inert inline Markdown (a paragraph or a table cell) that renders as ``text`` reads."""
-    out = _MD_PUNCT.sub(r"\\\1", line(text))
+    out = line(text).translate(_MD_ESCAPES)  # in C: a regex callback a match took 1 us each
+    out = _MD_UNDERSCORE.sub(r"\\_", out)
     out = _MD_AUTOLINK.sub(lambda m: "\\" + (m[1] or m[2]), out)
     return _MD_LINE_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", out)
 
