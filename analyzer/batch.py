@@ -15,7 +15,6 @@ import hashlib
 import io
 import multiprocessing as mp
 import os
-import re
 import signal
 import stat
 from collections.abc import Callable, Iterable, Iterator
@@ -38,7 +37,7 @@ from .redact import redact
 from .report.atomic import atomic_write_bytes, atomic_write_text
 from .report.batch_summary import SUMMARY_SCHEMA
 from .report.markdown import render_markdown
-from .report.names import report_stem
+from .report.names import BATCH_REPORT, absolute_bytes, report_stem
 
 SUMMARY_COLUMNS = tuple(SUMMARY_SCHEMA.names())
 _HASH_CHUNK = 1 << 20
@@ -50,7 +49,6 @@ _PY_TYPES: dict[object, type | tuple[type, ...]] = {
     pl.Float64: (float, int),
 }
 _COLUMN_TYPES = {name: _PY_TYPES[dtype] for name, dtype in SUMMARY_SCHEMA.items()}
-_REPORT_NAME = re.compile(r"runs/[A-Za-z0-9_][A-Za-z0-9_.-]*\.md")
 CHUNK_FILES = 32  # files per task: enough to share the analysis stages' fixed cost
 
 
@@ -85,8 +83,7 @@ class BatchOptions:
 
     def cache_file(self, source: str) -> Path:
         """One entry per input file (by its absolute path) and set of options."""
-        where = os.path.abspath(source).encode("utf-8", "surrogateescape")
-        key = hashlib.sha256(where + self.fingerprint().encode()).hexdigest()[:32]
+        key = hashlib.sha256(absolute_bytes(source) + self.fingerprint().encode()).hexdigest()[:32]
         return self.out_dir / ".cache" / f"{key}.json"
 
 
@@ -174,8 +171,7 @@ def summary_rows(result: AnalysisResult, reports: list[str], digest: str) -> lis
                 "stall_cost_usd": ((st.get("cost") or {}).get("stall") or {}).get("usd"),
                 "evidence": "; ".join(
                     e.cite(result.source)
-                    for f in run.findings
-                    if f.code in d.because
+                    for f in d.rests_on(run.findings)
                     for e in f.evidence[:_CITED]
                 )[:2000]
                 or None,
@@ -268,7 +264,7 @@ def _valid_row(row: object, opts: BatchOptions) -> bool:
             return False
     report = row["report"]
     return report is None or (
-        _REPORT_NAME.fullmatch(report) is not None and (opts.out_dir / report).is_file()
+        BATCH_REPORT.fullmatch(report) is not None and (opts.out_dir / report).is_file()
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 STALL_CLASSES = (
@@ -89,3 +89,7 @@ class Diagnosis:
     """What to change."""
     because: tuple[str, ...]
     """Codes of the findings the verdict rests on."""
+
+    def rests_on(self, findings: Iterable[Finding]) -> list[Finding]:
+        """The findings the verdict rests on, in their order."""
+        return [f for f in findings if f.code in self.because]

@@ -237,7 +237,7 @@ def _stall_start(findings: Sequence[Finding], diagnosis: Diagnosis) -> int | Non
     """Where a run's stall began: the first evidence of the findings its verdict rests on."""
     if diagnosis.label not in STALL_CLASSES:
         return None
-    seqs = [e.seq for f in findings if f.code in diagnosis.because for e in f.evidence]
+    seqs = [e.seq for f in diagnosis.rests_on(findings) for e in f.evidence]
     return min(seqs) if seqs else None
 
 

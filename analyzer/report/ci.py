@@ -59,8 +59,7 @@ def from_analysis(result: Any, gate: Gate | None) -> list[RunVerdict]:
         d = run.diagnosis
         cited = [
             Cite(result.source, None if e.ref else e.source_line, e.note)
-            for f in run.findings
-            if f.code in d.because
+            for f in d.rests_on(run.findings)
             for e in f.evidence
         ]
         out.append(

@@ -17,11 +17,11 @@ from ..classify import LABELS
 from ..findings import Finding
 from ..redact import excerpt
 from .inert import line
+from .names import BATCH_REPORT
 from .stat_rows import stat_rows
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
-_REPORT = re.compile(r"runs/[A-Za-z0-9_][A-Za-z0-9_.-]*\.md")  # the batch's own report names
 _STYLE = """
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
 main{max-width:1100px;margin:0 auto;padding:24px 32px 64px;background:#fff;min-height:100vh}
@@ -81,7 +81,7 @@ def render_html(
         "<h2>What to do</h2>",
         f"<p>{_t(d.fix) if d.fix else 'No specific fix.'}</p>",
     ]
-    because = [f for f in run.findings if f.code in d.because]
+    because = d.rests_on(run.findings)
     if because:
         body += ["<h2>Evidence</h2>", *_evidence(result.source, because)]
     body.append("<h2>Charts</h2>")
@@ -188,7 +188,7 @@ def render_index_html(
     ]
     for row in worst_first(df).head(limit).iter_rows(named=True):
         report = row["report"] or ""
-        page = report[:-3] + ".html" if pages and _REPORT.fullmatch(report) else None
+        page = report[:-3] + ".html" if pages and BATCH_REPORT.fullmatch(report) else None
         source = _t(row["source"])
         link = f"<a href='{html.escape(page, quote=True)}'>{source}</a>" if page else source
         body.append(

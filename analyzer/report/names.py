@@ -25,7 +25,17 @@ def report_stem(source: str, run_index: int, n_runs: int) -> str:
     return f"{stem}__run{run_index + 1}" if n_runs > 1 else stem
 
 
+# A batch's per-run report, as ``summary_rows`` names it (a cache entry or a link is checked
+# against it: nothing else may be linked or trusted).
+BATCH_REPORT = re.compile(r"runs/[A-Za-z0-9_][A-Za-z0-9_.-]*\.md")
+
+
 def input_tag(source: str) -> str:
     """Eight hex digits naming the input file by its absolute path."""
-    where = os.path.abspath(source).encode("utf-8", "surrogateescape")
-    return hashlib.blake2b(where, digest_size=4).hexdigest()
+    return hashlib.blake2b(absolute_bytes(source), digest_size=4).hexdigest()
+
+
+def absolute_bytes(source: str) -> bytes:
+    """The input's absolute path as the file system has it (undecodable bytes kept): what
+    report names and cache entries are keyed on."""
+    return os.path.abspath(source).encode("utf-8", "surrogateescape")
