@@ -64,6 +64,7 @@ class BatchOptions:
     html: bool = False
     prices: tuple[tuple[str, tuple[float, float]], ...] = tuple(sorted(PRICES.items()))
     """USD per million tokens by model (a tuple: options are hashed and shipped to workers)."""
+    log_format: str | None = None
 
     def fingerprint(self) -> str:
         """Everything besides the input that decides its rows: the code itself (a change
@@ -73,6 +74,7 @@ class BatchOptions:
         parts = (
             code_fingerprint(),
             self.fmt or "",
+            self.log_format or "",
             detectors,
             repr(self.cfg),
             str(self.reports),
@@ -134,6 +136,11 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _read_units(coverage: dict[str, Any] | None) -> str | None:
+    """``189/216 lines``: what the share is of."""
+    return f"{coverage['read']}/{coverage['total']} {coverage['unit']}" if coverage else None
+
+
 def summary_rows(result: AnalysisResult, reports: list[str], digest: str) -> list[dict[str, Any]]:
     rows = []
     for i, run in enumerate(result.runs):
@@ -169,6 +176,8 @@ def summary_rows(result: AnalysisResult, reports: list[str], digest: str) -> lis
                 "fix": d.fix or None,
                 "cost_usd": (st.get("cost") or {}).get("usd"),
                 "stall_cost_usd": ((st.get("cost") or {}).get("stall") or {}).get("usd"),
+                "coverage": (st.get("coverage") or {}).get("share"),
+                "read": _read_units(st.get("coverage")),
                 "evidence": "; ".join(
                     e.cite(result.source)
                     for f in d.rests_on(run.findings)
@@ -211,7 +220,13 @@ def analyze_chunk(paths: list[str], opts: BatchOptions) -> list[FileOutcome]:
         else:
             todo.append((i, path, stamp))
     analyses = iter_analyses(
-        [p for _, p, _ in todo], opts.cfg, opts.fmt, opts.select, opts.ignore, dict(opts.prices)
+        [p for _, p, _ in todo],
+        opts.cfg,
+        opts.fmt,
+        opts.select,
+        opts.ignore,
+        dict(opts.prices),
+        opts.log_format,
     )
     for k, result in analyses:  # each written out and dropped as it comes: memory stays flat
         i, path, stamp = todo[k]
@@ -288,7 +303,7 @@ def _outcome(
 ) -> FileOutcome:
     source = display_path(path)
     if isinstance(result, UnknownFormatError):
-        if opts.fmt:
+        if opts.fmt or opts.log_format:
             return FileOutcome(source, error=str(result))
         return FileOutcome(source, skipped=result.reason)
     if isinstance(result, AnalyzerError):

@@ -12,9 +12,11 @@ runner-up comes later in ``PRECEDENCE``, i.e. is explained by the winner).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from .config import Thresholds
 from .findings import STALL_CLASSES, Diagnosis, Evidence, Finding
+from .formats.base import Coverage
 
 PRECEDENCE = ("context_explosion", "recursive_reentry", "input_wait", "blocking_tool", "loop")
 CORROBORATION = 0.05
@@ -46,7 +48,26 @@ def class_scores(findings: Sequence[Finding]) -> dict[str, float]:
     return scores
 
 
-def classify(findings: Sequence[Finding], source: str, cfg: Thresholds) -> Diagnosis:
+def classify(
+    findings: Sequence[Finding], source: str, cfg: Thresholds, coverage: Coverage | None = None
+) -> Diagnosis:
+    """The verdict, no more confident than the share of the file that was understood."""
+    return _as_read(_classify(findings, source, cfg), coverage, cfg)
+
+
+def _as_read(diagnosis: Diagnosis, coverage: Coverage | None, cfg: Thresholds) -> Diagnosis:
+    """A verdict from a file mostly not understood says so, and is that much less sure."""
+    if coverage is None or coverage.fraction >= cfg.coverage_confident:
+        return diagnosis
+    share = coverage.fraction / cfg.coverage_confident
+    return replace(
+        diagnosis,
+        confidence=round(diagnosis.confidence * share, 2),
+        summary=f"{diagnosis.summary} Only part of the file was understood: {coverage.describe()}.",
+    )
+
+
+def _classify(findings: Sequence[Finding], source: str, cfg: Thresholds) -> Diagnosis:
     scores = class_scores(findings)
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], PRECEDENCE.index(kv[0])))
     if ranked:

@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_INPUT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-_ANALYSIS_OPTIONS = 6  # --format, --select, --ignore, --config, --fail-on, --min-confidence
+_ANALYSIS_OPTIONS = 7  # --format, --log-format, --select, --ignore, --config, --fail-on,
+# --min-confidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,7 @@ class Judging:
     fmt: str | None
     settings: Settings
     gate: Gate | None
+    log_format: str | None = None
 
 
 def analysis_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -54,6 +56,7 @@ def analysis_options(command: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(command)
     def resolved(
         fmt: str | None,
+        log_format: str | None,
         select: tuple[str, ...],
         ignore: tuple[str, ...],
         config_file: Path | None,
@@ -61,9 +64,10 @@ def analysis_options(command: Callable[..., None]) -> Callable[..., None]:
         min_confidence: float | None,
         **rest: Any,
     ) -> None:
-        _check_format(fmt)
+        _check_format(fmt, log_format)
         settings = _settings(config_file, select, ignore)
-        command(judging=Judging(fmt, settings, _gate(settings, fail_on, min_confidence)), **rest)
+        gate = _gate(settings, fail_on, min_confidence)
+        command(judging=Judging(fmt, settings, gate, log_format), **rest)
 
     return _apply(_OPTIONS[:_ANALYSIS_OPTIONS], resolved)
 
@@ -88,6 +92,13 @@ _OPTIONS: tuple[Callable[..., Any], ...] = (
         default=None,
         metavar="NAME",
         help="Skip sniffing and parse every file as this format (see `formats`).",
+    ),
+    click.option(
+        "--log-format",
+        default=None,
+        metavar="FORMAT",
+        help="The logging format string an AutoGen 0.4+ text log was written with, e.g. "
+        "'%(name)s %(asctime)s %(levelname)s %(message)s' (implies --format agentchat-logging).",
     ),
     click.option(
         "--select",
@@ -210,6 +221,7 @@ def analyze(
                 settings.select,
                 settings.ignore,
                 prices=settings.prices,
+                log_format=judging.log_format,
             )
         except UnknownFormatError as exc:
             if explicit or fmt:
@@ -308,6 +320,7 @@ def batch(
         use_cache=use_cache,
         html=html,
         prices=tuple(sorted(settings.prices.items())),
+        log_format=judging.log_format,
     )
     mapper = None
     if cluster_address:
@@ -388,6 +401,7 @@ def watch(
         settings.prices,
         silence_s=silence,
         gate=gate,
+        log_format=judging.log_format,
     )
 
     def say(text: str) -> None:
@@ -418,15 +432,22 @@ def list_detectors() -> None:
         click.echo(f"{det.code:8s} {det.name:22s} {det.stall_class:18s} {summary}")
 
 
-def _check_format(fmt: str | None) -> None:
-    if fmt is None:
-        return
+def _check_format(fmt: str | None, log_format: str | None = None) -> None:
     from .formats import FORMATS_BY_NAME
+    from .formats._log_format import compile_format
 
-    if fmt not in FORMATS_BY_NAME:
+    if fmt is not None and fmt not in FORMATS_BY_NAME:
         raise click.BadParameter(
             f"{fmt!r} is not one of {', '.join(sorted(FORMATS_BY_NAME))}", param_hint="--format"
         )
+    if log_format is None:
+        return
+    if fmt not in (None, "agentchat-logging"):
+        raise click.BadParameter(f"reads agentchat-logging, not {fmt}", param_hint="--log-format")
+    try:
+        compile_format(log_format)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--log-format") from exc
 
 
 def _check_out(out_dir: Path) -> None:

@@ -43,6 +43,9 @@ class Thresholds:
     """The same floor in characters, for logs without token usage."""
     verdict_min_score: float = 0.5
     """A stall class needs a finding scoring at least this to become the verdict."""
+    coverage_confident: float = 0.9
+    """A verdict from a file of which the parser understood a smaller share than this has its
+    confidence scaled down by the share (over this), and says how little was read."""
 
 
 DEFAULT = Thresholds()

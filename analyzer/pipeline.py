@@ -16,7 +16,7 @@ from .detectors import UNPARSED_CODE, Detector, run_detectors, selected
 from .errors import display_path
 from .findings import STALL_CLASSES, Diagnosis, Evidence, Finding
 from .formats import parse_log
-from .formats.base import ParsedLog, Skipped
+from .formats.base import Coverage, ParsedLog, Skipped
 from .schema import frames_by_run, validate_events
 from .timeline import build_turns
 
@@ -68,11 +68,13 @@ def analyze_file(
     ignore: Collection[str] = (),
     display_name: str | None = None,
     prices: Mapping[str, Price] = PRICES,
+    log_format: str | None = None,
 ) -> AnalysisResult:
     """Analyse one log file. Raises ``AnalyzerError`` (message starts with the path) on bad input.
-    ``prices``: USD per million tokens by model, for calls whose cost was not logged."""
+    ``prices``: USD per million tokens by model, for calls whose cost was not logged;
+    ``log_format``: the logging format string of a text log (see ``parse_log``)."""
     path = Path(path)
-    log = _read(path, fmt, display_name or display_path(path))
+    log = _read(path, fmt, display_name or display_path(path), log_format)
     return _analyze([log], cfg, selected(select, ignore), prices)[0]
 
 
@@ -99,10 +101,11 @@ def analyze_files(
     select: Collection[str] = (),
     ignore: Collection[str] = (),
     prices: Mapping[str, Price] = PRICES,
+    log_format: str | None = None,
 ) -> list[AnalysisResult | Exception]:
     """``analyze_file`` of each path (or the exception it raised), in order; see
     ``iter_analyses``."""
-    done = dict(iter_analyses(paths, cfg, fmt, select, ignore, prices))
+    done = dict(iter_analyses(paths, cfg, fmt, select, ignore, prices, log_format))
     return [done[i] for i in range(len(paths))]
 
 
@@ -113,6 +116,7 @@ def iter_analyses(
     select: Collection[str] = (),
     ignore: Collection[str] = (),
     prices: Mapping[str, Price] = PRICES,
+    log_format: str | None = None,
 ) -> Iterator[tuple[int, AnalysisResult | Exception]]:
     """(index in ``paths``, ``analyze_file``'s result or the exception it raised) for each
     path, with the analysis stages run once over the small logs of a framework family.
@@ -129,7 +133,7 @@ def iter_analyses(
     held: dict[str, int] = {}  # per family: their events
     for i, path in enumerate(paths):
         try:
-            log = _read(Path(path), fmt, display_path(path))
+            log = _read(Path(path), fmt, display_path(path), log_format)
         except Exception as exc:
             yield i, exc
             continue
@@ -160,8 +164,8 @@ def _analyze_together(
     yield from ((i, result) for (i, _), result in zip(members, results, strict=True))
 
 
-def _read(path: Path, fmt: str | None, source: str) -> _Log:
-    chosen, parsed = parse_log(path, fmt)
+def _read(path: Path, fmt: str | None, source: str, log_format: str | None = None) -> _Log:
+    chosen, parsed = parse_log(path, fmt, log_format)
     return _Log(source, chosen.name, parsed.family or chosen.family, parsed)
 
 
@@ -207,7 +211,7 @@ def _analyze(
         k = _untag(run_id)[0] if tagged else 0
         if logs[k].parsed.skipped:
             found[run_id].insert(0, _unparsed(logs[k].parsed.skipped))
-        verdicts[run_id] = classify(found[run_id], logs[k].source, cfg)
+        verdicts[run_id] = classify(found[run_id], logs[k].source, cfg, logs[k].parsed.coverage)
     costs = run_costs(events, {r: _stall_start(found[r], d) for r, d in verdicts.items()}, prices)
     runs: list[list[RunResult]] = [[] for _ in logs]
     for run_id, run_events in frames_by_run(events).items():
@@ -217,6 +221,7 @@ def _analyze(
             run_events = run_events.with_columns(run_id=pl.lit(own_id))
             run_turns = run_turns.with_columns(run_id=pl.lit(own_id))
         stats[run_id]["cost"] = costs.get(run_id)
+        stats[run_id]["coverage"] = coverage_stats(logs[k].parsed.coverage)
         runs[k].append(
             RunResult(
                 str(own_id),
@@ -257,6 +262,21 @@ def _unparsed(skipped: tuple[Skipped, ...]) -> Finding:
         evidence=tuple(Evidence(0, s.line, None, "", s.reason) for s in skipped[:5]),
         metrics={"skipped_lines": len(skipped)},
     )
+
+
+def coverage_stats(coverage: Coverage | None) -> dict[str, Any] | None:
+    """``stats.coverage``: how much of the file the parser understood (plain JSON types)."""
+    if coverage is None:
+        return None
+    return {
+        "unit": coverage.unit,
+        "total": coverage.total,
+        "read": coverage.read,
+        "share": round(coverage.fraction, 4),
+        "unread": [
+            {"kind": u.kind, "count": u.count, "lines": list(u.lines)} for u in coverage.unread
+        ],
+    }
 
 
 _COUNTED = {

@@ -23,7 +23,7 @@ from typing import Any
 from .config import Thresholds
 from .cost import PRICES, Price
 from .errors import AnalyzerError, UnknownFormatError
-from .formats import SPANNED, detect_format
+from .formats import SPANNED, agentchat_logging, detect_format
 from .formats._incremental import IncrementalParse
 from .formats.base import SNIFF_BYTES, is_plain
 from .gate import Gate
@@ -82,6 +82,7 @@ class Watcher:
     prices: Mapping[str, Price] = field(default_factory=lambda: dict(PRICES))
     silence_s: float = 60.0
     gate: Gate | None = None
+    log_format: str | None = None
     clock: Callable[[], float] = time.time
     throttle: float = 2.0
     """A file is analysed again at most once per this many times its last analysis took."""
@@ -151,14 +152,27 @@ class Watcher:
         (``IncrementalParse``), any other whole."""
         path = followed.path
         if followed.format is None or path.stat().st_size < SNIFF_BYTES:
-            name = self.fmt or detect_format(path).name
+            name = self.fmt or (
+                "agentchat-logging" if self.log_format else detect_format(path).name
+            )
             if name != followed.format:
                 followed.format = name
                 plain = name in SPANNED and is_plain(path)
-                followed.growing = IncrementalParse(path, SPANNED[name]) if plain else None
+                reader = (
+                    agentchat_logging.spanned(self.log_format)
+                    if self.log_format
+                    else SPANNED.get(name)
+                )
+                followed.growing = IncrementalParse(path, reader) if plain and reader else None
         if followed.growing is None:
             return analyze_file(
-                path, self.cfg, self.fmt, self.select, self.ignore, prices=self.prices
+                path,
+                self.cfg,
+                self.fmt,
+                self.select,
+                self.ignore,
+                prices=self.prices,
+                log_format=self.log_format,
             )
         parsed = followed.growing.update()
         return analyze_parsed(

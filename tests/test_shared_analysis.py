@@ -146,9 +146,9 @@ def test_results_come_before_the_next_file_is_read_once_there_is_enough(
     order: list[tuple[str, int]] = []
     real = pipeline._read
 
-    def spy(path: Path, fmt: str | None, source: str) -> object:
+    def spy(path: Path, fmt: str | None, source: str, log_format: str | None = None) -> object:
         order.append(("read", paths.index(path)))
-        return real(path, fmt, source)
+        return real(path, fmt, source, log_format)
 
     monkeypatch.setattr(pipeline, "_read", spy)
     for i, _ in pipeline.iter_analyses(paths):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import stat
 from dataclasses import replace
 from pathlib import Path
@@ -60,8 +61,17 @@ def detect_format(path: Path) -> type[LogFormat]:
     )
     best_score, _, best = scored[0]
     if best_score <= 0:
+        if _NAMES_AGENTCHAT_LOGGER.search(head):
+            raise UnknownFormatError(
+                path,
+                "names AutoGen 0.4+ loggers, but no line has a record layout this tool knows: "
+                "give the handler's format string with --log-format",
+            )
         raise UnknownFormatError(path, "not a recognised AutoGen log (try --format)")
     return best
+
+
+_NAMES_AGENTCHAT_LOGGER = re.compile(r"\b(?:autogen_core|autogen_agentchat)\b")
 
 
 def _sniff(fmt: type[LogFormat], head: str) -> float:
@@ -73,9 +83,16 @@ def _sniff(fmt: type[LogFormat], head: str) -> float:
         return 0.0
 
 
-def parse_log(path: Path, fmt: str | None = None) -> tuple[type[LogFormat], ParsedLog]:
-    """Parse with the named format, or the sniffed one."""
+def parse_log(
+    path: Path, fmt: str | None = None, log_format: str | None = None
+) -> tuple[type[LogFormat], ParsedLog]:
+    """Parse with the named format, or the sniffed one. ``log_format``: the logging format
+    string the file was written with (AutoGen 0.4+ text logging; it implies that format)."""
     _require_regular(path)
+    if log_format is not None:
+        fmt = fmt or AgentchatLogging.name
+        if fmt != AgentchatLogging.name:
+            raise UnknownFormatError(path, f"--log-format reads {AgentchatLogging.name}, not {fmt}")
     if fmt is not None:
         if fmt not in FORMATS_BY_NAME:
             raise UnknownFormatError(path, f"unknown format {fmt!r}")
@@ -83,6 +100,8 @@ def parse_log(path: Path, fmt: str | None = None) -> tuple[type[LogFormat], Pars
     else:
         chosen = detect_format(path)
     try:
+        if log_format is not None:
+            return chosen, agentchat_logging.spanned(log_format).parse(path)
         return chosen, _with_runtime_times(path, chosen.parse(path))
     except AnalyzerError:
         raise

@@ -83,6 +83,29 @@ def _team_in(value: str) -> str | None:
     return found[0] if found else None
 
 
+_EVENT_LOGGERS = (EVENTS_LOGGER, "autogen_agentchat.events")
+# Every ``type`` autogen_core.logging writes, 0.4.0 to 0.7.5 (read in each release's source).
+_KNOWN_TYPES = frozenset(
+    {
+        "Message",
+        "LLMCall",
+        "LLMStreamStart",
+        "LLMStreamEnd",
+        "ToolCall",
+        "MessageHandlerException",
+        "AgentConstructionException",
+        "MessageDropped",
+    }
+)
+
+
+@lru_cache(maxsize=256)
+def canonical_logger(name: str) -> str:
+    """The event logger a name stands for when a format appended ``.%(funcName)s`` to it
+    (neither event logger has child loggers); any other name as it is."""
+    return next((e for e in _EVENT_LOGGERS if name.startswith(e + ".")), name)
+
+
 class RecordParser:
     """Turns AutoGen logging records (logger, level, time, message lines) into events."""
 
@@ -99,13 +122,14 @@ class RecordParser:
         self, line: int, logger: str, level: str, when: str | None, lines: list[str]
     ) -> None:
         message = lines[0]
+        logger = canonical_logger(logger)
         if logger == EVENTS_LOGGER and message.startswith("{"):
             hop = _hop(message)
             if not self.known_hop(hop):
                 self._core_event(line, when, message, hop)
         elif logger == "autogen_agentchat.events":
             self.repr_event(message, line, when)
-        elif logger == "autogen_agentchat" and (m := SELECTED.search(message)):
+        elif logger.startswith("autogen_agentchat") and (m := SELECTED.search(message)):
             self.sink.add(
                 "other",
                 line,
@@ -283,6 +307,8 @@ class RecordParser:
                 subkind=None if text else "interrupt",  # str(CancelledError) is empty
                 content=f"{kind}: {text or 'cancelled (the handler was interrupted)'}",
             )
+        elif kind not in _KNOWN_TYPES:
+            self.sink.unread(line, f"autogen_core.events record of unknown type {str(kind)[:40]}")
         return False
 
     def repr_event(self, message: str, line: int, when: str | None) -> None:

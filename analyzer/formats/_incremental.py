@@ -44,9 +44,10 @@ class IncrementalParse:
             raise LogFormatError(
                 self.path, f"no {self.spanned.what} found (empty or truncated file?)"
             )
-        events, skipped = merge(parts)
-        require_events(self.path, events, self.spanned.what)
-        parsed = ParsedLog(events, skipped)
+        parsed = merge(parts)
+        require_events(
+            self.path, parsed.events, self.spanned.what, parsed.coverage, self.spanned.hint
+        )
         return self.spanned.finish(parsed) if self.spanned.finish else parsed
 
     def _part(self, start: int, end: int) -> Part:

@@ -19,7 +19,13 @@ import polars as pl
 
 # The pieces of a record prefix, written once in the syntax Python's re and polars' Rust regex
 # share (the slow splitter adds its look-arounds around them).
-LOGGER_NAMES = r"autogen_core(?:\.\w+)*|autogen_agentchat(?:\.\w+)*|autogen_ext(?:\.\w+)*|asyncio"
+# Logger names are module paths (``__name__``): lower-case parts. A traceback's exception line
+# (``asyncio.exceptions.CancelledError``) names a class, and starts no record.
+_PART = r"\.[a-z_][a-z0-9_]*"
+LOGGER_NAMES = "|".join(
+    f"{root}(?:{_PART})*"
+    for root in ("autogen_core", "autogen_agentchat", "autogen_ext", "asyncio")
+)
 LEVEL_NAMES = r"DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL"
 TIME = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,6})?(?:Z|[+-]\d{2}:?\d{2})?"
 SEPARATOR_RUN = r"[\s\-:|\]})>]*"
@@ -27,7 +33,7 @@ LOGGER_GROUP = rf"(?P<logger>{LOGGER_NAMES})(?::\d+)?"
 TIME_GROUP = rf"(?P<when>{TIME})"
 # ``_split(line) is not None`` in bulk: look-arounds become consumed characters, which is the
 # same for a yes/no answer. Python's isspace() also counts \x1c-\x1f, Rust's \s does not.
-_RECORD_START = rf"(?:^|[^\w./\\])(?:{LOGGER_NAMES})(?::\d+)?(?:[^\w/\\]|$)"
+_RECORD_START = rf"(?:^|[^\w./\\])(?:{LOGGER_NAMES})(?::\d+)?(?:[^\w./\\]|$)"
 _LEVEL_WORD = rf"(?:^|\W)(?:{LEVEL_NAMES})(?:\W|$)"
 _META = set(r"\.+*?()|[]{}^$#&-~")
 _SPACE = {" ": " ", "\t": r"\t"}

@@ -31,7 +31,7 @@ from typing import Any, BinaryIO
 import polars as pl
 
 from ._line_batches import Span
-from .base import EventSink, ParsedLog, Skipped, is_plain, require_events
+from .base import Coverage, EventSink, ParsedLog, Skipped, is_plain, require_events
 
 PENDING_RUN = "\x00pending"  # a span's run before it names one; never a real run id
 MIN_SPLIT_BYTES = 128 << 20  # below this a worker's start-up (~0.35 s, imports) is not repaid
@@ -52,11 +52,19 @@ class Part:
     lines: int  # lines in the span
     last_run: str  # the run current at the span's end (PENDING_RUN if it named none)
     firsts: tuple[tuple[str, int, int], ...]  # (key, first row, end row) per key seen first
+    coverage: Coverage
 
     @classmethod
     def of(cls, sink: EventSink, span: Span, firsts: Sequence[tuple[str, int, int]]) -> Part:
         """The part a span's parse left in ``sink``."""
-        return cls(sink.frame(), tuple(sink.skipped), span.lines, sink.run_id, tuple(firsts))
+        return cls(
+            sink.frame(),
+            tuple(sink.skipped),
+            span.lines,
+            sink.run_id,
+            tuple(firsts),
+            sink.coverage(),
+        )
 
 
 def span_sink(source_format: str, span: Span) -> EventSink:
@@ -70,18 +78,17 @@ StartsRecord = Callable[[str], bool]
 
 
 def parse_log_in_spans(
-    path: Path, parse_span: ParseSpan, starts_record: StartsRecord, what: str
+    path: Path, parse_span: ParseSpan, starts_record: StartsRecord, what: str, hint: str = ""
 ) -> ParsedLog:
     """``path`` parsed on every core when it is large (see ``plan``), else in one span; the
     sequential result either way. ``what`` names the records in the no-events error."""
     spans = plan(path, starts_record)
-    if len(spans) > 1 and (merged := parse_in_parts(path, parse_span, spans)):
-        events, skipped = merged
-    else:
+    parsed = parse_in_parts(path, parse_span, spans) if len(spans) > 1 else None
+    if parsed is None:
         part = parse_span(path, Span())
-        events, skipped = part.events, part.skipped
-    require_events(path, events, what)
-    return ParsedLog(events, skipped)
+        parsed = ParsedLog(part.events, part.skipped, None, part.coverage)
+    require_events(path, parsed.events, what, parsed.coverage, hint)
+    return parsed
 
 
 def plan(path: Path, starts_record: StartsRecord, min_split: int = 0) -> list[Span]:
@@ -144,9 +151,7 @@ def _record_start_after(fh: BinaryIO, offset: int, starts_record: StartsRecord) 
     return None
 
 
-def parse_in_parts(
-    path: Path, parse_span: ParseSpan, spans: Sequence[Span]
-) -> tuple[pl.DataFrame, tuple[Skipped, ...]] | None:
+def parse_in_parts(path: Path, parse_span: ParseSpan, spans: Sequence[Span]) -> ParsedLog | None:
     """Parse the spans (here and in worker processes, each taking the next span left) and
     merge them; None if the workers could not be used (the caller then parses sequentially)."""
     # Never fork a process that runs polars' thread pool: it can deadlock.
@@ -240,10 +245,11 @@ def _parse_and_ship(
     return shipped
 
 
-def merge(parts: Sequence[Part]) -> tuple[pl.DataFrame, tuple[Skipped, ...]]:
+def merge(parts: Sequence[Part]) -> ParsedLog:
     """The parts' events as one sequential parse would have produced them."""
     seen: set[str] = set()
     frames, skipped = [], []
+    coverage = Coverage(parts[0].coverage.unit, 0)
     offset, run = 0, EventSink.DEFAULT_RUN
     for part in parts:
         keep = [True] * part.events.height
@@ -258,6 +264,7 @@ def merge(parts: Sequence[Part]) -> tuple[pl.DataFrame, tuple[Skipped, ...]]:
             )
         )
         skipped += [Skipped(s.line + offset, s.reason) for s in part.skipped]
+        coverage = coverage.plus(part.coverage, offset)
         offset += part.lines
         run = run if part.last_run == PENDING_RUN else part.last_run
     # One chunk per column: the detectors' queries over 23 chunks of a 1 GB log took 0.79 s
@@ -265,7 +272,7 @@ def merge(parts: Sequence[Part]) -> tuple[pl.DataFrame, tuple[Skipped, ...]]:
     events = pl.concat(frames, rechunk=True).with_columns(
         seq=pl.int_range(pl.len(), dtype=pl.UInt32).over("run_id")
     )
-    return events, tuple(skipped)
+    return ParsedLog(events, tuple(skipped), None, coverage)
 
 
 def _processes() -> int:
@@ -290,7 +297,9 @@ class Spanned:
     starts_record: StartsRecord
     what: str
     finish: Callable[[ParsedLog], ParsedLog] | None = None
+    hint: str = ""
+    """What the no-events error suggests (the option that would read the file)."""
 
     def parse(self, path: Path) -> ParsedLog:
-        parsed = parse_log_in_spans(path, self.parse_span, self.starts_record, self.what)
+        parsed = parse_log_in_spans(path, self.parse_span, self.starts_record, self.what, self.hint)
         return self.finish(parsed) if self.finish else parsed

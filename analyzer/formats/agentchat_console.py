@@ -64,12 +64,14 @@ class _Parser:
         self.in_summary = False
 
     def run(self) -> ParsedLog:
+        number = 0
         for number, text in iter_lines(self.path):
             self.line(number, text)
         self.flush()
         if self.tb is not None:
             self.flush_traceback()
-        require_events(self.path, self.sink, "AgentChat console blocks")
+        self.sink.counted(number, "lines")
+        require_events(self.path, self.sink, "AgentChat console blocks", self.sink)
         return self.sink.result()
 
     def line(self, number: int, text: str) -> None:
@@ -110,6 +112,8 @@ class _Parser:
                 self.block["tokens"] = (number, int(tokens[1]), int(tokens[2]))
             else:
                 self.block["text"].append(text)
+        elif text.strip():
+            self.sink.unread(number, "line outside any Console message block")
 
     def flush(self) -> None:
         block, self.block = self.block, None

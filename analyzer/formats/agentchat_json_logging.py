@@ -82,11 +82,15 @@ def _parse_span(path: Path, span: Span) -> Part:
             if line.strip():
                 sink.skip(number, "not a JSON log record (truncated or garbled)")
             continue
-        if not isinstance(record, dict) or _hop_read(parser, number, record):
+        if not isinstance(record, dict):
+            sink.unread(number, "JSON line that is not a log record object")
+            continue
+        if _hop_read(parser, number, record):
             continue
         found = _fields(_flat(record))
         if found is not None:
             parser.record(number, *found)
+    sink.counted(span.lines, "records")  # one per line; other loggers' count as read
     return Part.of(sink, span, parser.firsts)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import islice
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,6 +22,7 @@ import polars as pl
 
 from ._agentchat_records import EVENTS_LOGGER, RecordParser
 from ._line_batches import Span, line_batches, numbered_lines
+from ._log_format import RecordFormat, compile_format
 from ._record_layout import (
     LEVEL_NAMES,
     LOGGER_NAMES,
@@ -36,9 +37,13 @@ from ._record_layout import (
 from ._split_parse import Part, Spanned, span_sink
 from .base import ParsedLog, iter_lines
 
-LOGGER = re.compile(rf"(?<![\w./\\])({LOGGER_NAMES})(?::\d+)?(?![\w/\\])")
-LEVEL = re.compile(rf"(?<!\w)({LEVEL_NAMES})(?!\w)")
-TIMESTAMP = re.compile(TIME)
+LOGGER = re.compile(rf"(?<![\w./\\])({LOGGER_NAMES})(?::\d+)?(?![\w./\\])")
+LEVEL = re.compile(rf"(?<!\w)(?P<level>{LEVEL_NAMES})(?!\w)")
+TIMESTAMP = re.compile(rf"(?P<when>{TIME})")
+FIELD_AFTER_NAME = re.compile(
+    rf"[\s\-:|\]}})>\[({{<,]*(?:(?P<when>{TIME})|(?P<level>{LEVEL_NAMES})(?!\w)"
+    r"|(?<=\[)[\w .-]{1,40}(?=\])|(?<=\()[\w .-]{1,40}(?=\))|[\w.]+:\d+(?!\w))"
+)
 TRAILING_TIMESTAMP = re.compile(rf"\s+(?:@|at|-|\|)?\s*({TIME})\s*$")
 RECORD_START = re.compile(
     r"^\[?(\d{4}-\d{2}-\d{2}|\d{2}:\d{2}:\d{2}|DEBUG|INFO|WARNING|ERROR|CRITICAL)"
@@ -71,18 +76,35 @@ class AgentchatLogging:
         return SPANNED.parse(path)
 
 
-def _parse_span(path: Path, span: Span) -> Part:
+def spanned(log_format: str | None) -> Spanned:
+    """The parse of files written with ``log_format`` (a logging format string), or of any
+    format, sniffed record by record, when None."""
+    if log_format is None:
+        return SPANNED
+    compile_format(log_format)  # a bad one is the caller's error, before any parse
+    return Spanned(
+        partial(_parse_span, log_format=log_format),
+        partial(_starts_given_record, log_format=log_format),
+        SPANNED.what,
+        hint="check that --log-format is the handler's format string",
+    )
+
+
+def _parse_span(path: Path, span: Span, log_format: str | None = None) -> Part:
     """The events of the records that start in ``span`` (see ``_split_parse``)."""
     sink = span_sink(AgentchatLogging.name, span)
     parser = RecordParser(sink)
     record: list[Any] | None = None  # [line, logger, level, time, message lines]
+    foreign = False  # the lines since the last record start belong to another library's
     expected = 1
-    for number, text, split, at in _records(path, span):
+    rows = _records(path, span) if log_format is None else _given(path, span, log_format)
+    for number, text, split, at in rows:
         if number != expected and record:  # dropped lines in between started records
             parser.record(*record)
             record = None
         expected = number + 1
         if split is not None:
+            foreign = False
             if record:
                 parser.record(*record)
             logger, level, when, message = split
@@ -91,12 +113,15 @@ def _parse_span(path: Path, span: Span) -> Part:
                 record = None
                 continue
             record = [number, logger, level, when, [text[at:] if message is None else message]]
-        elif RECORD_START.match(text):  # another library's record: ends ours
+        elif at == FOREIGN or RECORD_START.match(text):  # another library's record: ends ours
             if record:
                 parser.record(*record)
-            record = None
+            record, foreign = None, True
         elif record is not None:
             record[4].append(text)
+        elif not foreign and text.strip():
+            sink.unread(number, "line outside any logging record")
+    sink.counted(span.lines, "lines")
     if record:
         parser.record(*record)
     return Part.of(sink, span, parser.firsts)
@@ -107,6 +132,30 @@ def _starts_record(line: str) -> bool:
     return bool(RECORD_START.match(line)) or _split(line) is not None
 
 
+def _starts_given_record(line: str, log_format: str) -> bool:
+    return _format(log_format).split(line) is not None
+
+
+@lru_cache(maxsize=8)
+def _format(log_format: str) -> RecordFormat:
+    return compile_format(log_format)
+
+
+def _given(path: Path, span: Span, log_format: str) -> Iterator[Row]:
+    """Every line, split by the user's format string: a record of another logger ends ours
+    (as ``RECORD_START`` does for sniffed ones)."""
+    split = _format(log_format).split
+    for number, line in numbered_lines(path, span, lambda lf: lf):
+        found = split(line)
+        if found is None:
+            yield number, line, None, 0
+        elif LOGGER.fullmatch(found[0]):
+            yield number, line, found, 0
+        else:
+            yield number, line, None, FOREIGN
+
+
+FOREIGN = -1  # a row's message start when the line starts a record of another logger
 Split = tuple[str, str, str | None, str]  # logger, level, time as written, message
 # As read in bulk: the message None when it is ``text[at:]`` of an ``autogen_core.events``
 # record, left for the caller to slice (most are hops, which it reads in place).
@@ -196,20 +245,30 @@ def _prefix(line: str) -> tuple[Split, Prefix] | None:
     if name is None:
         return None
     level = LEVEL.search(line, 0, name.start())
-    after = LEVEL.search(line, name.end(), name.end() + _LEVEL_GAP)
-    start = max(name.end(), after.end() if after else 0)
-    found = after or level
-    level_name = found[1] if found else "INFO"
-    stamp = TIMESTAMP.search(line, 0, name.start()) or TIMESTAMP.search(line, name.end(), start)
-    when = stamp[0] if stamp else None
-    at = SEPARATORS.match(line, start).end()  # type: ignore[union-attr]
+    stamp = TIMESTAMP.search(line, 0, name.start())
+    # Fields the format put after the name, each at most once and only separators between:
+    # the time, the level, a thread or pid in brackets, a module:lineno.
+    after: dict[str, re.Match[str]] = {}
+    pos = name.end()
+    while (field := FIELD_AFTER_NAME.match(line, pos)) and field.end() < _PREFIX_LIMIT:
+        kind = field.lastgroup or "other"
+        if kind != "other" and (kind in after or (level if kind == "level" else stamp)):
+            break
+        after[kind] = field
+        pos = field.end()
+    found = after.get("level") or level
+    level_name = found["level"] if found else "INFO"
+    stamp = stamp or after.get("when")
+    when = stamp["when"] if stamp else None
+    at = SEPARATORS.match(line, pos).end()  # type: ignore[union-attr]
     rest = line[at:]
     if when is None:
         when, rest = _trailing_time(rest)
     fields = [(name.start(), name.end(), "logger")]
-    fields += [(found.start(1), found.end(1), "level")] if found else []
-    fields += [(stamp.start(), stamp.end(), "when")] if stamp else []
-    return (name[1], level_name, when, rest), Prefix(tuple(fields), at, bool(after))
+    fields += [(found.start("level"), found.end("level"), "level")] if found else []
+    fields += [(stamp.start("when"), stamp.end("when"), "when")] if stamp else []
+    return (name[1], level_name, when, rest), Prefix(tuple(fields), at, "level" in after)
 
 
-SPANNED = Spanned(_parse_span, _starts_record, "AutoGen logging records")
+_HINT = "if its records are AutoGen's, give the handler's format string with --log-format"
+SPANNED = Spanned(_parse_span, _starts_record, "AutoGen logging records", hint=_HINT)

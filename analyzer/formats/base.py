@@ -33,14 +33,60 @@ class Skipped:
     reason: str
 
 
+FIRST_LINES = 5  # line numbers kept per kind of input not read
+
+
+@dataclass(frozen=True, slots=True)
+class Unread:
+    """Input of one kind the parser did not understand: how much, and where it starts."""
+
+    kind: str
+    count: int
+    lines: tuple[int, ...]  # the first ``FIRST_LINES``
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """How much of a file its parser understood, in the format's own units (console lines,
+    logging records, database rows, spans): a verdict is only as good as what it read."""
+
+    unit: str
+    total: int
+    unread: tuple[Unread, ...] = ()
+    """By kind: input skipped as broken, lines no pattern knows, record types not known."""
+
+    @property
+    def read(self) -> int:
+        return max(0, self.total - sum(u.count for u in self.unread))
+
+    @property
+    def fraction(self) -> float:
+        return self.read / self.total if self.total else 1.0
+
+    def describe(self) -> str:
+        """``read 3 of 412 records (0.7%)``."""
+        return f"read {self.read:,} of {self.total:,} {self.unit} ({self.fraction:.1%})"
+
+    def plus(self, other: Coverage, line_offset: int = 0) -> Coverage:
+        """Both parts' counts (the other's line numbers shifted by ``line_offset``)."""
+        kinds: dict[str, list[Any]] = {u.kind: [u.count, list(u.lines)] for u in self.unread}
+        for u in other.unread:
+            have = kinds.setdefault(u.kind, [0, []])
+            have[0] += u.count
+            have[1] = (have[1] + [n + line_offset for n in u.lines])[:FIRST_LINES]
+        unread = tuple(Unread(k, c, tuple(lines)) for k, (c, lines) in kinds.items())
+        return Coverage(self.unit, self.total + other.total, unread)
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedLog:
-    """A parser's output: the events, and what it had to skip."""
+    """A parser's output: the events, what it had to skip, and how much it understood."""
 
     events: pl.DataFrame
     skipped: tuple[Skipped, ...] = ()
     family: str | None = None
     """Overrides the format's framework family when the content tells (AG2 vs AgentChat spans)."""
+    coverage: Coverage | None = None
 
 
 class LogFormat(Protocol):
@@ -294,6 +340,8 @@ class EventSink:
         self._cols: dict[str, list[Any]] = {name: [] for name in self._COLUMNS}
         self._seq: dict[str, int] = {}
         self.skipped: list[Skipped] = []
+        self.unit, self.total = "lines", 0  # what the parser counts, and how many it saw
+        self._unread: dict[str, list[Any]] = {}  # kind -> [count, first lines]
 
     def __len__(self) -> int:
         return len(self._cols["seq"])
@@ -345,9 +393,28 @@ class EventSink:
 
     def skip(self, line: int, reason: str) -> None:
         self.skipped.append(Skipped(line, reason))
+        self.unread(line, reason)
+
+    def unread(self, line: int, kind: str, count: int = 1) -> None:
+        """``count`` units at ``line`` that the parser did not understand, of ``kind``."""
+        have = self._unread.get(kind)
+        if have is None:
+            have = self._unread[kind] = [0, []]
+        have[0] += count
+        if len(have[1]) < FIRST_LINES:
+            have[1].append(line)
+
+    def counted(self, total: int, unit: str | None = None) -> None:
+        """The units the parser saw in all (``unit``: what they are, if not lines)."""
+        self.total = total
+        self.unit = unit or self.unit
+
+    def coverage(self) -> Coverage:
+        unread = tuple(Unread(k, c, tuple(lines)) for k, (c, lines) in self._unread.items())
+        return Coverage(self.unit, self.total, unread)
 
     def result(self, family: str | None = None) -> ParsedLog:
-        return ParsedLog(self.frame(), tuple(self.skipped), family)
+        return ParsedLog(self.frame(), tuple(self.skipped), family, self.coverage())
 
     def frame(self) -> pl.DataFrame:
         # kind is built as String and cast strictly: an Enum column built directly would
@@ -390,7 +457,25 @@ def _as_text(value: Any) -> str:
     return _BOUNDED.repr(value)
 
 
-def require_events(path: Path, events: Sized, what: str) -> None:
-    """A file that parsed to nothing is an error, not an empty healthy run."""
-    if not len(events):
+def require_events(
+    path: Path,
+    events: Sized,
+    what: str,
+    coverage: Coverage | EventSink | None = None,
+    hint: str = "",
+) -> None:
+    """A file that parsed to nothing is an error, not an empty healthy run; the error says
+    whether the file held records the parser did not recognise, or nothing at all."""
+    if len(events):
+        return
+    if isinstance(coverage, EventSink):
+        coverage = coverage.coverage()
+    if coverage is None or not coverage.total:
         raise LogFormatError(path, f"no {what} found (empty or truncated file?)")
+    kinds = sorted(coverage.unread, key=lambda u: -u.count)
+    why = f"; not understood: {kinds[0].kind} (from line {kinds[0].lines[0]})" if kinds else ""
+    raise LogFormatError(
+        path,
+        f"no {what} found: {coverage.describe()}, none of them an AutoGen event{why}"
+        + (f"; {hint}" if hint else ""),
+    )

@@ -67,6 +67,7 @@ class ChatHistoryJson:
             pos += 1
         if not len(sink):
             raise LogFormatError(path, "the chat history is empty")
+        sink.counted(len(messages) + len(sink.skipped), "messages")  # the cut one unread
         return sink.result()
 
 

@@ -33,6 +33,8 @@ PROMPT = re.compile(
     r"[^:]*?(?:conversation|stop|skip)[^:]*: ?"
 )
 CALL_ID = re.compile(r"^Call ID: (\S+)")
+# The framework's own logging records on the console (``[autogen.oai.client: 11-24 20:45:27]``).
+FRAMEWORK_LOG = re.compile(r"^\[(?:autogen|ag2)[\w.]*: ")
 INPUT_ARGS = re.compile(r"^Input arguments: (.*)$")
 # Every top-level event line but a header starts with one of these.
 _TOP_EVENT_STARTS = ("Next speaker: ", ">>>>>>>> ", "Starting a new chat")
@@ -77,10 +79,12 @@ class _ConsoleParser:
         self.selected: str | None = None  # group chat: speaker picked since the last tool call
 
     def run(self) -> ParsedLog:
+        number = 0
         for number, raw in iter_lines(self.path):
             self.line(number, ANSI.sub("", raw) if "\x1b" in raw else raw)
         self.flush_all()
-        require_events(self.path, self.sink, "AutoGen console output")
+        self.sink.counted(number, "lines")
+        require_events(self.path, self.sink, "AutoGen console output", self.sink)
         return self.sink.result()
 
     # --- dispatch -------------------------------------------------------------------------
@@ -135,6 +139,8 @@ class _ConsoleParser:
             self.state = "body"
             return
         if not text.startswith(_TOP_EVENT_STARTS):  # a cheap test before the patterns
+            if text.strip() and not RULE.match(text) and not FRAMEWORK_LOG.match(text):
+                self.sink.unread(number, "line outside any message or banner")
             return
         if m := NEXT_SPEAKER.match(text):
             self.selected = m[1]

@@ -46,9 +46,11 @@ class ClassicEventsJson:
 def _parse_span(path: Path, span: Span) -> Part:
     """The events of the lines in ``span`` (see ``_split_parse``)."""
     sink = span_sink(ClassicEventsJson.name, span)
+    seen = 0
     for number, line in numbered_lines(path, span):
         if not line.strip():
             continue
+        seen += 1
         try:
             event = loads(line)
             kind, body = event["type"], event.get("content") or {}
@@ -57,6 +59,7 @@ def _parse_span(path: Path, span: Span) -> Part:
             continue
         if kind not in _SKIP:
             _add(sink, number, kind, body)
+    sink.counted(seen, "events")
     return Part.of(sink, span, ())
 
 

@@ -47,9 +47,11 @@ def _parse_span(path: Path, span: Span) -> Part:
     """The events of the records in ``span`` (see ``_split_parse``)."""
     sink = span_sink(ClassicRuntimeFile.name, span)
     records = RuntimeRecords(sink)
+    seen = 0
     for number, line in numbered_lines(path, span):
         if not line.strip():
             continue
+        seen += 1
         start = line.find("{")
         if start < 0 or (not line.rstrip().endswith("}") and not line.lstrip().startswith("{")):
             if m := SESSION.search(line):
@@ -69,6 +71,9 @@ def _parse_span(path: Path, span: Span) -> Part:
                 continue
         if isinstance(rec, dict):
             records.record(rec, number)
+        else:
+            sink.unread(number, "JSON line that is not a record object")
+    sink.counted(seen, "records")
     return Part.of(sink, span, ())
 
 

@@ -48,8 +48,11 @@ class ClassicRuntimeSqlite:
                 at = bisect.bisect_right([s for s, _ in starts], rec.get("timestamp") or "") - 1
                 sink.run_id = starts[max(at, 0)][1]
             records.record(rec, int(rec["id"]), ref=f"{table}#{rec['id']}")
-        require_events(path, sink, "runtime-log rows")
-        return ParsedLog(resolve_tool_names(sink.frame()), tuple(sink.skipped))
+        sink.counted(len(rows), "rows")
+        require_events(path, sink, "runtime-log rows", sink)
+        return ParsedLog(
+            resolve_tool_names(sink.frame()), tuple(sink.skipped), None, sink.coverage()
+        )
 
 
 def _read_rows(path: Path) -> list[tuple[str, int, str, dict[str, Any]]]:

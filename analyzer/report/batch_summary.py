@@ -38,6 +38,8 @@ SUMMARY_SCHEMA = pl.Schema(
         "evidence": pl.String,
         "cost_usd": pl.Float64,
         "stall_cost_usd": pl.Float64,
+        "coverage": pl.Float64,
+        "read": pl.String,
     }
 )
 # Worst first: a stall beats unknown beats healthy; then confidence.

@@ -11,7 +11,7 @@ from ..findings import Finding
 from ..pipeline import AnalysisResult, RunResult
 from ..redact import excerpt
 from .inert import markdown as md
-from .stat_rows import stat_rows
+from .stat_rows import coverage_text, stat_rows
 
 _TURN_HEAD, _TURN_TAIL = 12, 12
 
@@ -42,6 +42,7 @@ def render_markdown(
         md(d.fix) if d.fix else "No specific fix.",
         "",
     ]
+    out += _coverage(run)
     out += _findings(result.source, run.findings)
     out += _turns(run)
     out += _stats(run)
@@ -120,6 +121,22 @@ def _turns(run: RunResult) -> list[str]:
             row += f" {gap:.1f} s |" if gap is not None else " |"
         out.append(row)
     return [*out, ""]
+
+
+def _coverage(run: RunResult) -> list[str]:
+    """How much of the file the verdict rests on: what was read, what was not and where."""
+    coverage = run.stats.get("coverage")
+    if not coverage:
+        return []
+    out = ["## How much was read", "", md(coverage_text(coverage)) + ".", ""]
+    if coverage["unread"]:
+        out += ["| not read | count | first lines |", "| --- | --- | --- |"]
+        out += [
+            f"| {md(u['kind'])} | {u['count']:,} | {', '.join(map(str, u['lines']))} |"
+            for u in sorted(coverage["unread"], key=lambda u: -u["count"])
+        ]
+        out.append("")
+    return out
 
 
 def _stats(run: RunResult) -> list[str]:

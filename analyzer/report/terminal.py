@@ -8,6 +8,7 @@ from ..classify import LABELS
 from ..cost import describe
 from ..pipeline import AnalysisResult
 from .inert import terminal
+from .stat_rows import coverage_text
 
 
 def summary_lines(result: AnalysisResult, reports: list[str]) -> list[str]:
@@ -22,6 +23,8 @@ def summary_lines(result: AnalysisResult, reports: list[str]) -> list[str]:
         lines.append(f"  why: {terminal(d.summary)}")
         if d.fix:
             lines.append(f"  fix: {terminal(d.fix)}")
+        if run.stats.get("coverage"):
+            lines.append(f"  coverage: {terminal(coverage_text(run.stats['coverage']))}")
         if run.stats.get("cost"):
             lines.append(f"  cost: {describe(run.stats['cost'])}")
         if i < len(reports):

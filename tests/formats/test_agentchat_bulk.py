@@ -94,14 +94,15 @@ def test_the_recorded_samples_use_the_bulk_path() -> None:
         assert logging_format._learn(head(path)) is not None, path
 
 
-def test_a_level_word_right_after_the_name_wins_as_in_the_slow_split(
+def test_a_level_word_opening_the_message_is_text_as_in_the_slow_split(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Level before the name in the format, and a message that starts with ERROR: the slow
-    # splitter takes ERROR as the level (a traceback record); the layout must not say INFO.
+    # Level before the name in the format, and a message that starts with ERROR: the record's
+    # level is the one its format put first; the bulk split must agree with the slow one.
     lines = [
         "INFO 2026-11-24 10:00:00,000 autogen_core: Publishing message",
         "INFO 2026-11-24 10:00:01,000 autogen_core: ERROR in handler for coder",
+        "ERROR 2026-11-24 10:00:01,500 autogen_core: Error processing publish message",
         "Traceback (most recent call last):",
         '  File "x.py", line 1, in <module>',
         "ValueError: boom",
@@ -111,6 +112,7 @@ def test_a_level_word_right_after_the_name_wins_as_in_the_slow_split(
     path.write_text("\n".join(lines) + "\n")
     fast = AgentchatLogging.parse(path).events
     assert fast["kind"].cast(str).to_list() == ["error"]
+    assert fast["source_line"].to_list() == [3]
     assert "ValueError: boom" in fast["content"][0]
     assert fast.equals(reference(path, monkeypatch))
 

@@ -184,7 +184,8 @@ def _sequential(path: Path) -> tuple[pl.DataFrame, tuple]:
 def test_spans_give_the_sequential_parse(json_runs: Path, parts: int) -> None:
     spans = cut(json_runs, parts, lambda line: True)
     assert len(spans) == parts
-    events, skipped = merge([json_layout._parse_span(json_runs, span) for span in spans])
+    merged = merge([json_layout._parse_span(json_runs, span) for span in spans])
+    events, skipped = merged.events, merged.skipped
     want_events, want_skipped = _sequential(json_runs)
     assert want_events["run_id"].n_unique() == 18 and len(want_skipped) == 1
     assert_frame_equal(events, want_events)

@@ -42,7 +42,8 @@ def sequential(path: Path, monkeypatch: pytest.MonkeyPatch) -> ParsedLog:
 
 
 def in_spans(path: Path, spans: list[Span]) -> ParsedLog:
-    events, skipped = merge([FORMATS[path.name][1](path, span) for span in spans])
+    merged = merge([FORMATS[path.name][1](path, span) for span in spans])
+    events, skipped = merged.events, merged.skipped
     resolved = resolve_tool_names(events) if path.name == "runtime.log" else events
     return ParsedLog(resolved, skipped)
 
@@ -80,7 +81,7 @@ def test_a_function_named_only_by_an_earlier_span_keeps_its_name() -> None:
     first, second = (classic_runtime_file._parse_span(path, s) for s in (Span(0, at), Span(at)))
     uses = pl.col("subkind") == "tool_exec_end"
     assert second.events.filter(uses)["tool_name"].null_count() > 0  # unknown in its span
-    events = resolve_tool_names(merge([first, second])[0])
+    events = resolve_tool_names(merge([first, second]).events)
     assert events.filter(uses)["tool_name"].null_count() == 0
 
 

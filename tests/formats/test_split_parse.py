@@ -39,17 +39,18 @@ def many_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def sequential(path: Path) -> ParsedLog:
     part = _parse_span(path, Span())
-    return ParsedLog(part.events, part.skipped)
+    return ParsedLog(part.events, part.skipped, None, part.coverage)
 
 
 def in_spans(path: Path, spans: list[Span]) -> ParsedLog:
-    return ParsedLog(*merge([_parse_span(path, span) for span in spans]))
+    return merge([_parse_span(path, span) for span in spans])
 
 
 def assert_same(got: ParsedLog, want: ParsedLog) -> None:
     assert want.events.height > 0
     assert_frame_equal(got.events, want.events)
     assert got.skipped == want.skipped
+    assert got.coverage == want.coverage and got.coverage is not None
 
 
 @pytest.mark.parametrize("parts", [2, 3, 5, 8, 13])
@@ -154,7 +155,7 @@ def test_worker_processes_give_the_sequential_parse(
     path = copy_of(many_runs, tmp_path / "in")
     merged = parse_in_parts(path, waits_for_a_worker, cut(path, 6, _starts_record))
     assert merged is not None and worker_flag(path).exists()
-    assert_same(ParsedLog(*merged), sequential(path))
+    assert_same(merged, sequential(path))
     assert not list(tmp_path.glob("autogen-postmortem-*"))
 
 
@@ -264,5 +265,6 @@ def test_merged_events_are_one_chunk_per_column(many_runs: Path) -> None:
     # The detectors query every column of the merged table; over one chunk per span they
     # took 40% longer on a 1 GB log.
     spans = cut(many_runs, 6, _starts_record)
-    events, _ = merge([_parse_span(many_runs, span) for span in spans])
+    merged = merge([_parse_span(many_runs, span) for span in spans])
+    events, _ = merged.events, merged.skipped
     assert set(events.n_chunks("all")) == {1}
