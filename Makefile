@@ -8,7 +8,7 @@ AGENTCHAT_VENV := .venv-agentchat
 AGENTCHAT04_VENV := .venv-agentchat-0.4
 SRC     := analyzer tests bench samples
 
-.PHONY: dev demo test lint browser fmt golden samples bench fuzz clean
+.PHONY: dev demo test lint browser fmt golden samples corpus corpus-score bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -58,6 +58,14 @@ samples:
 	test -x $(AGENTCHAT04_VENV)/bin/python || $(PY) -m venv $(AGENTCHAT04_VENV)
 	$(AGENTCHAT04_VENV)/bin/pip install -q --disable-pip-version-check 'autogen-agentchat==0.4.9' 'autogen-ext[openai]==0.4.9' opentelemetry-sdk
 	$(AGENTCHAT04_VENV)/bin/python samples/agentchat/record.py --agentchat-0.4
+
+## record the classic program on every release line into corpus/ (git-ignored; own venvs)
+corpus: $(STAMP)
+	$(BIN)/python samples/releases/record.py
+
+## score the analyzer on corpus/: HALF=tune while tuning, HALF=held_out once, untouched
+corpus-score: $(STAMP)
+	$(BIN)/python bench/corpus_score.py $(if $(HALF),--half $(HALF))
 
 ## the fuzz campaign, as long as asked: make fuzz SECONDS=600 (or CASES=10000), SEED=N
 fuzz: $(STAMP)

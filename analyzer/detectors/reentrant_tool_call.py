@@ -10,6 +10,8 @@ execution starts inside it (nesting depth >= 2).
 
 **False positives**: parallel tool calls of one message are not nested; a tool that
 finishes before the next message is not open; a tool retried after its result is not nested.
+Releases before 0.8 print ``EXECUTING FUNCTION`` and never ``EXECUTED``: the tool's response
+(same call id, or the same function where the log gives no id) closes the execution.
 """
 
 from __future__ import annotations
@@ -94,6 +96,8 @@ class ReentrantToolCall(Detector):
                 open_calls.pop(cid or "", None)
                 if executing and sub == "tool_exec_end":
                     executing.pop()
+                elif executing:  # releases that print no end: the response closes its start
+                    _close(executing, row)
             elif kind == "message" and row["agent"]:
                 for call in open_calls.values():
                     if call["recipient"] == row["agent"]:
@@ -121,6 +125,16 @@ class ReentrantToolCall(Detector):
             ),
             metrics={"reentries": len(nested), "max_depth": max_depth},
         )
+
+
+def _close(executing: list[dict], answer: dict) -> None:
+    """Ends the latest execution ``answer`` (a tool response) answers, if one is open."""
+    for i in range(len(executing) - 1, -1, -1):
+        start = executing[i]
+        same_id = answer["tool_call_id"] and start["tool_call_id"] == answer["tool_call_id"]
+        if same_id or (not start["tool_call_id"] and start["tool_name"] == answer["tool_name"]):
+            del executing[i]
+            return
 
 
 def _suspect_rows(events: pl.DataFrame) -> pl.DataFrame:

@@ -10,7 +10,10 @@ other agent activity (message, model call, tool call or result, human input) fol
 
 **False positives**: a call answered later in the log is not open; a call followed by further
 conversation or a termination (the run moved on) is not the stall point. When the identical
-call returned earlier in the run, the score drops (the log more likely stops mid-loop).
+call returned earlier in the run, the score drops (the log more likely stops mid-loop). Where
+the log prints execution starts (classic consoles and event streams) and this call's never
+came, the tool never ran: the log stops between the request and its execution (a cut file, or
+a stall elsewhere), which is below the verdict threshold.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
+from ..formats import ALL_FORMATS
 from .base import (
     PROGRESS,
     TOOL_TRAFFIC,
@@ -38,6 +42,11 @@ from .base import (
 BLOCKING_FRAMES = re.compile(
     r"time\.sleep|sleep\(|\.recv|socket|select|poll|requests/|httpx|urllib|subprocess|\.wait\(|\.join\(|\.read\(|acquire"
 )
+
+
+NEVER_STARTED = 0.45  # a request whose execution the log would show, and does not
+# The forms that log every tool execution's start (the format says so).
+STARTS_LOGGED = frozenset(f.name for f in ALL_FORMATS if getattr(f, "logs_tool_starts", False))
 
 
 class UnfinishedToolCall(Detector):
@@ -71,7 +80,7 @@ class UnfinishedToolCall(Detector):
         if not candidates:
             return
         in_candidates = pl.col("run_id").is_in(candidates)
-        traffic = by_run(events.filter(TOOL_TRAFFIC & in_candidates))
+        traffic = by_run(events.filter(TOOL_TRAFFIC & in_candidates), "source_format")
         errors = by_run(events.filter((pl.col("kind") == "error") & in_candidates))
         for run_id, run_traffic in traffic.items():
             pending = open_tool_calls(run_traffic)
@@ -85,6 +94,7 @@ class UnfinishedToolCall(Detector):
         tool = call["tool_name"] or "a tool"
         items = [evidence(call, "called, never returned")]
         score = 0.85
+        summary = f"`{tool}` was called and never returned; the log ends inside it"
         earlier = [r for r in traffic if r["seq"] < call["seq"]]
         answered_before = any(
             r["subkind"] == "tool_exec_end" or r["kind"] == "tool_result" for r in earlier
@@ -106,13 +116,19 @@ class UnfinishedToolCall(Detector):
                 items.append(
                     evidence(err, "stopped while the tool was blocked", text=_last_frame(text))
                 )
+        starts_logged = call["source_format"] in STARTS_LOGGED or any(
+            r["subkind"] == "tool_exec_start" for r in traffic
+        )
+        if call["kind"] == "tool_call" and starts_logged:
+            score = min(score, NEVER_STARTED)
+            summary = f"`{tool}` was requested; its execution never started"
         return Finding(
             code=self.code,
             detector=self.name,
             stall_class=self.stall_class,
             phase="tool_execution",
             score=score,
-            summary=f"`{tool}` was called and never returned; the log ends inside it",
+            summary=summary,
             evidence=tuple(items),
             metrics={"open_calls": len(pending)},
         )

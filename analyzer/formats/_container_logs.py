@@ -19,7 +19,7 @@ import orjson
 
 from ._streams import DerivedStream
 
-_DOCKER = re.compile(rb'^\{"log":"')
+_DOCKER = re.compile(rb'^\{\s*"log"\s*:\s*"')
 _CRI = re.compile(rb"^(\d{4}-\d{2}-\d{2}T\S+) (?:stdout|stderr) ([FP]) ?")
 
 

@@ -41,10 +41,15 @@ _ENDING_REPLY_FUNCS = frozenset({"check_termination_and_human_reply", "run_chat"
 
 
 class RuntimeRecords:
-    """Feeds decoded records into an EventSink, one record at a time."""
+    """Feeds decoded records into an EventSink, one record at a time. ``from_calls``: the log
+    has no message events (pyautogen 0.2.16-0.2.2x databases: model calls only), so the
+    conversation is read from the calls: each reply, the task, the tool results."""
 
-    def __init__(self, sink: EventSink) -> None:
+    def __init__(self, sink: EventSink, from_calls: bool = False) -> None:
         self.sink = sink
+        self.from_calls = from_calls
+        self.answered: set[str] = set()  # tool call ids whose result was read (from_calls)
+        self.tasked = False
 
     def record(self, rec: dict[str, Any], line: int, ref: str | None = None) -> None:
         if "event_name" in rec:
@@ -200,6 +205,41 @@ class RuntimeRecords:
             model=_model_of(text),
             cost_usd=_cost(rec.get("cost")),
         )
+        if self.from_calls and not failed:
+            self._conversation_of(rec, line, ref, end, source)
+
+    def _conversation_of(
+        self, rec: dict[str, Any], line: int, ref: str | None, ts: Stamp, source: str | None
+    ) -> None:
+        """What a model call shows of the conversation: the task (the first request's first
+        user message), tool results not read before (ids are unique), and the reply."""
+        request, response = _json(rec.get("request")), _json(rec.get("response"))
+        messages = request.get("messages") if isinstance(request, dict) else None
+        for msg in messages if isinstance(messages, list) else []:
+            if not isinstance(msg, dict):
+                continue
+            if msg.get("role") == "user" and not self.tasked:
+                self.tasked = True
+                self.sink.add(
+                    "message",
+                    line,
+                    ref=ref,
+                    ts=ts,
+                    recipient=source,
+                    content=text_of(msg.get("content")),
+                )
+            elif msg.get("role") in ("tool", "function"):
+                key = str(msg.get("tool_call_id") or f"{msg.get('name')}|{msg.get('content')}")
+                if key not in self.answered:
+                    self.answered.add(key)
+                    self._message(msg, None, source, line, ref, ts)
+        choices = response.get("choices") if isinstance(response, dict) else None
+        reply = choices[0].get("message") if choices and isinstance(choices[0], dict) else None
+        if isinstance(reply, dict):
+            where = {"ref": ref, "ts": ts, "agent": source}
+            add_message_with_calls(
+                self.sink, line, text_of(reply.get("content")), reply, fallback_ids=True, **where
+            )
 
     def _function_use(self, rec: dict[str, Any], line: int, ref: str | None) -> None:
         args = canonical_json(rec.get("input_args") or rec.get("args") or "{}")

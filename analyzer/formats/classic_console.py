@@ -16,25 +16,38 @@ from ._tracebacks import TRACEBACK_START, TracebackCollector
 from .base import EventSink, ParsedLog, canonical_json, iter_lines, require_events
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-HEADER = re.compile(r"^(\S+) \(to (\S+)\):\s*$")
+# Agent names may hold spaces, dots, dashes and any letter: the API allows them.
+HEADER = re.compile(r"^(\S.{0,199}?) \(to (.{1,200}?)\):\s*$")
 RULE = re.compile(r"^-{80}\s*$")
-NEXT_SPEAKER = re.compile(r"^Next speaker: (\S+)\s*$")
-SUGGESTED_TOOL = re.compile(r"^\*{5} Suggested tool call \((\S+)\): (\S+) \*{5}\s*$")
-SUGGESTED_FUNC = re.compile(r"^\*{5} Suggested function call: (\S+) \*{5}\s*$")
-TOOL_RESPONSE = re.compile(r"^\*{5} Response from calling (?:tool|function) \((\S+)\) \*{5}\s*$")
+NEXT_SPEAKER = re.compile(r"^Next speaker: (\S.*?)\s*$")
+# Banners by era (read in each release's conversable_agent.py): 0.2.0-0.2.20 print "Call"
+# and the response's id (0.2.0: the function's name) in double quotes; 0.2.21 on, "call" and
+# the id in parentheses.
+SUGGESTED_TOOL = re.compile(r"^\*{5} Suggested tool [Cc]all \((\S+)\): (\S+) \*{5}\s*$")
+SUGGESTED_FUNC = re.compile(r"^\*{5} Suggested function [Cc]all: (\S+) \*{5}\s*$")
+TOOL_RESPONSE = re.compile(
+    r'^\*{5} Response from calling (?:tool|function) (?:\((\S+)\)|"([^"]*)") \*{5}\s*$'
+)
 STAR_ROW = re.compile(r"^\*{10,}\s*$")
-EXECUTION = re.compile(r"^>>>>>>>> (EXECUTING|EXECUTED) FUNCTION (\S+?)\.\.\.")
+EXECUTION = re.compile(r"^>>>>>>>> (EXECUTING|EXECUTED) (?:ASYNC )?FUNCTION (\S+?)\.\.\.")
 CODE_BLOCK = re.compile(r"^>>>>>>>> EXECUTING CODE BLOCK")
 TERMINATING = re.compile(r"^>>>>>>>> TERMINATING RUN \(([0-9a-f-]+)\): (.*)$")
 AUTO_REPLY = re.compile(r"^>>>>>>>> (USING AUTO REPLY|NO HUMAN INPUT RECEIVED)")
 NESTED = re.compile(r"^Starting a new chat\.\.\.\.\s*$")
 PROMPT = re.compile(
-    r"(Replying as (\S+)\. Provide feedback to (\S+)\.|Please give feedback to (\S+)\.)"
-    r"[^:]*?(?:conversation|stop|skip)[^:]*: ?"
+    r"(Replying as (.+?)\. Provide feedback to (.+?)\.|(?:Provide|Please give) feedback to "
+    r"(.+?)\.)(?= Press enter)[^:]*?(?:conversation|stop|skip)[^:]*: ?"
 )
+# What an application printed itself: an SDK's HTTP error (outside any traceback), a
+# TaskResult with its stop reason.
+SDK_ERROR = re.compile(r"\bError code: ([45]\d\d) - (.*)$")
+TASK_RESULT = re.compile(r"^TaskResult\(.*\bstop_reason=(?:'([^']*)'|\"([^\"]*)\"|None)")
 CALL_ID = re.compile(r"^Call ID: (\S+)")
 # The framework's own logging records on the console (``[autogen.oai.client: 11-24 20:45:27]``).
 FRAMEWORK_LOG = re.compile(r"^\[(?:autogen|ag2)[\w.]*: ")
+# A Python warning on stderr (``path.py:20: UserWarning: ...``): known, not AutoGen's; the
+# source line ``warnings`` prints under it is indented.
+PY_WARNING = re.compile(r"^\S.*?\.py:\d+: \w*Warning: ")
 INPUT_ARGS = re.compile(r"^Input arguments: (.*)$")
 # Every top-level event line but a header starts with one of these.
 _TOP_EVENT_STARTS = ("Next speaker: ", ">>>>>>>> ", "Starting a new chat")
@@ -48,6 +61,8 @@ class ClassicConsole:
     name: ClassVar[str] = "classic-console"
     family: ClassVar[str] = "classic"
     description: ClassVar[str] = "stdout/stderr of a classic AutoGen / AG2 run"
+    # ``>>>>>>>> EXECUTING FUNCTION`` is printed before every tool runs, 0.2.0 to 0.14.
+    logs_tool_starts: ClassVar[bool] = True
 
     @staticmethod
     def sniff(head: str) -> float:
@@ -77,6 +92,7 @@ class _ConsoleParser:
         self.tb: TracebackCollector | None = None
         self.calls: dict[str, tuple[str, str | None]] = {}  # call id -> (tool, executor)
         self.selected: str | None = None  # group chat: speaker picked since the last tool call
+        self.warned = -1  # the line of the last Python warning
 
     def run(self) -> ParsedLog:
         number = 0
@@ -99,8 +115,12 @@ class _ConsoleParser:
         if prompt:
             self.prompt(number, prompt)
             rest = text[prompt.end() :]
-            if rest.strip():
-                self.line(number, rest)  # what was printed after the prompt, on its line
+            if not rest.strip():
+                return
+            if self.starts_event(rest) or PROMPT.search(rest) or "Traceback (" in rest:
+                self.line(number, rest)  # output printed after an unechoed answer
+            else:
+                self.typed(number, rest.strip(), prompt)
             return
         if "Traceback (" in text and TRACEBACK_START.search(text) and self.state != "block":
             self.flush_all()
@@ -139,8 +159,7 @@ class _ConsoleParser:
             self.state = "body"
             return
         if not text.startswith(_TOP_EVENT_STARTS):  # a cheap test before the patterns
-            if text.strip() and not RULE.match(text) and not FRAMEWORK_LOG.match(text):
-                self.sink.unread(number, "line outside any message or banner")
+            self.unread_or_printed(number, text)
             return
         if m := NEXT_SPEAKER.match(text):
             self.selected = m[1]
@@ -165,6 +184,22 @@ class _ConsoleParser:
             self.sink.add("input_reply", number, subkind="auto_reply", content=m[1])
         elif NESTED.match(text):
             self.sink.add("other", number, subkind="nested_chat", content="Starting a new chat")
+        else:
+            self.unread_or_printed(number, text)
+
+    def unread_or_printed(self, number: int, text: str) -> None:
+        """A top-level line no banner explains: an SDK error or a TaskResult the application
+        printed itself, the framework's own logging, or a line not understood."""
+        if "Error code: " in text and (m := SDK_ERROR.search(text)):
+            self.sink.add("error", number, content=text.strip(), is_error=True, subkind=m[1])
+        elif text.startswith("TaskResult(") and (m := TASK_RESULT.match(text)):
+            self.sink.add("termination", number, content=m[1] or m[2] or "TaskResult")
+        elif PY_WARNING.match(text):
+            self.warned = number
+        elif number == self.warned + 1 and text[:1].isspace():
+            pass  # the warning's source line
+        elif text.strip() and not RULE.match(text) and not FRAMEWORK_LOG.match(text):
+            self.sink.unread(number, "line outside any message or banner")
 
     # --- message bodies ---------------------------------------------------------------------
 
@@ -187,7 +222,7 @@ class _ConsoleParser:
         elif m := SUGGESTED_FUNC.match(text):
             self.block = {"kind": "call", "line": number, "id": None, "tool": m[1], "lines": []}
         elif m := TOOL_RESPONSE.match(text):
-            self.block = {"kind": "response", "line": number, "id": m[1], "lines": []}
+            self.block = {"kind": "response", "line": number, "id": m[1] or m[2], "lines": []}
         else:
             self.msg["text"].append(text)
             return
@@ -235,6 +270,7 @@ class _ConsoleParser:
                     content=body,
                 )
             else:
+                block["id"] = self.answered(block["id"])
                 tool = self.calls.get(block["id"], (None, None))[0]
                 self.sink.add(
                     "tool_result",
@@ -246,6 +282,13 @@ class _ConsoleParser:
                     content=body,
                     is_error=body.startswith("Error:"),
                 )
+
+    def answered(self, said: str) -> str:
+        """The call a response answers: its id, or (0.2.0 names the function, not the call)
+        the latest call of the function it names."""
+        if said in self.calls:
+            return said
+        return next((cid for cid, (tool, _) in reversed(self.calls.items()) if tool == said), said)
 
     # --- function execution -------------------------------------------------------------------
 
@@ -293,6 +336,14 @@ class _ConsoleParser:
         agent = m[2] or None
         target = m[3] or m[4]
         self.sink.add("input_request", number, agent=agent, recipient=target, content=m[0].strip())
+
+    def typed(self, number: int, reply: str, prompt: re.Match[str]) -> None:
+        """What a person typed at the prompt, echoed on its line: the prompt was answered;
+        ``exit`` ends the chat (``check_termination_and_human_reply``)."""
+        agent = prompt[2] or None
+        self.sink.add("input_reply", number, agent=agent, content=reply)
+        if reply == "exit":
+            self.sink.add("termination", number, agent=agent, content="a person typed exit")
 
     def flush_traceback(self) -> None:
         tb, self.tb = self.tb, None

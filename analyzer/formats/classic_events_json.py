@@ -28,6 +28,7 @@ _SKIP = frozenset({"print", "stream", "usage_summary", "clear_agents_history"})
 class ClassicEventsJson:
     name: ClassVar[str] = "classic-events-json"
     family: ClassVar[str] = "classic"
+    logs_tool_starts: ClassVar[bool] = True  # an execute_function event before every tool
     description: ClassVar[str] = "IOStream events written as JSON lines (model_dump_json)"
 
     @staticmethod

@@ -42,7 +42,7 @@ class ClassicRuntimeSqlite:
         rows = _read_rows(path)
         starts = _session_starts(rows)
         sink = EventSink(ClassicRuntimeSqlite.name)
-        records = RuntimeRecords(sink)
+        records = RuntimeRecords(sink, from_calls=not any(t == "events" for _, _, t, _ in rows))
         for _, _, table, rec in sorted(rows, key=lambda r: (r[0], r[1])):
             if starts:
                 at = bisect.bisect_right([s for s, _ in starts], rec.get("timestamp") or "") - 1
@@ -64,12 +64,20 @@ def _read_rows(path: Path) -> list[tuple[str, int, str, dict[str, Any]]]:
     try:
         con.row_factory = sqlite3.Row
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if not {"events", "chat_completions"} <= tables:
+        # 0.2.16-0.2.2x databases have no events table and no chat_completions.source_name:
+        # the conversation is in the model calls, their agent found by its client wrapper.
+        if "chat_completions" not in tables or not tables & {"events", "agents"}:
             raise LogFormatError(path, "SQLite file is not an AutoGen runtime_logging database")
         rows = []
         for order, (table, query) in enumerate(_QUERIES.items()):
             if table not in tables:
                 continue
+            if table == "chat_completions" and "source_name" not in _columns(con, table):
+                query = (
+                    _OLD_COMPLETIONS
+                    if "agents" in tables
+                    else query.replace("source_name,", "NULL AS source_name,")
+                )
             for row in con.execute(query):
                 rec = {k: row[k] for k in row.keys() if row[k] is not None}  # noqa: SIM118
                 rows.append((rec.get("timestamp") or "", order, table, rec))
@@ -78,6 +86,19 @@ def _read_rows(path: Path) -> list[tuple[str, int, str, dict[str, Any]]]:
         raise LogFormatError(path, f"corrupt SQLite database: {exc}") from exc
     finally:
         con.close()
+
+
+# A model call's agent in a database that does not name it: the agent owning its client.
+_OLD_COMPLETIONS = (
+    "SELECT c.id, c.invocation_id, (SELECT a.name FROM agents a WHERE a.wrapper_id = "
+    "c.wrapper_id AND a.session_id = c.session_id ORDER BY a.id DESC LIMIT 1) AS source_name, "
+    "c.request, c.response, c.cost, c.start_time, c.end_time, c.end_time AS timestamp, "
+    "c.session_id FROM chat_completions c"
+)
+
+
+def _columns(con: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in con.execute(f"PRAGMA table_info({table})")}
 
 
 def _session_starts(rows: list[tuple[str, int, str, dict[str, Any]]]) -> list[tuple[str, str]]:

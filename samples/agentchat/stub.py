@@ -29,9 +29,14 @@ CONTEXT_LIMIT = 8192
 LATENCY_S = 0.05
 
 
-def _completion(agent: str, reply: Reply, prompt: int) -> dict[str, Any]:
+def _completion(agent: str, reply: Reply, prompt: int, legacy: bool = False) -> dict[str, Any]:
+    """``legacy``: the request offered ``functions`` (pyautogen 0.2.0-0.2.2), not ``tools``:
+    answer with one ``function_call`` as the API then did."""
     message: dict[str, Any] = {"role": "assistant", "content": reply.content}
-    if reply.tool_calls:
+    if reply.tool_calls and legacy:
+        name, args = reply.tool_calls[0]
+        message["function_call"] = {"name": name, "arguments": json.dumps(args)}
+    elif reply.tool_calls:
         message["tool_calls"] = [
             {
                 "id": "call_" + uuid.uuid4().hex[:24],
@@ -51,7 +56,9 @@ def _completion(agent: str, reply: Reply, prompt: int) -> dict[str, Any]:
                 "index": 0,
                 "message": message,
                 "logprobs": None,
-                "finish_reason": "tool_calls" if reply.tool_calls else "stop",
+                "finish_reason": (
+                    ("function_call" if legacy else "tool_calls") if reply.tool_calls else "stop"
+                ),
             }
         ],
         "usage": {
@@ -94,8 +101,10 @@ class _Handler(BaseHTTPRequestHandler):
                 },
             )
             return
-        reply = SCRIPTS[agent](messages, request.get("tools") or [])
-        body = _completion(agent, reply, prompt)
+        offered = request.get("tools") or request.get("functions") or []
+        reply = SCRIPTS[agent](messages, offered)
+        legacy = bool(request.get("functions")) and not request.get("tools")
+        body = _completion(agent, reply, prompt, legacy)
         if not request.get("stream"):
             self._send(200, body)
             return

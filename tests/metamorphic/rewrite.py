@@ -105,3 +105,40 @@ def cri_wrapped(text: str) -> str:
     return "".join(
         f"2026-01-01T00:00:00.000000001Z stdout F {line}\n" for line in text.split("\n")[:-1]
     )
+
+
+# Agent names the API allows and older parsers lost: spaces, dots, dashes, accents, CJK.
+NEW_NAMES = ("Data Analyst", "Prüfer-2", "agent.v2", "日本語 エージェント", "Ops Lead (EU)", "x")
+
+
+def renamed_console(text: str, names: list[str]) -> tuple[str, dict[str, str]]:
+    """A classic console transcript with its agents renamed where the framework prints names
+    (message headers, ``Next speaker:``, human-input prompts); message text is left alone."""
+    import re
+
+    mapping = dict(zip(sorted(names, key=len, reverse=True), NEW_NAMES, strict=False))
+    alternatives = "|".join(re.escape(n) for n in mapping)
+    header = re.compile(
+        rf"^(\x1b\[\d+m)?({alternatives})(\x1b\[0m)? \(to ({alternatives})\):(\s*)$"
+    )
+    speaker = re.compile(rf"^(Next speaker: )({alternatives})(\s*)$")
+    prompt = re.compile(rf"(Replying as |feedback to )({alternatives})(\. )")
+    out = []
+    for line in text.split("\n"):
+        line = header.sub(
+            lambda m: f"{m[1] or ''}{mapping[m[2]]}{m[3] or ''} (to {mapping[m[4]]}):{m[5]}", line
+        )
+        line = speaker.sub(lambda m: f"{m[1]}{mapping[m[2]]}{m[3]}", line)
+        line = prompt.sub(lambda m: f"{m[1]}{mapping[m[2]]}{m[3]}", line)
+        out.append(line)
+    return "\n".join(out), mapping
+
+
+def cuts_after_turns(text: str) -> list[str]:
+    """The transcript cut after each message (at the rule that closes it)."""
+    rule = "-" * 80
+    lines, cuts = text.split("\n"), []
+    for i, line in enumerate(lines):
+        if line.rstrip("\r") == rule:
+            cuts.append("\n".join(lines[: i + 1]) + "\n")
+    return cuts[:-1]  # the last cut is (nearly) the whole file

@@ -1,0 +1,310 @@
+"""One classic-API (0.2) program for every release line: pyautogen 0.2.0 to 0.2.35, ag2 0.3+.
+
+Run inside a release's own venv as ``python program.py SCENARIO MODE WORKDIR``; MODE is
+``file`` (console, runtime file log where the release has one, chat history) or ``sqlite``
+(runtime_logging database, where the release has one). The model is the scripted
+OpenAI-compatible stub on 127.0.0.1, reached by the release's real OpenAI client. Features are
+detected, not assumed: tools where ``register_function`` exists (functions before), runtime
+logging where ``autogen.runtime_logging`` exists, the file logger where ``start`` takes it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "agentchat"))
+
+import autogen  # noqa: E402
+import stub  # noqa: E402
+from stub import SCRIPTS, Reply  # noqa: E402
+
+PORT = stub.start()
+History = dict[str, Callable[[], Any]]
+
+
+def slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name.encode("ascii", "replace").decode())
+
+
+def llm_config(name: str, functions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "config_list": [
+            {
+                "model": "gpt-4o-mini",
+                "api_key": "sk-stub",
+                "base_url": f"http://127.0.0.1:{PORT}/{slug(name)}/v1",
+            }
+        ],
+        "cache_seed": None,  # a cached reply would replay across runs
+        "timeout": 30,
+    }
+    if functions:
+        config["functions"] = functions
+    return config
+
+
+def script(name: str, fn: Callable[[list[dict[str, Any]], list[Any]], Reply]) -> None:
+    SCRIPTS[slug(name)] = fn
+
+
+def is_terminate(message: dict[str, Any]) -> bool:
+    return "TERMINATE" in (message.get("content") or "")
+
+
+def named(preferred: str, plain: str) -> str:
+    """``preferred`` (spaces, unicode) where the release accepts it as an agent name."""
+    try:
+        autogen.ConversableAgent(preferred, llm_config=False)
+        return preferred
+    except Exception:  # a release that validates names
+        return plain
+
+
+def assistant(name: str, **kw: Any) -> Any:
+    return autogen.AssistantAgent(
+        name, llm_config=llm_config(name, kw.pop("functions", None)), **kw
+    )
+
+
+def proxy(name: str, mode: str = "NEVER", **kw: Any) -> Any:
+    kw.setdefault("is_termination_msg", is_terminate)
+    return autogen.UserProxyAgent(name, human_input_mode=mode, code_execution_config=False, **kw)
+
+
+def add_tool(fn: Callable[..., str], caller: Any, executor: Any, schema: dict[str, Any]) -> Any:
+    """A tool (``register_function``) where the release has one; else a function in
+    ``llm_config`` and the executor's ``function_map``, as 0.2.0-0.2.x did."""
+    if hasattr(autogen, "register_function"):
+        autogen.register_function(
+            fn, caller=caller, executor=executor, description=schema["description"]
+        )
+        return caller
+    executor.register_function(function_map={fn.__name__: fn})
+    caller.llm_config["functions"] = [{"name": fn.__name__, **schema}]
+    caller.client = autogen.OpenAIWrapper(**caller.llm_config)
+    return caller
+
+
+def one_string(description: str, param: str) -> dict[str, Any]:
+    """A tool schema with one required string parameter."""
+    properties = {param: {"type": "string"}}
+    return {
+        "description": description,
+        "parameters": {"type": "object", "properties": properties, "required": [param]},
+    }
+
+
+def count_role(messages: list[dict[str, Any]], *roles: str) -> int:
+    return sum(1 for m in messages if m.get("role") in roles)
+
+
+def group(agents: list[Any], max_round: int, method: str = "round_robin") -> tuple[Any, Any]:
+    chat = autogen.GroupChat(
+        agents=agents, messages=[], max_round=max_round, speaker_selection_method=method
+    )
+    manager = autogen.GroupChatManager(
+        groupchat=chat, llm_config=False, is_termination_msg=is_terminate
+    )
+    return chat, manager
+
+
+# --- scenarios -------------------------------------------------------------------------------
+
+
+def healthy_twoagent(history: History) -> None:
+    analyst = assistant(named("Data Analyst", "data_analyst"))
+    user = proxy("user")
+    replies = iter(
+        [
+            "Monthly revenue grew 4% in March; the April dip follows the price change.",
+            "The dip is within the seasonal range of the last three years. TERMINATE",
+        ]
+    )
+    script(analyst.name, lambda m, t: Reply(next(replies, "TERMINATE")))
+    history["chat"] = lambda: analyst.chat_messages[user]
+    user.initiate_chat(analyst, message="Explain the revenue trend.")
+
+
+def healthy_tool(history: History) -> None:
+    helper = assistant("weather_bot")
+    user = proxy("user")
+
+    def get_weather(city: str) -> str:
+        return {"Paris": "12C, light rain", "Berlin": "7C, overcast"}.get(city, "unknown")
+
+    schema = {
+        "description": "Weather of a city",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    }
+    add_tool(get_weather, helper, user, schema)
+
+    def reply(messages: list[dict[str, Any]], tools: list[Any]) -> Reply:
+        done = count_role(messages, "tool", "function")
+        if done == 0:
+            return Reply(None, [("get_weather", {"city": "Paris"})])
+        if done == 1:
+            return Reply(None, [("get_weather", {"city": "Berlin"})])
+        return Reply("Paris 12C and rainy; Berlin 7C and overcast. TERMINATE")
+
+    script(helper.name, reply)
+    history["chat"] = lambda: helper.chat_messages[user]
+    user.initiate_chat(helper, message="Compare the weather in Paris and Berlin.")
+
+
+def healthy_groupchat_maxround(history: History) -> None:
+    names = [named("Planner Ölund", "planner"), "coder", named("code.reviewer", "reviewer")]
+    texts = {
+        names[0]: "Plan: parse the CSV, total by month, chart it.",
+        names[1]: "```python\nrows = list(csv.DictReader(open('sales.csv')))\n```",
+        names[2]: "Reviewed: group by month with itertools.groupby.",
+    }
+    agents = [proxy("user", max_consecutive_auto_reply=0)] + [assistant(n) for n in names]
+    for name, text in texts.items():
+        script(name, lambda m, t, text=text: Reply(text))
+    chat, manager = group(agents, max_round=4)
+    history["chat"] = lambda: chat.messages
+    agents[0].initiate_chat(manager, message="Summarise monthly sales from sales.csv.")
+
+
+def loop_groupchat(history: History) -> None:
+    lines = {
+        "planner": [
+            "Let's revisit the plan: step {n} needs the parser fixed before we continue.",
+            "Before moving on, the parser from step {n} must be fixed; let's revisit the plan.",
+        ],
+        "coder": [
+            "I can implement step {n} once the plan is final; please confirm the parser approach.",
+            "Please confirm the parser approach and I'll implement step {n} after the plan is final.",
+        ],
+    }
+    # The user's turn in the round robin is an empty auto-reply: nobody ends the chat.
+    agents = [proxy("user", max_consecutive_auto_reply=10_000)] + [assistant(n) for n in lines]
+    for name, texts in lines.items():
+        script(name, lambda m, t, texts=texts: Reply(texts[len(m) % 2].format(n=2 + len(m) % 2)))
+    chat, manager = group(agents, max_round=10_000)
+    history["chat"] = lambda: chat.messages
+    agents[0].initiate_chat(manager, message="Build the CSV importer.")
+
+
+def loop_tool_repeat(history: History) -> None:
+    helper = assistant("ops_bot")
+    runner = proxy("runner", max_consecutive_auto_reply=10_000)
+
+    def check_status(job: str) -> str:
+        return f"job {job}: status=pending"
+
+    schema = {
+        "description": "Status of a build job",
+        "parameters": {
+            "type": "object",
+            "properties": {"job": {"type": "string"}},
+            "required": ["job"],
+        },
+    }
+    add_tool(check_status, helper, runner, schema)
+    script(helper.name, lambda m, t: Reply(None, [("check_status", {"job": "build-42"})]))
+    history["chat"] = lambda: helper.chat_messages[runner]
+    runner.initiate_chat(helper, message="Tell me when build-42 is finished.")
+
+
+def blocking_tool(history: History) -> None:
+    helper = assistant("analyst")
+    user = proxy("user")
+
+    def query_db(sql: str) -> str:
+        time.sleep(600)  # a query that never comes back
+        return "rows"
+
+    schema = {
+        "description": "Run SQL",
+        "parameters": {
+            "type": "object",
+            "properties": {"sql": {"type": "string"}},
+            "required": ["sql"],
+        },
+    }
+    add_tool(query_db, helper, user, schema)
+    script(
+        helper.name,
+        lambda m, t: Reply(None, [("query_db", {"sql": "SELECT region, SUM(total) FROM sales"})]),
+    )
+    history["chat"] = lambda: helper.chat_messages[user]
+    user.initiate_chat(helper, message="Sales by region, please.")
+
+
+def input_wait(history: History) -> None:
+    helper = assistant("assistant")
+    user = proxy(named("Ops Lead", "ops_lead"), mode="ALWAYS")
+    script(helper.name, lambda m, t: Reply("Draft ready: rollout in three waves. Approve?"))
+    history["chat"] = lambda: helper.chat_messages[user]
+    user.initiate_chat(helper, message="Prepare the rollout plan.")
+
+
+def human_exit(history: History) -> None:
+    """A person answers the first prompt with ``exit``: the chat ends there."""
+    helper = assistant("assistant")
+    user = proxy("reviewer", mode="ALWAYS")
+    script(helper.name, lambda m, t: Reply("Here is the summary you asked for."))
+    history["chat"] = lambda: helper.chat_messages[user]
+    user.initiate_chat(helper, message="Summarise the incident.")
+
+
+SCENARIOS: dict[str, Callable[[History], None]] = {
+    f.__name__: f
+    for f in (
+        healthy_twoagent,
+        healthy_tool,
+        healthy_groupchat_maxround,
+        loop_groupchat,
+        loop_tool_repeat,
+        blocking_tool,
+        input_wait,
+        human_exit,
+    )
+}
+
+
+def _start_logging(mode: str, workdir: str) -> bool:
+    logging = getattr(autogen, "runtime_logging", None)
+    if logging is None or mode == "none":
+        return False
+    params = inspect.signature(logging.start).parameters
+    if mode == "sqlite":
+        logging.start(config={"dbname": os.path.join(workdir, "logs.db")})
+        return True
+    if "logger_type" not in params:
+        return False
+    try:  # the file logger came after the parameter (0.2.20 takes only "sqlite")
+        logging.start(logger_type="file", config={"filename": os.path.join(workdir, "runtime.log")})
+    except ValueError:
+        return False
+    return True
+
+
+def main() -> None:
+    scenario, mode, workdir = sys.argv[1:4]
+    history: History = {}
+    logging_on = _start_logging(mode, workdir)
+    try:
+        SCENARIOS[scenario](history)
+    finally:
+        if logging_on:
+            autogen.runtime_logging.stop()
+        if mode == "file" and "chat" in history:
+            with open(os.path.join(workdir, "chat_history.json"), "w", encoding="utf-8") as fh:
+                json.dump(history["chat"](), fh, indent=2, default=str)
+
+
+if __name__ == "__main__":
+    main()

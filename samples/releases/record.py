@@ -1,0 +1,99 @@
+"""Record the classic-API program (``program.py``) on every release line into ``corpus/``.
+
+Each release gets its own venv (``.venv-rel-<release>``); each scenario runs once per log form
+the release writes and is stopped as production stops stuck runs. ``corpus/`` is generated and
+git-ignored: ``make corpus`` rebuilds it. Releases are split in two: the analyzer is tuned on
+the ``tune`` half only, and the ``held_out`` half is measured once, untouched
+(``bench/corpus_score.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+sys.path.insert(0, str(HERE.parent))
+from runner import INT, KILL, TERM, run_program  # noqa: E402
+
+OUT = ROOT / "corpus" / "releases"
+# release -> (pip requirement, half)
+RELEASES = {
+    "pyautogen-0.2.0": ("pyautogen==0.2.0", "tune"),
+    "pyautogen-0.2.10": ("pyautogen==0.2.10", "held_out"),
+    "pyautogen-0.2.20": ("pyautogen==0.2.20", "tune"),
+    "pyautogen-0.2.35": ("pyautogen==0.2.35", "held_out"),
+    "ag2-0.3.2": ("ag2==0.3.2", "held_out"),
+    "ag2-0.8.2": ("ag2[openai]==0.8.2", "tune"),
+    "autogen-0.14.1": ("autogen[openai]==0.14.1", "held_out"),
+}
+# scenario -> (what truly happened, stop schedule, stdin)
+SCENARIOS = {
+    "healthy_twoagent": ("healthy", [], "none"),
+    "healthy_tool": ("healthy", [], "none"),
+    "healthy_groupchat_maxround": ("healthy", [], "none"),
+    "human_exit": ("healthy", [], "tty:exit\n"),
+    "loop_groupchat": ("loop", [(4.0, TERM), (8.0, KILL)], "none"),
+    "loop_tool_repeat": ("loop", [(4.0, INT), (7.0, KILL)], "none"),
+    "blocking_tool": ("blocking_tool", [(3.0, INT), (6.0, INT), (9.0, KILL)], "none"),
+    "input_wait": ("input_wait", [(3.0, TERM), (6.0, KILL)], "fifo"),
+}
+FORMS = {"file": ("console.txt", "runtime.log", "chat_history.json"), "sqlite": ("logs.db",)}
+
+
+def venv(release: str, requirement: str) -> Path:
+    where = ROOT / f".venv-rel-{release}"
+    python = where / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(where)], check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", requirement],
+        check=True,
+    )
+    return python
+
+
+def record(release: str, requirement: str, half: str, only: set[str]) -> None:
+    python = venv(release, requirement)
+    for scenario, (truth, schedule, stdin) in SCENARIOS.items():
+        if only and scenario not in only:
+            continue
+        target = OUT / release / scenario
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        runs = {}
+        for mode, keep in FORMS.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                work = Path(tmp)
+                argv = [str(python), str(HERE / "program.py"), scenario, mode, str(work)]
+                code, stopped = run_program(argv, work, schedule, stdin)
+                runs[mode] = {"exit_code": code, "stopped_by": stopped}
+                for name in keep:
+                    if (work / name).exists() and (work / name).stat().st_size:
+                        shutil.copy(work / name, target / name)
+        label = {
+            "scenario": scenario,
+            "framework": requirement,
+            "half": half,
+            "truth": truth,
+            "runs": runs,
+        }
+        (target / "label.json").write_text(json.dumps(label, indent=2) + "\n")
+        print(f"{release:18s} {scenario:28s} {runs}")
+
+
+def main() -> None:
+    releases = [a for a in sys.argv[1:] if a in RELEASES] or list(RELEASES)
+    only = {a for a in sys.argv[1:] if a in SCENARIOS}
+    for release in releases:
+        requirement, half = RELEASES[release]
+        record(release, requirement, half, only)
+
+
+if __name__ == "__main__":
+    main()
