@@ -7,6 +7,8 @@ import re
 from .base import EventSink
 
 TRACEBACK_START = re.compile(r"Traceback \(most recent call last\):\s*$")
+# A frame line: a traceback pasted without its header (a fragment from an issue) starts here.
+FRAME = re.compile(r'^\s+File "[^"]+", line \d+')
 _CHAIN = re.compile(
     r"^(During handling of the above exception|The above exception was the direct cause)"
 )
@@ -19,10 +21,13 @@ EXCEPTION_LINE = re.compile(
 class TracebackCollector:
     """Feed lines after a ``Traceback`` header; ``feed`` returns False once the block ended."""
 
-    def __init__(self, first_line: int) -> None:
+    def __init__(self, first_line: int, frame: str | None = None) -> None:
+        """``frame``: the traceback's first line when its header is missing (a fragment)."""
         self.first_line = first_line
         self.lines: list[str] = ["Traceback (most recent call last):"]
         self._after_exception = False
+        if frame is not None:
+            self.lines.append(frame)
 
     def feed(self, line: str) -> bool:
         if self._after_exception:

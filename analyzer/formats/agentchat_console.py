@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from ._agentchat_messages import TOOL_REPR_KINDS, emit_tool_reprs
-from ._tracebacks import TRACEBACK_START, TracebackCollector
+from ._tracebacks import FRAME, TRACEBACK_START, TracebackCollector
 from .base import EventSink, ParsedLog, iter_lines, require_events
 
 HEADER = re.compile(r"^-{10} (\S+?) \((.+)\) -{10}\s*$")
@@ -38,6 +38,9 @@ _TEXT_CLASSES = frozenset(
 )
 
 
+AGENTCHAT_FRAME = re.compile(r'(?m)^\s*File "[^"]*[/\\]autogen_(?:agentchat|core|ext)[/\\]')
+
+
 class AgentchatConsole:
     name: ClassVar[str] = "agentchat-console"
     family: ClassVar[str] = "agentchat"
@@ -46,7 +49,10 @@ class AgentchatConsole:
     @staticmethod
     def sniff(head: str) -> float:
         headers = re.findall(r"(?m)^-{10} (?:\S+ \(.+\)|(?!Summary )\S+) -{10}\s*$", head)
-        return min(1.0, 0.5 + 0.1 * len(headers)) if headers else 0.0
+        if headers:
+            return min(1.0, 0.5 + 0.1 * len(headers))
+        # A pasted traceback of an AgentChat run: what it is, though not a transcript.
+        return 0.15 if AGENTCHAT_FRAME.search(head) else 0.0
 
     @staticmethod
     def parse(path: Path) -> ParsedLog:
@@ -87,6 +93,9 @@ class _Parser:
         if "Traceback (" in text and TRACEBACK_START.search(text):
             self.flush()
             self.tb = TracebackCollector(number)
+            return
+        if self.block is None and not self.in_summary and FRAME.match(text):
+            self.tb = TracebackCollector(number, text)  # pasted without its header
             return
         rule = text.startswith(_RULE)  # a cheap test before the patterns
         if rule and SUMMARY.match(text):

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import ClassVar
 
-from ._tracebacks import TRACEBACK_START, TracebackCollector
+from ._tracebacks import FRAME, TRACEBACK_START, TracebackCollector
 from .base import EventSink, ParsedLog, canonical_json, iter_lines, require_events
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -53,6 +53,9 @@ INPUT_ARGS = re.compile(r"^Input arguments: (.*)$")
 _TOP_EVENT_STARTS = ("Next speaker: ", ">>>>>>>> ", "Starting a new chat")
 
 
+CLASSIC_FRAME = re.compile(r'(?m)^\s*File "[^"]*[/\\]autogen[/\\](?:agentchat|oai|io)[/\\]')
+
+
 def _header(text: str) -> re.Match[str] | None:
     return HEADER.match(text) if " (to " in text else None
 
@@ -74,6 +77,8 @@ class ClassicConsole:
             score += 0.3
         if re.search(r"(?m)^(Next speaker: |>>>>>>>> )", text):
             score += 0.2
+        if not score and CLASSIC_FRAME.search(text):  # a pasted traceback of a classic run
+            score = 0.2
         return min(score, 1.0)
 
     @staticmethod
@@ -125,6 +130,10 @@ class _ConsoleParser:
         if "Traceback (" in text and TRACEBACK_START.search(text) and self.state != "block":
             self.flush_all()
             self.tb = TracebackCollector(number)
+            self.state = "traceback"
+            return
+        if self.state == "top" and text.startswith(" ") and FRAME.match(text):
+            self.tb = TracebackCollector(number, text)  # pasted without its header
             self.state = "traceback"
             return
         if self.state == "exec_head":

@@ -21,6 +21,12 @@ from .base import ParsedLog, loads
 
 SESSION = re.compile(r"Started new session with Session ID: (\S+)")
 _KEYS = ('"event_name"', '"invocation_id"', '"source_name"', '"agent_name"', '"input_args"')
+# Lines only file_logger writes: an event (source_id, source_name, event_name), a model call
+# (invocation_id, client_id), a new agent (id, agent_name, wrapper_id).
+RECORD_SHAPE = re.compile(
+    r'(?m)^\{"(?:source_id": \d+, "source_name": .{1,200}?"event_name": '
+    r'|invocation_id": "[^"]*", "client_id": |id": \d+, "agent_name": )'
+)
 
 
 class ClassicRuntimeFile:
@@ -35,6 +41,9 @@ class ClassicRuntimeFile:
         first = head.lstrip()[:4000]
         if first.startswith("{") and any(k in first for k in _KEYS) and '"json_state"' in head:
             return 0.8
+        # A fragment from the middle (no session line first): records of the logger's shapes.
+        if RECORD_SHAPE.search(head):
+            return 0.7
         return 0.0
 
     @staticmethod

@@ -61,7 +61,7 @@ def is_terminate(message: dict[str, Any]) -> bool:
 def named(preferred: str, plain: str) -> str:
     """``preferred`` (spaces, unicode) where the release accepts it as an agent name."""
     try:
-        autogen.ConversableAgent(preferred, llm_config=False)
+        autogen.AssistantAgent(preferred, llm_config=llm_config(preferred))
         return preferred
     except Exception:  # a release that validates names
         return plain
@@ -139,14 +139,7 @@ def healthy_tool(history: History) -> None:
     def get_weather(city: str) -> str:
         return {"Paris": "12C, light rain", "Berlin": "7C, overcast"}.get(city, "unknown")
 
-    schema = {
-        "description": "Weather of a city",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}},
-            "required": ["city"],
-        },
-    }
+    schema = one_string("Weather of a city", "city")
     add_tool(get_weather, helper, user, schema)
 
     def reply(messages: list[dict[str, Any]], tools: list[Any]) -> Reply:
@@ -204,14 +197,7 @@ def loop_tool_repeat(history: History) -> None:
     def check_status(job: str) -> str:
         return f"job {job}: status=pending"
 
-    schema = {
-        "description": "Status of a build job",
-        "parameters": {
-            "type": "object",
-            "properties": {"job": {"type": "string"}},
-            "required": ["job"],
-        },
-    }
+    schema = one_string("Status of a build job", "job")
     add_tool(check_status, helper, runner, schema)
     script(helper.name, lambda m, t: Reply(None, [("check_status", {"job": "build-42"})]))
     history["chat"] = lambda: helper.chat_messages[runner]
@@ -226,14 +212,7 @@ def blocking_tool(history: History) -> None:
         time.sleep(600)  # a query that never comes back
         return "rows"
 
-    schema = {
-        "description": "Run SQL",
-        "parameters": {
-            "type": "object",
-            "properties": {"sql": {"type": "string"}},
-            "required": ["sql"],
-        },
-    }
+    schema = one_string("Run SQL", "sql")
     add_tool(query_db, helper, user, schema)
     script(
         helper.name,

@@ -89,21 +89,30 @@ def with_crlf(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\n", "\r\n")
 
 
+def _output_lines(text: str) -> list[tuple[str, str]]:
+    """(line, its end) of the program's output; the last may have none (a prompt at EOF)."""
+    pieces = text.split("\n")
+    ends = ["\n"] * (len(pieces) - 1) + [""]
+    return [(p, e) for p, e in zip(pieces, ends, strict=True) if p or e]
+
+
 def docker_wrapped(text: str) -> str:
     """Docker's json-file driver: one JSON object per output line."""
     return "".join(
         json.dumps(
-            {"log": line + "\n", "stream": "stdout", "time": "2026-01-01T00:00:00.000000001Z"}
+            {"log": line + end, "stream": "stdout", "time": "2026-01-01T00:00:00.000000001Z"},
+            ensure_ascii=False,
+            separators=(",", ":"),
         )
         + "\n"
-        for line in text.split("\n")[:-1]
+        for line, end in _output_lines(text)
     )
 
 
 def cri_wrapped(text: str) -> str:
     """Kubernetes CRI: ``<time> <stream> F <line>``."""
     return "".join(
-        f"2026-01-01T00:00:00.000000001Z stdout F {line}\n" for line in text.split("\n")[:-1]
+        f"2026-01-01T00:00:00.000000001Z stdout F {line}\n" for line, _ in _output_lines(text)
     )
 
 
