@@ -83,6 +83,8 @@ def emit_chat_message(sink: EventSink, msg: dict[str, Any], line: int, ts: Stamp
                 content=text_of(res.get("content")),
                 is_error=bool(res.get("is_error")),
             )
+    elif kind in CODE_KINDS:
+        emit_code_step(sink, kind, source, msg, line, ts)
     elif kind == "HandoffMessage":
         add(
             "message",
@@ -114,6 +116,48 @@ def emit_chat_message(sink: EventSink, msg: dict[str, Any], line: int, ts: Stamp
 
 
 TOOL_REPR_KINDS = ("ToolCallRequestEvent", "ToolCallExecutionEvent")
+CODE_TOOL = "code_execution"  # the tool name code execution gets in the event table
+CODE_KINDS = ("CodeGenerationEvent", "CodeExecutionEvent")
+
+
+def emit_code_step(
+    sink: EventSink, kind: str, source: str | None, msg: dict[str, Any], line: int, ts: Stamp
+) -> None:
+    """CodeExecutorAgent's code (0.5+): generating it is a call of the ``code_execution``
+    tool, running it that call's result, paired by agent and retry attempt (neither event
+    names the other), so a code block that never comes back is an open tool call."""
+    call_id = f"{source}:code:{msg.get('retry_attempt') or 0}"
+    if kind == "CodeGenerationEvent":
+        blocks = msg.get("code_blocks")
+        code = (
+            "\n\n".join(str(b.get("code", "")) for b in blocks if isinstance(b, dict))
+            if isinstance(blocks, list)
+            else text_of(msg.get("content"))
+        )
+        sink.add(
+            "tool_call",
+            line,
+            ts=ts,
+            agent=source,
+            tool_name=CODE_TOOL,
+            tool_call_id=call_id,
+            tool_args=canonical_json({"code": code}),
+            content=code,
+        )
+        return
+    found = msg.get("result")
+    result: dict[str, Any] = found if isinstance(found, dict) else {}
+    output, exit_code = text_of(result.get("output")), result.get("exit_code")
+    sink.add(
+        "tool_result",
+        line,
+        ts=ts,
+        agent=source,
+        tool_name=CODE_TOOL,
+        tool_call_id=call_id,
+        content=output,
+        is_error=isinstance(exit_code, int) and exit_code != 0,
+    )
 
 
 def emit_tool_reprs(

@@ -7,6 +7,9 @@ import re
 from .base import EventSink
 
 TRACEBACK_START = re.compile(r"Traceback \(most recent call last\):\s*$")
+# A Python warning on stderr (``path.py:20: UserWarning: ...``): known, not AutoGen's; the
+# source line ``warnings`` prints under it is indented.
+PY_WARNING = re.compile(r"^\S.*?\.py:\d+: \w*Warning: ")
 # A frame line: a traceback pasted without its header (a fragment from an issue) starts here.
 FRAME = re.compile(r'^\s+File "[^"]+", line \d+')
 _CHAIN = re.compile(

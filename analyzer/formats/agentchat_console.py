@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 from typing import ClassVar
 
-from ._agentchat_messages import TOOL_REPR_KINDS, emit_tool_reprs
-from ._tracebacks import FRAME, TRACEBACK_START, TracebackCollector
+from ._agentchat_messages import CODE_KINDS, TOOL_REPR_KINDS, emit_code_step, emit_tool_reprs
+from ._tracebacks import FRAME, PY_WARNING, TRACEBACK_START, TracebackCollector
 from .base import EventSink, ParsedLog, iter_lines, require_events
 
 HEADER = re.compile(r"^-{10} (\S+?) \((.+)\) -{10}\s*$")
@@ -68,6 +68,7 @@ class _Parser:
         self.tb: TracebackCollector | None = None
         self.runs = 1
         self.in_summary = False
+        self.warned = -1  # the line of the last Python warning
 
     def run(self) -> ParsedLog:
         number = 0
@@ -121,6 +122,10 @@ class _Parser:
                 self.block["tokens"] = (number, int(tokens[1]), int(tokens[2]))
             else:
                 self.block["text"].append(text)
+        elif "Warning: " in text and PY_WARNING.match(text):
+            self.warned = number
+        elif number == self.warned + 1 and text[:1].isspace():
+            pass  # the warning's source line
         elif text.strip():
             self.sink.unread(number, "line outside any Console message block")
 
@@ -148,6 +153,9 @@ class _Parser:
             )
         if cls in TOOL_REPR_KINDS:
             emit_tool_reprs(self.sink, cls, body, line, None, source)
+        elif cls in CODE_KINDS:  # Console prints the code (or its output) as the block's text
+            step = {"content": body, "result": {"output": body}}
+            emit_code_step(self.sink, cls, source, step, line, None)
         elif cls == "HandoffMessage":
             target = HANDOFF_TARGET.search(body)
             add(

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import ClassVar
 
-from ._tracebacks import FRAME, TRACEBACK_START, TracebackCollector
+from ._tracebacks import FRAME, PY_WARNING, TRACEBACK_START, TracebackCollector
 from .base import EventSink, ParsedLog, canonical_json, iter_lines, require_events
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -46,9 +46,6 @@ TASK_RESULT = re.compile(r"^TaskResult\(.*\bstop_reason=(?:'([^']*)'|\"([^\"]*)\
 CALL_ID = re.compile(r"^Call ID: (\S+)")
 # The framework's own logging records on the console (``[autogen.oai.client: 11-24 20:45:27]``).
 FRAMEWORK_LOG = re.compile(r"^\[(?:autogen|ag2)[\w.]*: ")
-# A Python warning on stderr (``path.py:20: UserWarning: ...``): known, not AutoGen's; the
-# source line ``warnings`` prints under it is indented.
-PY_WARNING = re.compile(r"^\S.*?\.py:\d+: \w*Warning: ")
 INPUT_ARGS = re.compile(r"^Input arguments: (.*)$")
 # Every top-level event line but a header starts with one of these.
 _TOP_EVENT_STARTS = ("Next speaker: ", ">>>>>>>> ", "Starting a new chat")

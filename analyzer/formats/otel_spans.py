@@ -59,9 +59,10 @@ class OtelSpans:
         sink = EventSink(OtelSpans.name)
         spans = list(_objects(path, raw, sink))
         by_id = {s.get("context", {}).get("span_id"): s for _, s in spans}
+        cut = _interrupted(spans, by_id)
         rows: list[Row] = []
         for line, span in spans:
-            mine = _rows(line, span, by_id)
+            mine = _rows(line, span, by_id, id(span) in cut)
             if not mine and not _RUNTIME_SPAN.match(str(span.get("name") or "")):
                 name = str(span.get("name") or "")[:40].split(" ")[0] or "unnamed"
                 sink.unread(line, f"span with nothing read ({name} ...)")
@@ -101,7 +102,62 @@ def _objects(path: Path, raw: str, sink: EventSink) -> Any:
         pos = end
 
 
-def _rows(line: int, span: dict[str, Any], by_id: dict[str, Any]) -> list[Row]:
+# Spans an interrupt unwinds end together (the exception passes through each ``with`` at once).
+_TOGETHER_S = 0.005
+_OPERATIONS_CUT = ("invoke_agent ", "execute_tool ", "chat ")
+
+
+def _interrupted(spans: list[tuple[int, dict[str, Any]]], by_id: dict[str, Any]) -> set[int]:
+    """The agent, tool and model-call spans an interrupt closed: not OK, ended at the file's
+    last instant together with every exported ancestor, in a run that recorded no end (a
+    team publishes GroupChatTermination however it ends; an AG2 conversation span closes).
+    Such a span's end is the process stopping, not its operation finishing: autogen-core
+    sets nothing on a finished span that an interrupted one lacks, so the run's own end is
+    what tells a last turn from a cut one."""
+    ends = [t for _, s in spans if (t := parse_ts(s.get("end_time")))]
+    if not ends or any(_ends_run(s) for _, s in spans):
+        return set()
+    last = max(ends)
+    cut: set[int] = set()
+    for _, span in spans:
+        end = parse_ts(span.get("end_time"))
+        name = str(span.get("name") or "")
+        status = (span.get("status") or {}).get("status_code")
+        if end is None or status == "OK" or not name.startswith(_OPERATIONS_CUT):
+            continue
+        if (last - end).total_seconds() > _TOGETHER_S:
+            continue
+        if all(
+            (a_end := parse_ts(a.get("end_time"))) is not None
+            and abs((a_end - end).total_seconds()) <= _TOGETHER_S
+            for a in _ancestors(span, by_id)
+        ):
+            cut.add(id(span))
+    return cut
+
+
+def _ends_run(span: dict[str, Any]) -> bool:
+    attrs = span.get("attributes") or {}
+    if attrs.get("messaging.message.type") == "GroupChatTermination":
+        return True
+    status = (span.get("status") or {}).get("status_code")
+    return str(span.get("name") or "").startswith("conversation ") and status != "ERROR"
+
+
+def _ancestors(span: dict[str, Any], by_id: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    parent = by_id.get(str(span.get("parent_id")))
+    while parent is not None and len(found) < 50:
+        found.append(parent)
+        parent = by_id.get(str(parent.get("parent_id")))
+    return found
+
+
+def _rows(
+    line: int, span: dict[str, Any], by_id: dict[str, Any], interrupted: bool = False
+) -> list[Row]:
+    """``interrupted``: the span was closed by the process stopping (``_interrupted``): its
+    operation never finished, so it gives its start and an interrupt, not its end."""
     m = _OPERATION.match(span.get("name") or "")
     start, end = parse_ts(span.get("start_time")), parse_ts(span.get("end_time"))
     attrs = span.get("attributes") or {}
@@ -253,7 +309,36 @@ def _rows(line: int, span: dict[str, Any], by_id: dict[str, Any]) -> list[Row]:
                 {"ts": end, "is_error": True, "content": _error_text(span, status)},
             )
         )
-    return rows
+    return _cut_short(rows, span, start, end, line) if interrupted else rows
+
+
+def _cut_short(rows: list[Row], span: dict[str, Any], start: Any, end: Any, line: int) -> list[Row]:
+    """An interrupted span's rows: what its start says (the call, the agent's turn), none of
+    what its end would (a result, a reply, output messages), and the interrupt itself."""
+    name = str(span.get("name") or "")
+    kept = [r for r in rows if r[0] == start and r[3] in ("tool_call", "other")]
+    kept = [r for r in kept if r[3] != "error"]
+    if name.startswith("chat "):
+        kept.append(
+            (start, 0, line, "other", {"ts": start, "subkind": "llm_start", "content": name})
+        )
+    seconds = (end - start).total_seconds()
+    kept.append(
+        (
+            end,
+            3,
+            line,
+            "error",
+            {
+                "ts": end,
+                "is_error": True,
+                "subkind": "interrupt",
+                "content": f"interrupted inside {name} after {seconds:.1f} s: the span ended "
+                "with the process, together with every span around it",
+            },
+        )
+    )
+    return kept
 
 
 def _owner(span: dict[str, Any], by_id: dict[str, Any]) -> str | None:

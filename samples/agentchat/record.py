@@ -113,6 +113,24 @@ SPECS: dict[str, tuple[str, list[tuple[float, int]], str, dict[str, tuple[str, s
             "otel.json": ("recursive_reentry", "*", "already running"),
         },
     ),
+    "healthy_code_execution": (
+        FMT_B,
+        [],
+        "none",
+        {"*": ("healthy", "none", "")},
+    ),
+    "blocking_code_execution": (
+        FMT_A,
+        [(4.0, INT), (7.0, INT), (10.0, KILL)],
+        "none",
+        {
+            "*": ("blocking_tool", "tool_execution", "code_execution"),
+            # Ctrl-C reaches the code's own process too: the log shows it exit on the signal
+            # (-2), the agent retry, and the run stop after a message
+            "events.log": ("unknown", "*", ""),
+            "otel.json": ("unknown", "*", ""),
+        },
+    ),
 }
 LOG_FORMS = ("console.txt", "events.log", "otel.json")
 # scenario -> JSON field names: python-json-logger's own, or renamed as many platforms want them

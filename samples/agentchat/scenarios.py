@@ -31,6 +31,7 @@ from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProces
 from stub import SCRIPTS, Reply, count_role, start
 
 PORT = 0
+WORKDIR = "."  # the run's own directory, for code the agents execute
 LOGGERS = (
     "autogen_core",
     "autogen_core.events",
@@ -222,6 +223,35 @@ async def blocking_tool_sync() -> Any:
     return team, "Sales by region, please."
 
 
+# --- code execution -------------------------------------------------------------------------
+
+
+def coder(name: str, code: str, workdir: str) -> Any:
+    """CodeExecutorAgent with a model (0.5+): it writes a code block and runs it locally."""
+    from autogen_agentchat.agents import CodeExecutorAgent
+    from autogen_ext.code_executors.local import LocalCommandLineCodeExecutor
+
+    SCRIPTS[name] = lambda m, t: Reply(f"Running it:\n```python\n{code}\n```")
+    executor = LocalCommandLineCodeExecutor(work_dir=workdir, timeout=900)
+    return CodeExecutorAgent(name, executor, model_client=client(name))
+
+
+async def healthy_code_execution() -> Any:
+    run = coder("coder", "print(sum(range(10)))", WORKDIR)
+    SCRIPTS["reviewer"] = lambda m, t: Reply("The sum is 45. TERMINATE")
+    team = RoundRobinGroupChat(
+        [run, agent("reviewer")], termination_condition=TextMentionTermination("TERMINATE")
+    )
+    return team, "Compute the sum of 0..9 in Python."
+
+
+async def blocking_code_execution() -> Any:
+    run = coder("coder", "import time\ntime.sleep(600)  # waits on a job that never ends", WORKDIR)
+    SCRIPTS["reviewer"] = lambda m, t: Reply("Reviewed.")
+    team = RoundRobinGroupChat([run, agent("reviewer")])
+    return team, "Wait for the nightly export, then report."
+
+
 # --- human input --------------------------------------------------------------------------
 
 
@@ -305,6 +335,8 @@ SCENARIOS = {
         input_wait_custom_async,
         context_explosion_tool,
         reentry_team_run,
+        healthy_code_execution,
+        blocking_code_execution,
     )
 }
 
@@ -335,8 +367,9 @@ def log_handler(workdir: str, fmt: str) -> logging.Handler:
 
 
 def main() -> None:
-    global PORT
+    global PORT, WORKDIR
     scenario, workdir, fmt = sys.argv[1:4]
+    WORKDIR = os.path.join(workdir, "code")
     output_stats = sys.argv[4:5] != ["default-console"]  # Console's own default is False
     signal.signal(signal.SIGINT, signal.default_int_handler)
     logging.basicConfig(handlers=[log_handler(workdir, fmt)], level=logging.WARNING)

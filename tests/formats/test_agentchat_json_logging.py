@@ -91,6 +91,7 @@ SHAPES: dict[str, Shape] = {
     },
 }
 SCENARIOS = sorted(p.parent.name for p in AC.glob("*/events.log"))
+TEAM_RUNS = len(SCENARIOS) + len(list(SAMPLES.glob("agentchat-json/*/events.jsonl")))
 
 
 def as_json_lines(src: Path, dest: Path, shape: Shape) -> Path:
@@ -162,8 +163,8 @@ def test_a_garbled_line_is_skipped_visibly(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def json_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The recorded JSON samples and every text sample rewritten, in one file: eighteen team
-    runs, two field namings, tracebacks, a garbled line."""
+    """The recorded JSON samples and every text sample rewritten, in one file: one team run
+    each (``TEAM_RUNS``), two field namings, tracebacks, a garbled line."""
     path = tmp_path_factory.mktemp("json") / "all.jsonl"
     parts = [p.read_bytes() for p in sorted(SAMPLES.glob("agentchat-json/*/events.jsonl"))]
     for k, scenario in enumerate(SCENARIOS):
@@ -187,7 +188,7 @@ def test_spans_give_the_sequential_parse(json_runs: Path, parts: int) -> None:
     merged = merge([json_layout._parse_span(json_runs, span) for span in spans])
     events, skipped = merged.events, merged.skipped
     want_events, want_skipped = _sequential(json_runs)
-    assert want_events["run_id"].n_unique() == 18 and len(want_skipped) == 1
+    assert want_events["run_id"].n_unique() == TEAM_RUNS and len(want_skipped) == 1
     assert_frame_equal(events, want_events)
     assert skipped == want_skipped
 
