@@ -28,6 +28,9 @@ def score(half: str | None, show: str) -> None:
     rows = []
     for label_file in sorted(CORPUS.rglob("label.json")):
         label = json.loads(label_file.read_text())
+        # AgentChat releases recorded with samples/agentchat (record.py --corpus): never tuned on
+        label.setdefault("truth", _truth_of(label["scenario"]))
+        label.setdefault("half", "held_out")
         if half and label["half"] != half:
             continue
         for path in sorted(label_file.parent.iterdir()):
@@ -63,6 +66,21 @@ def score(half: str | None, show: str) -> None:
                     f"  {outcome:7s} {rel}: {r[2]} {r[3]:.2f} (truth {r[0]['truth']}) "
                     f"cov {r[4]:.0%} | {r[5][:160]}"
                 )
+
+
+_TRUTHS = {
+    "healthy": "healthy",
+    "loop": "loop",
+    "blocking": "blocking_tool",
+    "input_wait": "input_wait",
+    "context_explosion": "context_explosion",
+    "reentry": "recursive_reentry",
+}
+
+
+def _truth_of(scenario: str) -> str:
+    """What a scenario did, from its name (every scenario is named after it)."""
+    return next(t for prefix, t in _TRUTHS.items() if scenario.startswith(prefix))
 
 
 def _outcome(row: tuple) -> str:

@@ -199,8 +199,13 @@ def record(
 
 
 if __name__ == "__main__":
-    # record.py [--variants-only | --agentchat-0.4] [SCENARIO...]: by default all scenarios and
-    # their variant runs, with the autogen-agentchat of the running interpreter
+    # record.py [--variants-only | --agentchat-0.4 | --corpus DIR] [SCENARIO...]: by default
+    # all scenarios and their variant runs, with the autogen-agentchat of the running
+    # interpreter; --corpus records the main runs of another release into DIR (corpus/)
+    if sys.argv[1:2] == ["--corpus"]:
+        for name in sys.argv[3:] or list(SPECS):
+            record(name, out=Path(sys.argv[2]))
+        sys.exit(0)
     if sys.argv[1:2] == ["--agentchat-0.4"]:
         for name in sys.argv[2:] or RUNS_04:
             record(name, out=OUT_04)

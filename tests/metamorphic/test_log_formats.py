@@ -99,3 +99,23 @@ def test_compile_format_styles(text: str, fields: set[str]) -> None:
 def test_a_format_without_name_or_message_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match="no "):
         compile_format(text)
+
+
+def test_log_format_on_the_command_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from analyzer.cli import main
+
+    text, fmt = _source(SAMPLES / "agentchat/loop_swarm_pingpong")
+    path = tmp_path / "events.log"
+    path.write_text(reformat(text, fmt, "time-after-name"))
+    given = LOG_FORMATS["time-after-name"]
+    runner = CliRunner()
+    ok = runner.invoke(main, ["analyze", str(path), "--no-report", "--log-format", given])
+    assert ok.exit_code == 0 and "verdict: Loop" in ok.output
+    bad = runner.invoke(main, ["analyze", str(path), "--log-format", "%(asctime)s %(message)s"])
+    assert bad.exit_code == 2 and "no name field" in bad.output
+    other = runner.invoke(
+        main, ["analyze", str(path), "--format", "classic-console", "--log-format", given]
+    )
+    assert other.exit_code == 2
