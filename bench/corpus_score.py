@@ -29,8 +29,8 @@ def score(half: str | None, show: str) -> None:
     for label_file in sorted(CORPUS.rglob("label.json")):
         label = json.loads(label_file.read_text())
         # AgentChat releases recorded with samples/agentchat (record.py --corpus): never tuned on
-        label.setdefault("truth", _truth_of(label["scenario"]))
-        label.setdefault("half", "held_out")
+        if "truth" not in label:
+            label["truth"], label["half"] = _truth_of(label["scenario"]), "held_out"
         if half and label["half"] != half:
             continue
         for path in sorted(label_file.parent.iterdir()):

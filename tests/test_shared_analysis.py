@@ -126,7 +126,8 @@ def test_large_logs_are_analysed_alone(
     made = list(shared_calls)
     _assert_same(paths, together)
     big = sum(1 for r in together if isinstance(r, AnalysisResult) and _events(r) > 30)
-    assert big and made.count(1) == big
+    # every large log alone (a family's last small log may be alone too); the rest shared
+    assert big and made.count(1) >= big and max(made) > 1
 
 
 def _events(result: AnalysisResult) -> int:

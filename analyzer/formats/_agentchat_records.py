@@ -38,6 +38,10 @@ _ERROR_KEY, _SOURCE_KEY = '\\"error\\"', '\\"source\\":'
 HOP_ID = re.compile(r'\\"id\\":\\"([^"\\]+)\\"')
 ROUTE_KEYS = ('"receiver": "', '"sender": "')  # top-level keys, after the payload
 REPR_ID = re.compile(r"^id='([^']+)' source='([^']*)'")
+# Releases whose events carry no id (0.4.x, 0.5.x): the repr starts at the source, and a tool
+# event is known by its first call id (unique, and in the payload of the same event).
+REPR_SOURCE = re.compile(r"^source='([^']*)'")
+CALL_ID_IN_REPR = re.compile(r"(?:FunctionCall\(id|call_id)='([^']+)'")
 RECENT_PAYLOADS = 256  # hops of one message follow each other closely
 KNOWN_ROUTES = 4096  # distinct routes: a few per agent of each team
 # Model-call events carry the whole prompt (``messages``, which grows with the conversation:
@@ -249,19 +253,30 @@ class RecordParser:
                 if not (msg.get("id") or msg.get("created_at")):
                     # 0.4.x messages carry neither, so hops of one message cannot be told from
                     # a repeat of its text: read each once, where it is published for output.
-                    if _publishes_output(e):
+                    calls = _call_key(msg)
+                    if _publishes_output(e) and calls not in self.seen:
+                        start = len(self.sink)
                         emit_chat_message(self.sink, msg, line, when)
+                        if calls:  # its repr, read later or in another span, is the same
+                            self.seen.add(calls)
+                            self.firsts.append((calls, start, len(self.sink)))
                     same_on_every_hop = False
                     continue
                 key = (
                     msg.get("id")
                     or f"{msg.get('type')}|{msg.get('source')}|{msg.get('created_at')}"
                 )
+                calls = _call_key(msg)
+                if calls in self.seen:  # read from its repr already (an id-less release)
+                    self.seen.add(key)
                 if key not in self.seen:
                     self.seen.add(key)
                     start = len(self.sink)
                     emit_chat_message(self.sink, msg, line, when)
                     self.firsts.append((key, start, len(self.sink)))
+                    if calls:
+                        self.seen.add(calls)
+                        self.firsts.append((calls, start, len(self.sink)))
             return same_on_every_hop
         if kind in ("LLMCall", "LLMStreamEnd"):
             response = e.get("response") or {}
@@ -313,12 +328,21 @@ class RecordParser:
 
     def repr_event(self, message: str, line: int, when: str | None) -> None:
         m = REPR_ID.match(message)
-        if not m or m[1] in self.seen:
+        if m:
+            key, source = m[1], m[2]
+        elif (s := REPR_SOURCE.match(message)) and (c := CALL_ID_IN_REPR.search(message)):
+            # 0.5.x logs Message payloads without their content: this repr is all there is
+            tail = message.rstrip()
+            kind = next((k for suffix, k in _TOOL_REPR_ENDS if tail.endswith(suffix)), "")
+            key, source = f"{kind}:call:{c[1]}", s[1]
+        else:
             return
-        self.seen.add(m[1])
+        if key in self.seen:
+            return
+        self.seen.add(key)
         start = len(self.sink)
-        self._repr_event(message, line, when, m[2])
-        self.firsts.append((m[1], start, len(self.sink)))
+        self._repr_event(message, line, when, source)
+        self.firsts.append((key, start, len(self.sink)))
 
     def _repr_event(self, message: str, line: int, when: str | None, source: str) -> None:
         tail = message.rstrip()
@@ -326,6 +350,16 @@ class RecordParser:
             if tail.endswith(suffix):
                 emit_tool_reprs(self.sink, kind, message, line, when, source)
                 return
+
+
+def _call_key(msg: dict[str, Any]) -> str | None:
+    """``<type>:call:<first call id>`` of a tool event (an id-less repr's key)."""
+    content = msg.get("content")
+    first = content[0] if isinstance(content, list) and content else None
+    if not isinstance(first, dict):
+        return None
+    call_id = first.get("id") or first.get("call_id")
+    return f"{msg.get('type')}:call:{call_id}" if isinstance(call_id, str) else None
 
 
 def _publishes_output(event: dict[str, Any]) -> bool:
