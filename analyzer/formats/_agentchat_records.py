@@ -37,6 +37,8 @@ _PAYLOAD_START, _PAYLOAD_END, _MESSAGE_END = '{"payload": "', '", "sender": ', '
 _ERROR_KEY, _SOURCE_KEY = '\\"error\\"', '\\"source\\":'
 HOP_ID = re.compile(r'\\"id\\":\\"([^"\\]+)\\"')
 ROUTE_KEYS = ('"receiver": "', '"sender": "')  # top-level keys, after the payload
+_PUBLISH, _SENT = "MessageKind.PUBLISH", "DeliveryStage.SEND"
+_DIRECT, _RESPOND = "MessageKind.DIRECT", "MessageKind.RESPOND"
 REPR_ID = re.compile(r"^id='([^']+)' source='([^']*)'")
 # Releases whose events carry no id (0.4.x, 0.5.x): the repr starts at the source, and a tool
 # event is known by its first call id (unique, and in the payload of the same event).
@@ -131,6 +133,8 @@ class RecordParser:
             hop = _hop(message)
             if not self.known_hop(hop):
                 self._core_event(line, when, message, hop)
+            if hop is not None:  # after the hop named its run
+                self._rpc(hop[1], line, when)
         elif logger == "autogen_agentchat.events":
             self.repr_event(message, line, when)
         elif logger.startswith("autogen_agentchat") and (m := SELECTED.search(message)):
@@ -171,6 +175,7 @@ class RecordParser:
             return False
         if not self.known_hop(hop):
             self._core_event(line, when, text[at:], hop)
+        self._rpc(hop[1], line, when)  # after the hop named its run
         return True
 
     def _core_event(self, line: int, when: str | None, message: str, hop: Hop | None) -> None:
@@ -184,8 +189,41 @@ class RecordParser:
         if event is None:
             self.sink.skip(line, "truncated or invalid autogen_core.events JSON")
             return
+        if hop is None and isinstance(event, dict) and event.get("type") == "Message":
+            route = (
+                f'"kind": "{event.get("kind")}", "delivery_stage": "{event.get("delivery_stage")}"'
+            )
+            self._rpc(route, line, when, event.get("sender"), event.get("receiver"))
         if isinstance(event, dict) and self.event(event, line, when) and hop:
             self._remember(hop[0])
+
+    def _rpc(
+        self,
+        route: str,
+        line: int,
+        when: str | None,
+        sender: str | None = None,
+        receiver: str | None = None,
+    ) -> None:
+        """A direct message (an RPC: the sender awaits the answer) or its response, as it is
+        sent: most hops are publishes, told apart by one substring test."""
+        if _PUBLISH in route or _SENT not in route:
+            return
+        kind = "rpc_send" if _DIRECT in route else "rpc_respond" if _RESPOND in route else None
+        if kind is None:
+            return
+        if sender is None and receiver is None:
+            receiver, sender = _route(route)
+        self.sink.add(
+            "other",
+            line,
+            subkind=kind,
+            ts=when,
+            agent=agent_name(sender),
+            recipient=agent_name(receiver),
+            content=f"{'direct message' if kind == 'rpc_send' else 'response'} "
+            f"{agent_name(sender) or '?'} -> {agent_name(receiver) or '?'}",
+        )
 
     def known_hop(self, hop: Hop | None) -> bool:
         """A Message event carrying no chat message not yet emitted (each is logged once per

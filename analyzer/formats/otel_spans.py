@@ -136,6 +136,49 @@ def _interrupted(spans: list[tuple[int, dict[str, Any]]], by_id: dict[str, Any])
     return cut
 
 
+def _rpc_rows(
+    span: dict[str, Any], attrs: dict[str, Any], start: Any, end: Any, line: int
+) -> list[Row]:
+    """autogen-core's direct messages: ``autogen send X`` is an RPC to X (sent at its start),
+    ``autogen process X`` of an RPC (``is_rpc`` in its message context) is X answering it."""
+    name = str(span.get("name") or "")
+    if name.startswith("autogen send "):
+        target = _runtime_agent(name[len("autogen send ") :])
+        text = f"direct message -> {target}"
+        return [
+            (
+                start,
+                0,
+                line,
+                "other",
+                {"ts": start, "subkind": "rpc_send", "recipient": target, "content": text},
+            )
+        ]
+    context = attrs.get("message_context")
+    if (
+        name.startswith("autogen process ")
+        and isinstance(context, str)
+        and '"is_rpc": true' in context
+    ):
+        target = _runtime_agent(name[len("autogen process ") :])
+        text = f"response {target} ->"
+        return [
+            (
+                end,
+                1,
+                line,
+                "other",
+                {"ts": end, "subkind": "rpc_respond", "agent": target, "content": text},
+            )
+        ]
+    return []
+
+
+def _runtime_agent(destination: str) -> str | None:
+    """``planner_<team>.(<team>)-A`` -> ``planner``: a runtime span's agent."""
+    return agent_name(destination.split(".(", 1)[0])
+
+
 def _ends_run(span: dict[str, Any]) -> bool:
     attrs = span.get("attributes") or {}
     if attrs.get("messaging.message.type") == "GroupChatTermination":
@@ -166,6 +209,7 @@ def _rows(
         return rows
     status = span.get("status") or {}
     order = 0
+    rows.extend(_rpc_rows(span, attrs, start, end, line))
     message_type = attrs.get("messaging.message.type")
     if message_type == "GroupChatTermination":  # the team published its end
         rows.append(

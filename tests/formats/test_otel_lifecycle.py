@@ -59,3 +59,22 @@ def test_a_tool_span_ended_with_its_ancestors_at_the_last_instant_is_an_open_cal
     assert events.filter((events["kind"] == "tool_call") & (events["tool_name"] == name)).height
     assert not events.filter(events["kind"] == "tool_result").height
     assert "interrupt" in events["subkind"].drop_nulls().to_list()
+
+
+@pytest.mark.parametrize("form", ["events.log", "otel.json"])
+def test_direct_messages_are_events_in_logging_and_spans(form: str) -> None:
+    # team.run() sends GroupChatStart to the manager as an RPC and awaits its response.
+    _, parsed = parse_log(SAMPLES / "reentry_team_run" / form)
+    events = parsed.events
+    sends = events.filter(events["subkind"] == "rpc_send")
+    answers = events.filter(events["subkind"] == "rpc_respond")
+    assert sends.height >= 1 and answers.height >= 1
+    assert sends["recipient"][0] == "RoundRobinGroupChatManager"
+    assert answers["agent"][0] == "RoundRobinGroupChatManager"
+    assert sends["seq"][0] < answers["seq"][0]
+
+
+def test_publishes_are_not_direct_messages() -> None:
+    _, parsed = parse_log(SAMPLES / "loop_swarm_pingpong" / "events.log")
+    rpc = parsed.events.filter(parsed.events["subkind"].str.starts_with("rpc_"))
+    assert rpc.height == 2  # one team run: one GroupChatStart sent, one response
