@@ -142,36 +142,18 @@ def _rpc_rows(
     """autogen-core's direct messages: ``autogen send X`` is an RPC to X (sent at its start),
     ``autogen process X`` of an RPC (``is_rpc`` in its message context) is X answering it."""
     name = str(span.get("name") or "")
+    context = attrs.get("message_context")
     if name.startswith("autogen send "):
         target = _runtime_agent(name[len("autogen send ") :])
+        at, order, fields = start, 0, {"subkind": "rpc_send", "recipient": target}
         text = f"direct message -> {target}"
-        return [
-            (
-                start,
-                0,
-                line,
-                "other",
-                {"ts": start, "subkind": "rpc_send", "recipient": target, "content": text},
-            )
-        ]
-    context = attrs.get("message_context")
-    if (
-        name.startswith("autogen process ")
-        and isinstance(context, str)
-        and '"is_rpc": true' in context
-    ):
+    elif name.startswith("autogen process ") and '"is_rpc": true' in str(context or ""):
         target = _runtime_agent(name[len("autogen process ") :])
+        at, order, fields = end, 1, {"subkind": "rpc_respond", "agent": target}
         text = f"response {target} ->"
-        return [
-            (
-                end,
-                1,
-                line,
-                "other",
-                {"ts": end, "subkind": "rpc_respond", "agent": target, "content": text},
-            )
-        ]
-    return []
+    else:
+        return []
+    return [(at, order, line, "other", {"ts": at, **fields, "content": text})]
 
 
 def _runtime_agent(destination: str) -> str | None:
