@@ -121,7 +121,7 @@ def _interrupted(spans: list[tuple[int, dict[str, Any]]], by_id: dict[str, Any])
     cut: set[int] = set()
     for _, span in spans:
         end = parse_ts(span.get("end_time"))
-        name = str(span.get("name") or "")
+        name = str(_as_genai(span).get("name") or "")
         status = (span.get("status") or {}).get("status_code")
         if end is None or status == "OK" or not name.startswith(_OPERATIONS_CUT):
             continue
@@ -134,6 +134,24 @@ def _interrupted(spans: list[tuple[int, dict[str, Any]]], by_id: dict[str, Any])
         ):
             cut.add(id(span))
     return cut
+
+
+def _as_genai(span: dict[str, Any]) -> dict[str, Any]:
+    """autogen-core 0.5.x's tool span (named after the tool; ``tool_name``, ``tool_args``:
+    read in ``tools/_base.py`` before the GenAI conventions) as the ``execute_tool`` span
+    0.6+ writes; any other span as it is."""
+    attrs = span.get("attributes")
+    if not isinstance(attrs, dict) or "tool_name" not in attrs or "tool_args" not in attrs:
+        return span
+    if str(span.get("name") or "") != str(attrs["tool_name"]):
+        return span
+    genai = {
+        **attrs,
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": attrs["tool_name"],
+        "gen_ai.tool.call.arguments": attrs["tool_args"],
+    }
+    return {**span, "name": f"execute_tool {attrs['tool_name']}", "attributes": genai}
 
 
 def _rpc_rows(
@@ -183,6 +201,7 @@ def _rows(
 ) -> list[Row]:
     """``interrupted``: the span was closed by the process stopping (``_interrupted``): its
     operation never finished, so it gives its start and an interrupt, not its end."""
+    span = _as_genai(span)
     m = _OPERATION.match(span.get("name") or "")
     start, end = parse_ts(span.get("start_time")), parse_ts(span.get("end_time"))
     attrs = span.get("attributes") or {}

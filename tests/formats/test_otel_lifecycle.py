@@ -78,3 +78,12 @@ def test_publishes_are_not_direct_messages() -> None:
     _, parsed = parse_log(SAMPLES / "loop_swarm_pingpong" / "events.log")
     rpc = parsed.events.filter(parsed.events["subkind"].str.starts_with("rpc_"))
     assert rpc.height == 2  # one team run: one GroupChatStart sent, one response
+
+
+def test_tool_spans_before_the_genai_conventions_are_tool_calls() -> None:
+    # autogen-core 0.5.x names a tool's span after the tool (tool_name, tool_args attributes).
+    _, parsed = parse_log(SAMPLES.parent / "agentchat-0.5/blocking_tool_sync/otel.json")
+    calls = parsed.events.filter(parsed.events["kind"] == "tool_call")
+    assert calls["tool_name"].to_list() == ["query_db"]
+    assert "SELECT region" in calls["tool_args"][0]
+    assert parsed.coverage is not None and parsed.coverage.fraction == 1.0
