@@ -12,7 +12,7 @@ _LONGEST = 300  # a termination reason can be a whole tool result: the JSON keep
 
 
 def coverage_text(coverage: Mapping[str, Any] | None) -> str:
-    """``read 189 of 216 lines (87.5%); not read: 27 line outside any message (from line 1)``."""
+    """``read 189 of 216 lines (87.5%); not read: line outside any message: 27 (from line 1)``."""
     if not coverage:
         return "-"
     share = coverage["share"]
@@ -20,7 +20,7 @@ def coverage_text(coverage: Mapping[str, Any] | None) -> str:
     unread = sorted(coverage["unread"], key=lambda u: -u["count"])
     if unread:
         text += "; not read: " + ", ".join(
-            f"{u['count']:,} {excerpt(u['kind'], 80)} (from line {u['lines'][0]})"
+            f"{excerpt(u['kind'], 80)}: {u['count']:,} (from line {u['lines'][0]})"
             for u in unread[:3]
         )
         text += f", and {len(unread) - 3} more kinds" if len(unread) > 3 else ""
