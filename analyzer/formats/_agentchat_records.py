@@ -43,6 +43,12 @@ REPR_ID = re.compile(r"^id='([^']+)' source='([^']*)'")
 # Releases whose events carry no id (0.4.x, 0.5.x): the repr starts at the source, and a tool
 # event is known by its first call id (unique, and in the payload of the same event).
 REPR_SOURCE = re.compile(r"^source='([^']*)'")
+# 0.5.x logs an input request nowhere but in the runtime's own text record of its publish.
+INPUT_REQUEST = "UserInputRequestedEvent"
+PUBLISHED_INPUT_REQUEST = re.compile(
+    rf"^Publishing message of type \w+ to all subscribers: .*?{INPUT_REQUEST}\("
+    r"source='([^']*)'.*?request_id='([^']+)'"
+)
 CALL_ID_IN_REPR = re.compile(r"(?:FunctionCall\(id|call_id)='([^']+)'")
 RECENT_PAYLOADS = 256  # hops of one message follow each other closely
 KNOWN_ROUTES = 4096  # distinct routes: a few per agent of each team
@@ -137,6 +143,8 @@ class RecordParser:
                 self._rpc(hop[1], line, when)
         elif logger == "autogen_agentchat.events":
             self.repr_event(message, line, when)
+        elif logger.startswith("autogen_core") and INPUT_REQUEST in message:
+            self.published_input_request(message, line, when)
         elif logger.startswith("autogen_agentchat") and (m := SELECTED.search(message)):
             self.sink.add(
                 "other",
@@ -364,6 +372,17 @@ class RecordParser:
             self.sink.unread(line, f"autogen_core.events record of unknown type {str(kind)[:40]}")
         return False
 
+    def published_input_request(self, message: str, line: int, when: str | None) -> None:
+        """An input request as the runtime logs its publish: read once, under the key its
+        payload (where a release logs one) is read under."""
+        m = PUBLISHED_INPUT_REQUEST.match(message)
+        if m is None or (key := f"{INPUT_REQUEST}:call:{m[2]}") in self.seen:
+            return
+        self.seen.add(key)
+        start = len(self.sink)
+        self.sink.add("input_request", line, ts=when, agent=m[1], content=INPUT_REQUEST)
+        self.firsts.append((key, start, len(self.sink)))
+
     def repr_event(self, message: str, line: int, when: str | None) -> None:
         m = REPR_ID.match(message)
         if m:
@@ -391,7 +410,10 @@ class RecordParser:
 
 
 def _call_key(msg: dict[str, Any]) -> str | None:
-    """``<type>:call:<first call id>`` of a tool event (an id-less repr's key)."""
+    """``<type>:call:<first call id>`` of a tool event, ``<type>:call:<request id>`` of an
+    input request: the key an id-less repr of the same event is read under."""
+    if msg.get("type") == INPUT_REQUEST and isinstance(msg.get("request_id"), str):
+        return f"{INPUT_REQUEST}:call:{msg['request_id']}"
     content = msg.get("content")
     first = content[0] if isinstance(content, list) and content else None
     if not isinstance(first, dict):

@@ -86,9 +86,14 @@ class _Parser:
             if self.tb.feed(text):
                 return
             self.flush_traceback()
+        held = None
         if PROMPT in text:  # input() from another thread: the prompt belongs after this block
-            self.prompts.append((number, PROMPT))
             text = text.replace(PROMPT, "", 1).lstrip()
+            header = text.startswith(_RULE) and (HEADER.match(text) or SOURCE_HEADER.match(text))
+            if header:
+                held = (number, PROMPT)
+            else:
+                self.prompts.append((number, PROMPT))
             if not text:
                 return
         if "Traceback (" in text and TRACEBACK_START.search(text):
@@ -105,6 +110,8 @@ class _Parser:
             return
         if rule and ((m := HEADER.match(text)) or (m := SOURCE_HEADER.match(text))):
             self.flush()
+            if held:  # printed before the block it follows (0.5.x): it belongs after that one
+                self.prompts.append(held)
             if self.in_summary:  # a new team run after a finished one
                 self.in_summary = False
                 self.runs += 1

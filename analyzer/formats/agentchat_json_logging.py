@@ -34,7 +34,10 @@ MESSAGE_KEYS = ("message", "msg", "event", "@message", "log.message")
 TRACE_KEYS = ("exc_info", "exc_text", "exception", "error.stack_trace", "stack_trace", "stack_info")
 # A record with none of these can produce no event (see RecordParser.record); JSON formatters
 # often write the level in lower case.
-WANTED = r"autogen_core\.events|autogen_agentchat|GroupChatTermination|(?i:error|critical|fatal)"
+WANTED = (
+    r"autogen_core\.events|autogen_agentchat|GroupChatTermination|UserInputRequestedEvent"
+    r"|(?i:error|critical|fatal)"
+)
 _SNIFF_LINES = 50
 
 Record = tuple[str, str, str | None, list[str]]  # logger, level, time as written, message lines

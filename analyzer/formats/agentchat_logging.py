@@ -53,7 +53,10 @@ _PREFIX_LIMIT = 160  # the logger name must sit in the prefix, not deep inside a
 _LEVEL_GAP = 12  # a level after the name counts only if it follows within this many characters
 LEARN_LINES = 2000  # lines a learned layout must split exactly as the slow splitter does
 # A record with none of these can produce no event (see RecordParser.record): bulk-dropped.
-WANTED = r"autogen_core\.events|autogen_agentchat|GroupChatTermination|ERROR|CRITICAL|FATAL"
+WANTED = (
+    r"autogen_core\.events|autogen_agentchat|GroupChatTermination|UserInputRequestedEvent"
+    r"|ERROR|CRITICAL|FATAL"
+)
 
 
 class AgentchatLogging:
