@@ -43,11 +43,12 @@ REPR_ID = re.compile(r"^id='([^']+)' source='([^']*)'")
 # Releases whose events carry no id (0.4.x, 0.5.x): the repr starts at the source, and a tool
 # event is known by its first call id (unique, and in the payload of the same event).
 REPR_SOURCE = re.compile(r"^source='([^']*)'")
-# 0.5.x logs an input request nowhere but in the runtime's own text record of its publish.
+# 0.5.x-0.6.x log an input request nowhere but in the runtime's text record of its publish
+# (0.6 gives the event an id first).
 INPUT_REQUEST = "UserInputRequestedEvent"
 PUBLISHED_INPUT_REQUEST = re.compile(
     rf"^Publishing message of type \w+ to all subscribers: .*?{INPUT_REQUEST}\("
-    r"source='([^']*)'.*?request_id='([^']+)'"
+    r"(?:id='[^']*', )?source='([^']*)'.*?request_id='([^']+)'"
 )
 CALL_ID_IN_REPR = re.compile(r"(?:FunctionCall\(id|call_id)='([^']+)'")
 RECENT_PAYLOADS = 256  # hops of one message follow each other closely
