@@ -473,3 +473,20 @@ def test_a_megabyte_termination_reason_costs_the_reports_nothing(tmp_path: Path)
     render_html(result, run)
     assert time.monotonic() - started < 10
     assert all(len(f.summary) <= SUMMARY_LIMIT for f in run.findings)
+
+
+def test_a_giant_session_id_is_bounded_in_every_output(tmp_path: Path) -> None:
+    # Fuzz case 321 (seed 20261206): a 4 MB token after "Session ID:" became the run id, and
+    # every report carried it (an 8 MB Markdown header, 25 s to check).
+    from analyzer.formats.base import RUN_ID_LIMIT
+    from analyzer.pipeline import analyze_file
+    from analyzer.report.markdown import render_markdown
+
+    fixture = Path(__file__).parent / "fixtures" / "runtime.garbled-line.log"
+    lines = fixture.read_text().splitlines()
+    lines[0] = lines[0] + "\\" * 1_000_000
+    path = tmp_path / "runtime.log"
+    path.write_text("\n".join(lines) + "\n")
+    result = analyze_file(path)
+    assert all(len(run.run_id) <= RUN_ID_LIMIT for run in result.runs)
+    assert len(render_markdown(result, result.runs[0])) < 50_000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import reprlib
 from collections.abc import Iterator, Sequence, Sized
@@ -328,6 +329,9 @@ def _time_or_none(value: object) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
 
+RUN_ID_LIMIT = 128
+
+
 class EventSink:
     """Column-wise event buffer: parsers append, ``frame()`` builds the typed table once."""
 
@@ -345,6 +349,19 @@ class EventSink:
 
     def __len__(self) -> int:
         return len(self._cols["seq"])
+
+    @property
+    def run_id(self) -> str:
+        return self._run_id
+
+    @run_id.setter
+    def run_id(self, value: str) -> None:
+        """A run's id as the log names it (a session uuid, a team's), bounded: a garbled line
+        can make a 4 MB "session id", which every report would then carry (fuzz case 321)."""
+        if len(value) > RUN_ID_LIMIT:
+            digest = hashlib.sha1(value.encode("utf-8", "replace")).hexdigest()[:8]
+            value = f"{value[: RUN_ID_LIMIT - 10]}…{digest}"
+        self._run_id = value
 
     def add(
         self,
