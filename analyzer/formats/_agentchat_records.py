@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -199,10 +200,8 @@ class RecordParser:
             self.sink.skip(line, "truncated or invalid autogen_core.events JSON")
             return
         if hop is None and isinstance(event, dict) and event.get("type") == "Message":
-            route = (
-                f'"kind": "{event.get("kind")}", "delivery_stage": "{event.get("delivery_stage")}"'
-            )
-            self._rpc(route, line, when, event.get("sender"), event.get("receiver"))
+            stage = f"{event.get('kind')} {event.get('delivery_stage')}"
+            self._rpc(stage, line, when, event.get("sender"), event.get("receiver"))
         if isinstance(event, dict) and self.event(event, line, when) and hop:
             self._remember(hop[0])
 
@@ -215,7 +214,8 @@ class RecordParser:
         receiver: str | None = None,
     ) -> None:
         """A direct message (an RPC: the sender awaits the answer) or its response, as it is
-        sent: most hops are publishes, told apart by one substring test."""
+        sent: most hops are publishes, told apart by one substring test. ``route``: the raw
+        text after a hop's payload, or the kind and stage of a decoded event."""
         if _PUBLISH in route or _SENT not in route:
             return
         kind = "rpc_send" if _DIRECT in route else "rpc_respond" if _RESPOND in route else None
@@ -300,30 +300,15 @@ class RecordParser:
                 if not (msg.get("id") or msg.get("created_at")):
                     # 0.4.x messages carry neither, so hops of one message cannot be told from
                     # a repeat of its text: read each once, where it is published for output.
-                    calls = _call_key(msg)
-                    if _publishes_output(e) and calls not in self.seen:
-                        start = len(self.sink)
-                        emit_chat_message(self.sink, msg, line, when)
-                        if calls:  # its repr, read later or in another span, is the same
-                            self.seen.add(calls)
-                            self.firsts.append((calls, start, len(self.sink)))
+                    if _publishes_output(e):  # its repr, if any, is the same event
+                        self._once((_call_key(msg),), emit_chat_message, self.sink, msg, line, when)
                     same_on_every_hop = False
                     continue
                 key = (
                     msg.get("id")
                     or f"{msg.get('type')}|{msg.get('source')}|{msg.get('created_at')}"
                 )
-                calls = _call_key(msg)
-                if calls in self.seen:  # read from its repr already (an id-less release)
-                    self.seen.add(key)
-                if key not in self.seen:
-                    self.seen.add(key)
-                    start = len(self.sink)
-                    emit_chat_message(self.sink, msg, line, when)
-                    self.firsts.append((key, start, len(self.sink)))
-                    if calls:
-                        self.seen.add(calls)
-                        self.firsts.append((calls, start, len(self.sink)))
+                self._once((key, _call_key(msg)), emit_chat_message, self.sink, msg, line, when)
             return same_on_every_hop
         if kind in ("LLMCall", "LLMStreamEnd"):
             response = e.get("response") or {}
@@ -377,12 +362,10 @@ class RecordParser:
         """An input request as the runtime logs its publish: read once, under the key its
         payload (where a release logs one) is read under."""
         m = PUBLISHED_INPUT_REQUEST.match(message)
-        if m is None or (key := f"{INPUT_REQUEST}:call:{m[2]}") in self.seen:
-            return
-        self.seen.add(key)
-        start = len(self.sink)
-        self.sink.add("input_request", line, ts=when, agent=m[1], content=INPUT_REQUEST)
-        self.firsts.append((key, start, len(self.sink)))
+        if m is not None:
+            add = self.sink.add
+            keys = (f"{INPUT_REQUEST}:call:{m[2]}",)
+            self._once(keys, add, "input_request", line, ts=when, agent=m[1], content=INPUT_REQUEST)
 
     def repr_event(self, message: str, line: int, when: str | None) -> None:
         m = REPR_ID.match(message)
@@ -395,12 +378,23 @@ class RecordParser:
             key, source = f"{kind}:call:{c[1]}", s[1]
         else:
             return
-        if key in self.seen:
+        self._once((key,), self._repr_event, message, line, when, source)
+
+    def _once(
+        self, keys: Sequence[str | None], emit: Callable[..., None], *args: Any, **kw: Any
+    ) -> None:
+        """``emit(*args, **kw)`` for an event logged in several places (a payload on every hop,
+        a repr, the runtime's text record) unless one of its ``keys`` was seen; each key is
+        then seen, and the rows it made are the ones a later span's merge drops
+        (``firsts``). With no key, every call emits."""
+        named = [k for k in keys if k]
+        if any(k in self.seen for k in named):
+            self.seen.update(named)
             return
-        self.seen.add(key)
+        self.seen.update(named)
         start = len(self.sink)
-        self._repr_event(message, line, when, source)
-        self.firsts.append((key, start, len(self.sink)))
+        emit(*args, **kw)
+        self.firsts.extend((k, start, len(self.sink)) for k in named)
 
     def _repr_event(self, message: str, line: int, when: str | None, source: str) -> None:
         tail = message.rstrip()

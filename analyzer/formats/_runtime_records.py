@@ -10,6 +10,7 @@ so a file can be read in spans.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -17,6 +18,7 @@ import polars as pl
 
 from .base import (
     EventSink,
+    ParsedLog,
     Stamp,
     add_message_with_calls,
     canonical_json,
@@ -280,6 +282,11 @@ class RuntimeRecords:
             agent=rec.get("agent_name") or rec.get("name"),
             content=orjson.dumps(config).decode(),
         )
+
+
+def resolved(parsed: ParsedLog) -> ParsedLog:
+    """``parsed`` with its tool names resolved (``resolve_tool_names``)."""
+    return replace(parsed, events=resolve_tool_names(parsed.events))
 
 
 BULK_NAMES = 5000  # fewer rows are walked in Python: polars' joins cost ~4 ms a small log

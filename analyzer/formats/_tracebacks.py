@@ -10,6 +10,22 @@ TRACEBACK_START = re.compile(r"Traceback \(most recent call last\):\s*$")
 # A Python warning on stderr (``path.py:20: UserWarning: ...``): known, not AutoGen's; the
 # source line ``warnings`` prints under it is indented.
 PY_WARNING = re.compile(r"^\S.*?\.py:\d+: \w*Warning: ")
+
+
+class PythonWarnings:
+    """Python warnings on stderr among a console's lines: known, not AutoGen's output."""
+
+    def __init__(self) -> None:
+        self.last = -1  # the line of the last warning
+
+    def claims(self, number: int, text: str) -> bool:
+        """The line is a warning, or the indented source line ``warnings`` prints under it."""
+        if "Warning: " in text and PY_WARNING.match(text):
+            self.last = number
+            return True
+        return number == self.last + 1 and text[:1].isspace()
+
+
 # A frame line: a traceback pasted without its header (a fragment from an issue) starts here.
 FRAME = re.compile(r'^\s+File "[^"]+", line \d+')
 _CHAIN = re.compile(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from ._agentchat_messages import CODE_KINDS, TOOL_REPR_KINDS, emit_code_step, emit_tool_reprs
-from ._tracebacks import FRAME, PY_WARNING, TRACEBACK_START, TracebackCollector
+from ._tracebacks import FRAME, TRACEBACK_START, PythonWarnings, TracebackCollector
 from .base import EventSink, ParsedLog, iter_lines, require_events
 
 HEADER = re.compile(r"^-{10} (\S+?) \((.+)\) -{10}\s*$")
@@ -68,7 +68,7 @@ class _Parser:
         self.tb: TracebackCollector | None = None
         self.runs = 1
         self.in_summary = False
-        self.warned = -1  # the line of the last Python warning
+        self.warnings = PythonWarnings()
 
     def run(self) -> ParsedLog:
         number = 0
@@ -78,7 +78,7 @@ class _Parser:
         if self.tb is not None:
             self.flush_traceback()
         self.sink.counted(number, "lines")
-        require_events(self.path, self.sink, "AgentChat console blocks", self.sink)
+        require_events(self.path, self.sink, "AgentChat console blocks")
         return self.sink.result()
 
     def line(self, number: int, text: str) -> None:
@@ -129,10 +129,8 @@ class _Parser:
                 self.block["tokens"] = (number, int(tokens[1]), int(tokens[2]))
             else:
                 self.block["text"].append(text)
-        elif "Warning: " in text and PY_WARNING.match(text):
-            self.warned = number
-        elif number == self.warned + 1 and text[:1].isspace():
-            pass  # the warning's source line
+        elif self.warnings.claims(number, text):
+            pass
         elif text.strip():
             self.sink.unread(number, "line outside any Console message block")
 

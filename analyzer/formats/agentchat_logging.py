@@ -84,7 +84,7 @@ def spanned(log_format: str | None) -> Spanned:
     format, sniffed record by record, when None."""
     if log_format is None:
         return SPANNED
-    compile_format(log_format)  # a bad one is the caller's error, before any parse
+    _format(log_format)  # a bad one is the caller's error, before any parse
     return Spanned(
         partial(_parse_span, log_format=log_format),
         partial(_starts_given_record, log_format=log_format),

@@ -478,15 +478,15 @@ def require_events(
     path: Path,
     events: Sized,
     what: str,
-    coverage: Coverage | EventSink | None = None,
+    coverage: Coverage | None = None,
     hint: str = "",
 ) -> None:
     """A file that parsed to nothing is an error, not an empty healthy run; the error says
     whether the file held records the parser did not recognise, or nothing at all."""
     if len(events):
         return
-    if isinstance(coverage, EventSink):
-        coverage = coverage.coverage()
+    if coverage is None and isinstance(events, EventSink):
+        coverage = events.coverage()
     if coverage is None or not coverage.total:
         raise LogFormatError(path, f"no {what} found (empty or truncated file?)")
     kinds = sorted(coverage.unread, key=lambda u: -u.count)

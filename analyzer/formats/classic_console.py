@@ -12,13 +12,12 @@ import re
 from pathlib import Path
 from typing import ClassVar
 
-from ._tracebacks import FRAME, PY_WARNING, TRACEBACK_START, TracebackCollector
+from ._tracebacks import FRAME, TRACEBACK_START, PythonWarnings, TracebackCollector
 from .base import EventSink, ParsedLog, canonical_json, iter_lines, require_events
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # Agent names may hold spaces, dots, dashes and any letter: the API allows them.
-HEADER = re.compile(r"^(\S.{0,199}?) \(to (.{1,200}?)\):\s*$")  # what ``_header`` reads
-_NAME_LIMIT = 200
+_NAME_LIMIT = 200  # characters of an agent name in a ``sender (to recipient):`` header
 RULE = re.compile(r"^-{80}\s*$")
 NEXT_SPEAKER = re.compile(r"^Next speaker: (\S.*?)\s*$")
 # Banners by era (read in each release's conversable_agent.py): 0.2.0-0.2.20 print "Call"
@@ -55,8 +54,9 @@ CLASSIC_FRAME = re.compile(r'(?m)^\s*File "[^"]*[/\\]autogen[/\\](?:agentchat|oa
 
 
 def _header(text: str) -> tuple[str, str] | None:
-    """(sender, recipient) of a ``sender (to recipient):`` line. String methods, not HEADER:
-    a lazy pattern over names that may hold spaces cost 0.3 s per 100,000 headers."""
+    """(sender, recipient) of a ``sender (to recipient):`` line, names of 1-200 characters,
+    the sender's not starting with a space. String methods: a lazy pattern over names that
+    may hold spaces cost 0.3 s per 100,000 headers."""
     if " (to " not in text:  # nearly every line: one test
         return None
     at = text.find(" (to ")
@@ -105,7 +105,7 @@ class _ConsoleParser:
         self.tb: TracebackCollector | None = None
         self.calls: dict[str, tuple[str, str | None]] = {}  # call id -> (tool, executor)
         self.selected: str | None = None  # group chat: speaker picked since the last tool call
-        self.warned = -1  # the line of the last Python warning
+        self.warnings = PythonWarnings()
 
     def run(self) -> ParsedLog:
         number = 0
@@ -113,7 +113,7 @@ class _ConsoleParser:
             self.line(number, ANSI.sub("", raw) if "\x1b" in raw else raw)
         self.flush_all()
         self.sink.counted(number, "lines")
-        require_events(self.path, self.sink, "AutoGen console output", self.sink)
+        require_events(self.path, self.sink, "AutoGen console output")
         return self.sink.result()
 
     # --- dispatch -------------------------------------------------------------------------
@@ -215,10 +215,8 @@ class _ConsoleParser:
             self.sink.add("error", number, content=text.strip(), is_error=True, subkind=m[1])
         elif text.startswith("TaskResult(") and (m := TASK_RESULT.match(text)):
             self.sink.add("termination", number, content=m[1] or m[2] or "TaskResult")
-        elif "Warning: " in text and PY_WARNING.match(text):
-            self.warned = number
-        elif number == self.warned + 1 and text[:1].isspace():
-            pass  # the warning's source line
+        elif self.warnings.claims(number, text):
+            pass
         elif not (text.startswith("-") and RULE.match(text)):
             self.sink.unread(number, "line outside any message or banner")
 
@@ -307,9 +305,11 @@ class _ConsoleParser:
     def answered(self, said: str) -> str:
         """The call a response answers: its id, or (0.2.0 names the function, not the call)
         the latest call of the function it names."""
-        if said in self.calls:
-            return said
-        return next((cid for cid, (tool, _) in reversed(self.calls.items()) if tool == said), said)
+        return said if said in self.calls else self.latest_call(said) or said
+
+    def latest_call(self, tool: str) -> str | None:
+        """The id of the latest call of ``tool``."""
+        return next((cid for cid, (name, _) in reversed(self.calls.items()) if name == tool), None)
 
     # --- function execution -------------------------------------------------------------------
 
@@ -331,9 +331,7 @@ class _ConsoleParser:
         self.state = "top"
         if ex is None:
             return
-        call_id = ex["id"] or next(
-            (cid for cid, (tool, _) in reversed(self.calls.items()) if tool == ex["tool"]), None
-        )
+        call_id = ex["id"] or self.latest_call(ex["tool"])
         # In a group chat the call goes to the manager; the executor is whoever it picked next.
         executor = self.selected or self.calls.get(call_id or "", (None, None))[1]
         args = _repr_args(ex["args"])

@@ -8,14 +8,13 @@ Line 1 is ``Started new session with Session ID: <uuid>`` (a new such line start
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
 import orjson
 
 from ._line_batches import Span, numbered_lines
-from ._runtime_records import RuntimeRecords, resolve_tool_names
+from ._runtime_records import RuntimeRecords, resolved
 from ._split_parse import Part, Spanned, span_sink
 from .base import ParsedLog, loads
 
@@ -115,8 +114,4 @@ def _without_request(line: str, start: int) -> dict[str, Any] | None:
     return rec if isinstance(rec, dict) else None
 
 
-def _resolved(parsed: ParsedLog) -> ParsedLog:
-    return replace(parsed, events=resolve_tool_names(parsed.events))
-
-
-SPANNED = Spanned(_parse_span, lambda line: True, "runtime-log records", _resolved)
+SPANNED = Spanned(_parse_span, lambda line: True, "runtime-log records", resolved)

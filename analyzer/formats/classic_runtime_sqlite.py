@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import LogFormatError
-from ._runtime_records import RuntimeRecords, resolve_tool_names
+from ._runtime_records import RuntimeRecords, resolved
 from .base import EventSink, ParsedLog, require_events
 
 _QUERIES = {
@@ -49,10 +49,8 @@ class ClassicRuntimeSqlite:
                 sink.run_id = starts[max(at, 0)][1]
             records.record(rec, int(rec["id"]), ref=f"{table}#{rec['id']}")
         sink.counted(len(rows), "rows")
-        require_events(path, sink, "runtime-log rows", sink)
-        return ParsedLog(
-            resolve_tool_names(sink.frame()), tuple(sink.skipped), None, sink.coverage()
-        )
+        require_events(path, sink, "runtime-log rows")
+        return resolved(sink.result())
 
 
 def _read_rows(path: Path) -> list[tuple[str, int, str, dict[str, Any]]]:
