@@ -101,6 +101,12 @@ def one_string(description: str, param: str) -> dict[str, Any]:
     }
 
 
+def converse(history: History, initiator: Any, partner: Any, task: str) -> None:
+    """A two-agent chat; its history (what a user would save) kept as it grows."""
+    history["chat"] = lambda: partner.chat_messages[initiator]
+    initiator.initiate_chat(partner, message=task)
+
+
 def count_role(messages: list[dict[str, Any]], *roles: str) -> int:
     return sum(1 for m in messages if m.get("role") in roles)
 
@@ -128,8 +134,7 @@ def healthy_twoagent(history: History) -> None:
         ]
     )
     script(analyst.name, lambda m, t: Reply(next(replies, "TERMINATE")))
-    history["chat"] = lambda: analyst.chat_messages[user]
-    user.initiate_chat(analyst, message="Explain the revenue trend.")
+    converse(history, user, analyst, "Explain the revenue trend.")
 
 
 def healthy_tool(history: History) -> None:
@@ -151,8 +156,7 @@ def healthy_tool(history: History) -> None:
         return Reply("Paris 12C and rainy; Berlin 7C and overcast. TERMINATE")
 
     script(helper.name, reply)
-    history["chat"] = lambda: helper.chat_messages[user]
-    user.initiate_chat(helper, message="Compare the weather in Paris and Berlin.")
+    converse(history, user, helper, "Compare the weather in Paris and Berlin.")
 
 
 def healthy_groupchat_maxround(history: History) -> None:
@@ -200,8 +204,7 @@ def loop_tool_repeat(history: History) -> None:
     schema = one_string("Status of a build job", "job")
     add_tool(check_status, helper, runner, schema)
     script(helper.name, lambda m, t: Reply(None, [("check_status", {"job": "build-42"})]))
-    history["chat"] = lambda: helper.chat_messages[runner]
-    runner.initiate_chat(helper, message="Tell me when build-42 is finished.")
+    converse(history, runner, helper, "Tell me when build-42 is finished.")
 
 
 def blocking_tool(history: History) -> None:
@@ -218,16 +221,14 @@ def blocking_tool(history: History) -> None:
         helper.name,
         lambda m, t: Reply(None, [("query_db", {"sql": "SELECT region, SUM(total) FROM sales"})]),
     )
-    history["chat"] = lambda: helper.chat_messages[user]
-    user.initiate_chat(helper, message="Sales by region, please.")
+    converse(history, user, helper, "Sales by region, please.")
 
 
 def input_wait(history: History) -> None:
     helper = assistant("assistant")
     user = proxy(named("Ops Lead", "ops_lead"), mode="ALWAYS")
     script(helper.name, lambda m, t: Reply("Draft ready: rollout in three waves. Approve?"))
-    history["chat"] = lambda: helper.chat_messages[user]
-    user.initiate_chat(helper, message="Prepare the rollout plan.")
+    converse(history, user, helper, "Prepare the rollout plan.")
 
 
 def human_exit(history: History) -> None:
@@ -235,8 +236,7 @@ def human_exit(history: History) -> None:
     helper = assistant("assistant")
     user = proxy("reviewer", mode="ALWAYS")
     script(helper.name, lambda m, t: Reply("Here is the summary you asked for."))
-    history["chat"] = lambda: helper.chat_messages[user]
-    user.initiate_chat(helper, message="Summarise the incident.")
+    converse(history, user, helper, "Summarise the incident.")
 
 
 SCENARIOS: dict[str, Callable[[History], None]] = {
