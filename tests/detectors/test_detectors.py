@@ -416,3 +416,25 @@ def test_rows_of_gives_each_findings_rows_in_its_order() -> None:
     df = pl.DataFrame({"seq": [10, 11, 12, 13, 14]})
     got = rows_of(df, [[3, 1], [], [4], [0, 0]])
     assert [[r["seq"] for r in rows] for rows in got] == [[13, 11], [], [14], [10, 10]]
+
+
+def test_speaker_cycle_tail_is_the_longest_two_member_tail() -> None:
+    """The vectorised tail search against the walk it replaced, on random turn orders."""
+    import random
+
+    from analyzer.detectors.speaker_cycle import _two_member_tail
+
+    def walk(speakers: list[str]) -> tuple[int, set[str]]:
+        start, names = len(speakers), set()
+        while start and (speakers[start - 1] in names or len(names) < 2):
+            start -= 1
+            names.add(speakers[start])
+        return start, names
+
+    rng = random.Random(7)
+    for _ in range(500):
+        roster = ["a", "b", "c", "d"][: rng.randint(1, 4)]
+        speakers = [rng.choice(roster) for _ in range(rng.randint(1, 30))]
+        if rng.random() < 0.5:
+            speakers += [rng.choice(roster[:2]) for _ in range(rng.randint(0, 20))]
+        assert _two_member_tail(speakers) == walk(speakers), speakers
