@@ -48,6 +48,7 @@ class RunEnd(Detector):
         last_moves = last_by_run(progress(events))
         ends = by_run(events.filter(pl.col("kind") == "termination"))
         errors = by_run(events.filter(pl.col("kind") == "error"))
+        still_open = by_run(events.filter(pl.col("subkind") == "span_open"))
         for run_id, last_event in last_by_run(events).items():
             last = last_moves.get(run_id)
             after = -1 if last is None else last["seq"]
@@ -58,13 +59,20 @@ class RunEnd(Detector):
                     last_event,
                     [r for r in ends.get(run_id, []) if r["seq"] > after],
                     [r for r in errors.get(run_id, []) if r["seq"] > after],
+                    still_open.get(run_id, []),
                 ),
             )
 
     def _ending(
-        self, last: dict | None, last_event: dict, ends: list[dict], errors: list[dict]
+        self,
+        last: dict | None,
+        last_event: dict,
+        ends: list[dict],
+        errors: list[dict],
+        still_open: list[dict],
     ) -> Finding:
-        """``ends`` and ``errors``: those after ``last``, the run's last activity."""
+        """``ends`` and ``errors``: those after ``last``, the run's last activity;
+        ``still_open``: spans that never ended (``span_open``)."""
         if ends and not any(e["seq"] > ends[-1]["seq"] for e in errors):
             end = ends[-1]
             return Finding(
@@ -100,6 +108,9 @@ class RunEnd(Detector):
             else evidence(last_event, "last logged event (no agent activity at all)")
         ]
         how = "the log just stops (killed or timed out)"
+        if still_open:
+            how = f"the trace shows it still running: {still_open[-1]['content']}"
+            items.append(evidence(still_open[-1], "never ended"))
         if errors:
             # After a Ctrl-C, shutdown often raises more (task_done(), CancelledError): the
             # interrupt, not the last traceback, is how the run ended.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -36,6 +36,7 @@ TERMINATION = re.compile(rf"GroupChatTermination.*?StopMessage\(.*?content=({QUO
 # receiver/sender after it.
 _PAYLOAD_START, _PAYLOAD_END, _MESSAGE_END = '{"payload": "', '", "sender": ', '"type": "Message"}'
 _ERROR_KEY, _SOURCE_KEY = '\\"error\\"', '\\"source\\":'
+_TYPE_KEY = '\\"type\\":'
 HOP_ID = re.compile(r'\\"id\\":\\"([^"\\]+)\\"')
 ROUTE_KEYS = ('"receiver": "', '"sender": "')  # top-level keys, after the payload
 _PUBLISH, _SENT = "MessageKind.PUBLISH", "DeliveryStage.SEND"
@@ -50,6 +51,25 @@ INPUT_REQUEST = "UserInputRequestedEvent"
 PUBLISHED_INPUT_REQUEST = re.compile(
     rf"^Publishing message of type \w+ to all subscribers: .*?{INPUT_REQUEST}\("
     r"(?:id='[^']*', )?source='([^']*)'.*?request_id='([^']+)'"
+)
+# 0.5.x-0.6.x log a chat message's Message payload without its content (the group chat types
+# it as the abstract BaseChatMessage, so only the base fields are serialised): its text
+# survives only in the runtime's text record of its publish, and the task's in that of the
+# GroupChatStart sent to the manager (``RecordParser.published``).
+PUBLISHED_TEXT_STARTS = (
+    "Publishing message of type GroupChatMessage to all subscribers: {'message': ",
+    "Sending message of type GroupChatStart to ",
+)
+_TEXT_KINDS = (
+    "TextMessage",
+    "ThoughtEvent",
+    "HandoffMessage",
+    "StopMessage",
+    "ToolCallSummaryMessage",
+)
+TEXT_REPR = re.compile(
+    rf"\b({'|'.join(_TEXT_KINDS)})\((?:id='([^']*)', )?source='([^']*)', .*?"
+    rf"\bcontent=({QUOTED})(?:, target=({QUOTED}))?"
 )
 CALL_ID_IN_REPR = re.compile(r"(?:FunctionCall\(id|call_id)='([^']+)'")
 RECENT_PAYLOADS = 256  # hops of one message follow each other closely
@@ -131,6 +151,10 @@ class RecordParser:
         # skipped without the id count, which doubts some payloads whatever was seen.
         self.recent: dict[str, None] = {}
         self.teams: dict[str, str | None] = {}  # route -> the team ``_run_of`` finds in it
+        # Whether this log's payloads leave chat messages' text out (0.5.x), learned from
+        # the first payload naming a source; id-less published texts wait until then.
+        self.contentless: bool | None = None
+        self.deferred: list[tuple[dict[str, Any], int, str | None]] = []
 
     def record(
         self, line: int, logger: str, level: str, when: str | None, lines: list[str]
@@ -139,6 +163,7 @@ class RecordParser:
         logger = canonical_logger(logger)
         if logger == EVENTS_LOGGER and message.startswith("{"):
             hop = _hop(message)
+            self._learn(hop)
             if not self.known_hop(hop):
                 self._core_event(line, when, message, hop)
             if hop is not None:  # after the hop named its run
@@ -147,6 +172,8 @@ class RecordParser:
             self.repr_event(message, line, when)
         elif logger.startswith("autogen_core") and INPUT_REQUEST in message:
             self.published_input_request(message, line, when)
+        elif logger.startswith("autogen_core") and message.startswith(PUBLISHED_TEXT_STARTS):
+            self.published(message, line, when)
         elif logger.startswith("autogen_agentchat") and (m := SELECTED.search(message)):
             self.sink.add(
                 "other",
@@ -183,6 +210,7 @@ class RecordParser:
         hop = _hop(text, at)
         if hop is None:
             return False
+        self._learn(hop)
         if not self.known_hop(hop):
             self._core_event(line, when, text[at:], hop)
         self._rpc(hop[1], line, when)  # after the hop named its run
@@ -367,6 +395,37 @@ class RecordParser:
             keys = (f"{INPUT_REQUEST}:call:{m[2]}",)
             self._once(keys, add, "input_request", line, ts=when, agent=m[1], content=INPUT_REQUEST)
 
+    def published(self, message: str, line: int, when: str | None) -> None:
+        """Text chat messages in the runtime's record of a publish. With an id (0.6+) read
+        once under it: a payload that holds the text (0.7) is then not read again. Without
+        one (0.4.x and 0.5.x, alike in their reprs), read where payloads leave the text out
+        (0.5.x); 0.4.x payloads hold it and are read instead."""
+        for msg in published_texts(message):
+            if msg["id"]:
+                self._once((msg["id"],), emit_chat_message, self.sink, msg, line, when)
+            else:
+                self.deferred.append((msg, line, when))
+        self._settle()
+
+    def _learn(self, hop: Hop | None) -> None:
+        if self.contentless is None and (found := contentless(hop)) is not None:
+            self.contentless = found
+            self._settle()
+
+    def _settle(self) -> None:
+        if self.contentless is not None:
+            deferred, self.deferred = self.deferred, []
+            for msg, line, when in deferred if self.contentless else ():
+                emit_chat_message(self.sink, msg, line, when)
+
+    def close(self, head: Callable[[], bool | None] | None = None) -> None:
+        """The end of the records. Published texts still waiting are read unless ``head``
+        (a look at the start of the file, for a span that saw no payload naming a source)
+        finds payloads that hold the text."""
+        if self.contentless is None and self.deferred:
+            self.contentless = (head() if head else None) in (None, True)
+            self._settle()
+
     def repr_event(self, message: str, line: int, when: str | None) -> None:
         m = REPR_ID.match(message)
         if m:
@@ -402,6 +461,37 @@ class RecordParser:
             if tail.endswith(suffix):
                 emit_tool_reprs(self.sink, kind, message, line, when, source)
                 return
+
+
+def contentless(hop: Hop | None) -> bool | None:
+    """Whether a Message hop's chat message was serialised as its base class (0.5.x: no
+    ``type``, no content); None if the hop names no source."""
+    if hop is None or _SOURCE_KEY not in hop[0]:
+        return None
+    return _TYPE_KEY not in hop[0]
+
+
+HEAD_BYTES = 1 << 20  # of a file, looked at for its first payload naming a source
+
+
+def first_contentless(messages: Iterable[str]) -> bool | None:
+    """``contentless`` of the first of ``messages`` (autogen_core.events texts) that says."""
+    for message in messages:
+        at = message.find(_PAYLOAD_START)
+        if at >= 0 and (found := contentless(_hop(message, at))) is not None:
+            return found
+    return None
+
+
+def published_texts(message: str) -> list[dict[str, Any]]:
+    """The text chat messages (``_TEXT_KINDS``) in a runtime text record's payload repr."""
+    found = []
+    for kind, msg_id, source, content, target in TEXT_REPR.findall(message):
+        msg = {"type": kind, "id": msg_id or None, "source": source, "content": unquote(content)}
+        if target:
+            msg["target"] = unquote(target)
+        found.append(msg)
+    return found
 
 
 def _call_key(msg: dict[str, Any]) -> str | None:

@@ -52,6 +52,7 @@ class RuntimeRecords:
         self.from_calls = from_calls
         self.answered: set[str] = set()  # tool call ids whose result was read (from_calls)
         self.tasked = False
+        self.agents: set[str] = set()  # names from agent records and message senders
 
     def record(self, rec: dict[str, Any], line: int, ref: str | None = None) -> None:
         if "event_name" in rec:
@@ -98,6 +99,7 @@ class RuntimeRecords:
         ts: Stamp,
     ) -> None:
         add = self.sink.add
+        self.agents.update(n for n in (sender, receiver) if isinstance(n, str))
         if not isinstance(msg, dict):
             if sender in SELECTOR_AGENTS or receiver in SELECTOR_AGENTS:
                 self._selection(str(msg or ""), sender, receiver, line, ref, ts)
@@ -161,7 +163,12 @@ class RuntimeRecords:
     ) -> None:
         """'auto' selection runs an internal chat per round; its answer names the next speaker."""
         name = text.strip().strip("'\"`.")
-        if sender == "speaker_selection_agent" and name and " " not in name:
+        # A name with a space is an answer only if it is an agent's (the API allows them).
+        if (
+            sender == "speaker_selection_agent"
+            and name
+            and (" " not in name or name in self.agents)
+        ):
             self.sink.add(
                 "other",
                 line,
@@ -273,13 +280,16 @@ class RuntimeRecords:
             "human_input_mode": args.get("human_input_mode"),
             "max_consecutive_auto_reply": args.get("max_consecutive_auto_reply"),
         }
+        name = rec.get("agent_name") or rec.get("name")
+        if isinstance(name, str):
+            self.agents.add(name)
         self.sink.add(
             "other",
             line,
             ref=ref,
             ts=rec.get("current_time") or rec.get("timestamp"),
             subkind="agent_config",
-            agent=rec.get("agent_name") or rec.get("name"),
+            agent=name,
             content=orjson.dumps(config).decode(),
         )
 

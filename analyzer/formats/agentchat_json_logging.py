@@ -19,11 +19,11 @@ from typing import Any, ClassVar
 import orjson
 import polars as pl
 
-from ._agentchat_records import EVENTS_LOGGER, RecordParser
+from ._agentchat_records import EVENTS_LOGGER, HEAD_BYTES, RecordParser, first_contentless
 from ._line_batches import Span, numbered_lines
 from ._record_layout import LOGGER_NAMES
 from ._split_parse import Part, Spanned, span_sink
-from .base import ParsedLog, loads
+from .base import ParsedLog, loads, open_text
 
 KNOWN_LOGGER = re.compile(rf"(?:{LOGGER_NAMES})")
 AUTOGEN_VALUE = re.compile(r'"(?:autogen_core|autogen_agentchat|autogen_ext)(?:\.\w+)*"')
@@ -36,6 +36,7 @@ TRACE_KEYS = ("exc_info", "exc_text", "exception", "error.stack_trace", "stack_t
 # often write the level in lower case.
 WANTED = (
     r"autogen_core\.events|autogen_agentchat|GroupChatTermination|UserInputRequestedEvent"
+    r"|Publishing message of type GroupChatMessage|Sending message of type GroupChatStart"
     r"|(?i:error|critical|fatal)"
 )
 _SNIFF_LINES = 50
@@ -94,7 +95,25 @@ def _parse_span(path: Path, span: Span) -> Part:
         if found is not None:
             parser.record(number, *found)
     sink.counted(span.lines, "records")  # one per line; other loggers' count as read
+    parser.close(lambda: _head_contentless(path) if span.start else None)
     return Part.of(sink, span, parser.firsts)
+
+
+def _head_contentless(path: Path) -> bool | None:
+    """``first_contentless`` over the messages of the file's first records (a later span's
+    parse that needs it)."""
+    with open_text(path) as fh:
+        head = fh.read(HEAD_BYTES)
+    messages = []
+    for line in head.splitlines():
+        try:
+            record = loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        found = _fields(_flat(record)) if isinstance(record, dict) else None
+        if found is not None and found[0] == EVENTS_LOGGER:
+            messages.append(found[3][0])
+    return first_contentless(messages)
 
 
 def _hop_read(parser: RecordParser, line: int, record: dict[str, Any]) -> bool:

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from ._agentchat_records import EVENTS_LOGGER, RecordParser
+from ._agentchat_records import EVENTS_LOGGER, HEAD_BYTES, RecordParser, first_contentless
 from ._line_batches import Span, line_batches, numbered_lines
 from ._log_format import RecordFormat, compile_format
 from ._record_layout import (
@@ -35,7 +35,7 @@ from ._record_layout import (
     learn,
 )
 from ._split_parse import Part, Spanned, span_sink
-from .base import ParsedLog, iter_lines
+from .base import ParsedLog, iter_lines, open_text
 
 LOGGER = re.compile(rf"(?<![\w./\\])({LOGGER_NAMES})(?::\d+)?(?![\w./\\])")
 LEVEL = re.compile(rf"(?<!\w)(?P<level>{LEVEL_NAMES})(?!\w)")
@@ -55,6 +55,7 @@ LEARN_LINES = 2000  # lines a learned layout must split exactly as the slow spli
 # A record with none of these can produce no event (see RecordParser.record): bulk-dropped.
 WANTED = (
     r"autogen_core\.events|autogen_agentchat|GroupChatTermination|UserInputRequestedEvent"
+    r"|Publishing message of type GroupChatMessage|Sending message of type GroupChatStart"
     r"|ERROR|CRITICAL|FATAL"
 )
 
@@ -127,7 +128,15 @@ def _parse_span(path: Path, span: Span, log_format: str | None = None) -> Part:
     sink.counted(span.lines, "lines")
     if record:
         parser.record(*record)
+    parser.close(lambda: _head_contentless(path) if span.start else None)
     return Part.of(sink, span, parser.firsts)
+
+
+def _head_contentless(path: Path) -> bool | None:
+    """``first_contentless`` over the file's first lines (a later span's parse that needs it)."""
+    with open_text(path) as fh:
+        head = fh.read(HEAD_BYTES)
+    return first_contentless(line for line in head.splitlines() if EVENTS_LOGGER in line)
 
 
 def _starts_record(line: str) -> bool:

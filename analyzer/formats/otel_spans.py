@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -60,9 +61,10 @@ class OtelSpans:
         spans = list(_objects(path, raw, sink))
         by_id = {s.get("context", {}).get("span_id"): s for _, s in spans}
         cut = _interrupted(spans, by_id)
-        rows: list[Row] = []
+        requested = _requested_calls(spans)
+        rows: list[Row] = _open_parents(spans, by_id)
         for line, span in spans:
-            mine = _rows(line, span, by_id, id(span) in cut)
+            mine = _rows(line, span, by_id, id(span) in cut, requested)
             if not mine and not _RUNTIME_SPAN.match(str(span.get("name") or "")):
                 name = str(span.get("name") or "")[:40].split(" ")[0] or "unnamed"
                 sink.unread(line, f"span with nothing read ({name} ...)")
@@ -109,7 +111,9 @@ _OPERATIONS_CUT = ("invoke_agent ", "execute_tool ", "chat ")
 
 def _interrupted(spans: list[tuple[int, dict[str, Any]]], by_id: dict[str, Any]) -> set[int]:
     """The agent, tool and model-call spans an interrupt closed: not OK, ended at the file's
-    last instant together with every exported ancestor, in a run that recorded no end (a
+    last instant together with all their ancestors (exported, as an interrupt unwinds them;
+    a span whose ancestors were never exported ended while the run went on), in a run that
+    recorded no end (a
     team publishes GroupChatTermination however it ends; an AG2 conversation span closes).
     Such a span's end is the process stopping, not its operation finishing: autogen-core
     sets nothing on a finished span that an interrupted one lacks, so the run's own end is
@@ -127,13 +131,51 @@ def _interrupted(spans: list[tuple[int, dict[str, Any]]], by_id: dict[str, Any])
             continue
         if (last - end).total_seconds() > _TOGETHER_S:
             continue
+        ancestors = _ancestors(span, by_id)
+        if not ancestors or (ancestors[-1].get("parent_id") or None) is not None:
+            continue  # an ancestor was never exported: still open, so not unwound by a signal
         if all(
             (a_end := parse_ts(a.get("end_time"))) is not None
             and abs((a_end - end).total_seconds()) <= _TOGETHER_S
-            for a in _ancestors(span, by_id)
+            for a in ancestors
         ):
             cut.add(id(span))
     return cut
+
+
+def _open_parents(spans: list[tuple[int, dict[str, Any]]], by_id: dict[str, Any]) -> list[Row]:
+    """A span named as parent and never exported was still open when the spans were written
+    (a span is exported when it ends): the run was inside it when the file stops, unless it
+    lives in another process's trace. One row each, after the last of its children."""
+    children: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for line, span in spans:
+        parent = span.get("parent_id")
+        if parent and str(parent) not in by_id:
+            children.setdefault(str(parent), []).append((line, span))
+    rows: list[Row] = []
+    for parent, inside in children.items():
+        ends = [(t, line, s) for line, s in inside if (t := parse_ts(s.get("end_time")))]
+        if not ends:
+            continue
+        at, line, last = max(ends, key=lambda e: e[0])
+        names = sorted({str(s.get("name") or "")[:60] for _, s in inside})
+        agent = (last.get("attributes") or {}).get("gen_ai.agent.name") or _owner(last, by_id)
+        rows.append(
+            (
+                at,
+                4,
+                line,
+                "other",
+                {
+                    "ts": at,
+                    "subkind": "span_open",
+                    "agent": agent,
+                    "content": f"span {parent} never ended: {len(inside)} exported span(s) ran "
+                    f"inside it ({', '.join(names[:3])})",
+                },
+            )
+        )
+    return rows
 
 
 def _as_genai(span: dict[str, Any]) -> dict[str, Any]:
@@ -197,10 +239,15 @@ def _ancestors(span: dict[str, Any], by_id: dict[str, Any]) -> list[dict[str, An
 
 
 def _rows(
-    line: int, span: dict[str, Any], by_id: dict[str, Any], interrupted: bool = False
+    line: int,
+    span: dict[str, Any],
+    by_id: dict[str, Any],
+    interrupted: bool = False,
+    requested: frozenset[str] = frozenset(),
 ) -> list[Row]:
     """``interrupted``: the span was closed by the process stopping (``_interrupted``): its
-    operation never finished, so it gives its start and an interrupt, not its end."""
+    operation never finished, so it gives its start and an interrupt, not its end.
+    ``requested``: the tool call ids agents' output messages asked for."""
     span = _as_genai(span)
     m = _OPERATION.match(span.get("name") or "")
     start, end = parse_ts(span.get("start_time")), parse_ts(span.get("end_time"))
@@ -236,9 +283,14 @@ def _rows(
                     },
                 )
             )
+            output = _output_parts(attrs.get("gen_ai.output.messages"))
             rows.extend(
                 (end, order, line, "message", {"ts": end, "agent": target, "content": text})
-                for text in _output_texts(attrs.get("gen_ai.output.messages"))
+                for text in output.texts
+            )
+            rows.extend(
+                (end, order + 1, line, "tool_call", {"ts": end, "agent": target, **call})
+                for call in output.calls
             )
         elif op == "create_agent":
             rows.append(
@@ -284,8 +336,13 @@ def _rows(
                     )
                 )
             else:
+                # A call its agent's output messages asked for: this span is it running.
+                ran = cid is not None and cid in requested
+                kind, extra = (
+                    ("other", {"subkind": "tool_exec_start"}) if ran else ("tool_call", {})
+                )
                 rows.append(
-                    (start, order, line, "tool_call", {"ts": start, **common, "content": args})
+                    (start, order, line, kind, {"ts": start, **common, **extra, "content": args})
                 )
                 rows.append(
                     (
@@ -399,22 +456,57 @@ def _owner(span: dict[str, Any], by_id: dict[str, Any]) -> str | None:
     return None
 
 
-def _output_texts(value: Any) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class _Output:
+    """What an agent span's output messages hold (GenAI conventions: ``parts`` of type
+    ``text`` and ``tool_call``, as AG2's tracing writes them)."""
+
+    texts: list[str]
+    calls: list[dict[str, Any]]  # tool_call event fields
+
+
+def _output_parts(value: Any) -> _Output:
     if not value:
-        return []
+        return _Output([], [])
     try:
         messages = orjson.loads(value) if isinstance(value, str) else value
     except orjson.JSONDecodeError:
-        return [str(value)]
-    texts: list[str] = []
-    for msg in messages if isinstance(messages, list) else [messages]:
-        parts = msg.get("parts") if isinstance(msg, dict) else None
-        texts.extend(
-            str(part["content"])
-            for part in parts or []
-            if isinstance(part, dict) and part.get("type") == "text" and part.get("content")
+        return _Output([str(value)], [])
+    parts = [
+        part
+        for msg in (messages if isinstance(messages, list) else [messages])
+        if isinstance(msg, dict)
+        for part in msg.get("parts") or []
+        if isinstance(part, dict)
+    ]
+    texts = [str(p["content"]) for p in parts if p.get("type") == "text" and p.get("content")]
+    calls = []
+    for part in parts:
+        if part.get("type") != "tool_call" or not part.get("name"):
+            continue
+        args = part.get("arguments")
+        calls.append(
+            {
+                "tool_name": str(part["name"]),
+                "tool_call_id": str(part["id"]) if part.get("id") else None,
+                "tool_args": canonical_json(args) if args is not None else None,
+                "content": args if isinstance(args, str) else orjson.dumps(args).decode(),
+            }
         )
-    return texts
+    return _Output(texts, calls)
+
+
+def _requested_calls(spans: list[tuple[int, dict[str, Any]]]) -> frozenset[str]:
+    """The tool call ids agent spans' output messages asked for."""
+    return frozenset(
+        call["tool_call_id"]
+        for _, span in spans
+        if str(span.get("name") or "").startswith("invoke_agent ")
+        for call in _output_parts(
+            (span.get("attributes") or {}).get("gen_ai.output.messages")
+        ).calls
+        if call["tool_call_id"]
+    )
 
 
 def _error_text(span: dict[str, Any], status: dict[str, Any]) -> str:

@@ -84,6 +84,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         agent = self.path.strip("/").split("/")[0]
         request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if "@" in str(request.get("model")):  # the agent named in the model (no path of its own)
+            agent = str(request["model"]).split("@", 1)[1]
         messages = request.get("messages", [])
         prompt = max(1, len(json.dumps(messages)) // 4)
         time.sleep(LATENCY_S + prompt / 100_000)

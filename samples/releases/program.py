@@ -27,6 +27,10 @@ from stub import SCRIPTS, Reply  # noqa: E402
 
 PORT = stub.start()
 History = dict[str, Callable[[], Any]]
+# ag2 0.9+ (and autogen 0.9+) validate base_url into a pydantic Url that their SQLite logger
+# cannot serialise (log_new_wrapper raises TypeError): there the stub is reached through
+# OPENAI_BASE_URL and told the agent by the model name (``_sqlite_takes_base_url``).
+BY_MODEL = False
 
 
 def slug(name: str) -> str:
@@ -34,14 +38,13 @@ def slug(name: str) -> str:
 
 
 def llm_config(name: str, functions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    endpoint = (
+        {"model": f"gpt-4o-mini@{slug(name)}"}
+        if BY_MODEL
+        else {"model": "gpt-4o-mini", "base_url": f"http://127.0.0.1:{PORT}/{slug(name)}/v1"}
+    )
     config: dict[str, Any] = {
-        "config_list": [
-            {
-                "model": "gpt-4o-mini",
-                "api_key": "sk-stub",
-                "base_url": f"http://127.0.0.1:{PORT}/{slug(name)}/v1",
-            }
-        ],
+        "config_list": [{**endpoint, "api_key": "sk-stub"}],
         "cache_seed": None,  # a cached reply would replay across runs
         "timeout": 30,
     }
@@ -260,6 +263,10 @@ def _start_logging(mode: str, workdir: str) -> bool:
         return False
     params = inspect.signature(logging.start).parameters
     if mode == "sqlite":
+        global BY_MODEL
+        BY_MODEL = not _sqlite_takes_base_url(workdir)
+        if BY_MODEL:
+            os.environ["OPENAI_BASE_URL"] = f"http://127.0.0.1:{PORT}/v1"
         logging.start(config={"dbname": os.path.join(workdir, "logs.db")})
         return True
     if "logger_type" not in params:
@@ -269,6 +276,21 @@ def _start_logging(mode: str, workdir: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _sqlite_takes_base_url(workdir: str) -> bool:
+    """Whether this release's SQLite logger records a client configured with a base_url."""
+    probe = os.path.join(workdir, "probe.db")
+    autogen.runtime_logging.start(config={"dbname": probe})
+    try:
+        config = {"model": "m", "api_key": "k", "base_url": "http://127.0.0.1:1/v1"}
+        autogen.AssistantAgent("probe", llm_config={"config_list": [config]})
+        return True
+    except TypeError:
+        return False
+    finally:
+        autogen.runtime_logging.stop()
+        os.remove(probe)
 
 
 def main() -> None:

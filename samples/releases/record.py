@@ -30,6 +30,8 @@ RELEASES = {
     "pyautogen-0.2.35": ("pyautogen==0.2.35", "held_out"),
     "ag2-0.3.2": ("ag2==0.3.2", "held_out"),
     "ag2-0.8.2": ("ag2[openai]==0.8.2", "tune"),
+    "ag2-0.11.5": ("ag2[openai]==0.11.5", "tune"),
+    "ag2-0.14.0": ("ag2[openai]==0.14.0", "held_out"),
     "autogen-0.14.1": ("autogen[openai]==0.14.1", "held_out"),
 }
 # scenario -> (what truly happened, stop schedule, stdin)

@@ -87,3 +87,88 @@ def test_tool_spans_before_the_genai_conventions_are_tool_calls() -> None:
     assert calls["tool_name"].to_list() == ["query_db"]
     assert "SELECT region" in calls["tool_args"][0]
     assert parsed.coverage is not None and parsed.coverage.fraction == 1.0
+
+
+def _spans(path: Path) -> list[dict]:
+    raw = path.read_text()
+    decoder, pos, spans = json.JSONDecoder(), 0, []
+    while (start := raw.find("{", pos)) >= 0:
+        span, pos = decoder.raw_decode(raw, start)
+        spans.append(span)
+    return spans
+
+
+KILLED = ["healthy_roundrobin_tool", "healthy_selector_streaming", "healthy_code_execution"]
+
+
+@pytest.mark.parametrize("run", KILLED)
+def test_spans_of_a_run_killed_after_each_turn_prove_it_unfinished(
+    run: str, tmp_path: Path
+) -> None:
+    # SIGKILL after an agent's turn: only spans that had ended were exported; the spans
+    # around the turn (the team's, the runtime's) were still open and are missing.
+    from analyzer.pipeline import analyze_file
+
+    spans = _spans(SAMPLES / run / "otel.json")
+    turns = sorted(s["end_time"] for s in spans if s["name"].startswith("invoke_agent "))
+    assert turns
+    for stop in turns[:-1]:
+        kept = [s for s in spans if s["end_time"] <= stop]
+        ids = {s["context"]["span_id"] for s in kept}
+        orphans = {s["parent_id"] for s in kept if s.get("parent_id") and s["parent_id"] not in ids}
+        path = tmp_path / "otel.json"
+        path.write_text("\n".join(json.dumps(s) for s in kept) + "\n")
+        result = analyze_file(path)
+        events = result.runs[0].events
+        still_open = events.filter(events["subkind"] == "span_open")
+        assert still_open.height == len(orphans)
+        assert orphans, "a turn's spans sit inside the team's"
+        assert result.runs[0].diagnosis.label != "healthy"
+        run_end = next(f for f in result.runs[0].findings if f.code == "RUN01")
+        assert "still running" in run_end.summary
+
+
+@pytest.mark.parametrize("run", KILLED)
+def test_a_finished_run_has_no_open_span(run: str) -> None:
+    _, parsed = parse_log(SAMPLES / run / "otel.json")
+    assert "span_open" not in parsed.events["subkind"].drop_nulls().to_list()
+
+
+def test_tool_call_parts_of_an_agents_output_are_calls(tmp_path: Path) -> None:
+    # GenAI output messages (AG2's tracing writes them): a tool_call part is the model's
+    # request. Killed while the tool ran: its execute_tool span was never exported.
+    fixture = Path(__file__).parents[1] / "fixtures" / "otel.tool-call-part-without-tool-span.json"
+    _, parsed = parse_log(fixture)
+    events = parsed.events
+    calls = events.filter(events["kind"] == "tool_call")
+    assert calls["tool_name"].to_list() == ["fetch_page"]
+    assert calls["tool_call_id"].to_list() == ["call_7"]
+    assert calls["tool_args"].to_list() == ['{"url":"https://example.com"}']
+    assert not events.filter(events["kind"] == "tool_result").height
+    # Its execution span, once exported, is that call running, not a second call.
+    spans = _spans(fixture)
+    agent = spans[0]
+    tool = {
+        "name": "execute_tool fetch_page",
+        "context": {"trace_id": agent["context"]["trace_id"], "span_id": "0x00000000000000t1"},
+        "parent_id": None,
+        "start_time": "2026-12-06T10:00:02.000000Z",
+        "end_time": "2026-12-06T10:00:03.000000Z",
+        "status": {"status_code": "OK"},
+        "attributes": {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": "fetch_page",
+            "gen_ai.tool.call.id": "call_7",
+            "gen_ai.tool.call.arguments": '{"url": "https://example.com"}',
+            "gen_ai.tool.call.result": "<html>",
+        },
+    }
+    path = tmp_path / "otel.json"
+    path.write_text("\n".join(json.dumps(s) for s in [*spans, tool]) + "\n")
+    _, parsed = parse_log(path)
+    events = parsed.events
+    assert events.filter(events["kind"] == "tool_call").height == 1
+    assert events.filter(events["subkind"] == "tool_exec_start")["tool_call_id"].to_list() == [
+        "call_7"
+    ]
+    assert events.filter(events["kind"] == "tool_result")["tool_call_id"].to_list() == ["call_7"]
