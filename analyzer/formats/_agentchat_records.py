@@ -396,15 +396,13 @@ class RecordParser:
             self._once(keys, add, "input_request", line, ts=when, agent=m[1], content=INPUT_REQUEST)
 
     def published(self, message: str, line: int, when: str | None) -> None:
-        """Text chat messages in the runtime's record of a publish. With an id (0.6+) read
-        once under it: a payload that holds the text (0.7) is then not read again. Without
-        one (0.4.x and 0.5.x, alike in their reprs), read where payloads leave the text out
-        (0.5.x); 0.4.x payloads hold it and are read instead."""
-        for msg in published_texts(message):
-            if msg["id"]:
-                self._once((msg["id"],), emit_chat_message, self.sink, msg, line, when)
-            else:
-                self.deferred.append((msg, line, when))
+        """Text chat messages in the runtime's record of a publish, read where payloads leave
+        the text out (0.5.x, 0.6.x: learned from the first payload naming a source; until
+        then they wait), once (under their id, from 0.6). Where payloads hold it (0.4.x,
+        0.7.x) the payloads are read and this record is not even searched."""
+        if self.contentless is False:
+            return
+        self.deferred += [(msg, line, when) for msg in published_texts(message)]
         self._settle()
 
     def _learn(self, hop: Hop | None) -> None:
@@ -416,7 +414,7 @@ class RecordParser:
         if self.contentless is not None:
             deferred, self.deferred = self.deferred, []
             for msg, line, when in deferred if self.contentless else ():
-                emit_chat_message(self.sink, msg, line, when)
+                self._once((msg["id"],), emit_chat_message, self.sink, msg, line, when)
 
     def close(self, head: Callable[[], bool | None] | None = None) -> None:
         """The end of the records. Published texts still waiting are read unless ``head``
