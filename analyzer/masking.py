@@ -15,12 +15,13 @@ MASKS = (
     (r"\b(?:call|chatcmpl|toolu|req|run|msg)_[A-Za-z0-9]{6,}\b", "<ID>"),
     (r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?", "<TS>"),
     (r"(?i)\b0x[0-9a-f]+\b|\b[0-9a-f]{16,}\b", "<HEX>"),
-    (r"\d+(?:\.\d+)?", "<N>"),
+    (NUMBER := r"\d+(?:\.\d+)?", "<N>"),
 )
 
 
-def masked(text: pl.Expr) -> pl.Expr:
-    """``text`` with ids, timestamps and numbers replaced by tokens; null becomes ""."""
-    for pattern, token in MASKS:
+def masked(text: pl.Expr, numbers: bool = True) -> pl.Expr:
+    """``text`` with ids, timestamps and (unless ``numbers`` is False: where numbers are
+    values that matter, a tool's arguments) numbers replaced by tokens; null becomes ""."""
+    for pattern, token in MASKS if numbers else MASKS[:-1]:
         text = text.str.replace_all(pattern, token)
     return text.fill_null("")

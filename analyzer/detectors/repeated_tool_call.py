@@ -3,17 +3,20 @@
 **Symptom**: ``Suggested tool call ... check_status {"job": "build-42"}`` ten times, each with a
 fresh call id, often with identical results, until ``max_consecutive_auto_reply`` stops it.
 
-**Signal**: ``tool_call`` rows grouped by ``tool_name``; arguments are masked (ids, numbers,
-timestamps) and compared exactly, then fuzzily (``tool_args_similarity``) against each cluster's
-first member. A cluster of ``tool_repeat_min`` or more is a loop.
+**Signal**: ``tool_call`` rows grouped by ``tool_name``; arguments are masked (ids, uuids,
+timestamps, addresses: what differs between repeats of one call) and compared exactly, then
+fuzzily (``tool_args_similarity``) against each cluster's first member holding the same
+numbers. A cluster of ``tool_repeat_min`` or more is a loop.
 
-**False positives**: the same tool with different arguments (a search over several queries)
-is not flagged; neither are two calls (a retry), nor calls whose arguments the log does not
-carry (agentchat spans): unknown arguments are never taken as equal.
+**False positives**: the same tool with different arguments (a search over several queries,
+``page=1``, ``page=2``: numbers are values) is not flagged; neither are two calls (a retry),
+nor calls whose arguments the log does not carry (agentchat spans): unknown arguments are
+never taken as equal.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -22,10 +25,11 @@ from rapidfuzz import fuzz
 
 from ..config import Thresholds
 from ..findings import Finding
-from ..masking import masked
+from ..masking import NUMBER, masked
 from .base import Detector, RunFinding, evidence, rows_of, spread
 
 _MAX_CLUSTERS = 50  # per tool; beyond that, only exact repeats are clustered
+_NUMBER = re.compile(NUMBER)
 
 
 class RepeatedToolCall(Detector):
@@ -52,7 +56,7 @@ class RepeatedToolCall(Detector):
         # Only a tool called tool_repeat_min times in a run can hold a cluster that large.
         calls = calls.filter(
             pl.len().over("run_id", "tool_name") >= cfg.tool_repeat_min
-        ).with_columns(masked_args=masked(pl.col("tool_args")))
+        ).with_columns(masked_args=masked(pl.col("tool_args"), numbers=False))
         # Clustered over plain lists (rows are built for the evidence alone).
         keys: list[str] = calls["masked_args"].to_list()
         tools: list[str] = calls["tool_name"].to_list()
@@ -106,23 +110,26 @@ class RepeatedToolCall(Detector):
 
 def _largest_cluster(keys: list[str], cfg: Thresholds) -> list[int]:
     """Calls of one tool (their masked arguments) clustered exactly, then fuzzily against each
-    cluster's first member; the positions of the largest cluster."""
-    clusters: list[tuple[str, list[int]]] = []
+    cluster's first member with the same numbers (``page=1`` and ``page=2`` differ by one
+    character and are different calls); the positions of the largest cluster."""
+    clusters: list[tuple[str, list[str], list[int]]] = []
     by_key: dict[str, list[int]] = {}
     for at, key in enumerate(keys):
         members = by_key.get(key)
         if members is None and len(clusters) < _MAX_CLUSTERS:
+            numbers = _NUMBER.findall(key)
             members = next(
                 (
                     m
-                    for rep, m in clusters
-                    if fuzz.ratio(rep, key, score_cutoff=cfg.tool_args_similarity)
+                    for rep, rep_numbers, m in clusters
+                    if rep_numbers == numbers
+                    and fuzz.ratio(rep, key, score_cutoff=cfg.tool_args_similarity)
                 ),
                 None,
             )
         if members is None:
             members = []
-            clusters.append((key, members))
+            clusters.append((key, _NUMBER.findall(key), members))
         by_key[key] = members
         members.append(at)
-    return max((m for _, m in clusters), key=len)
+    return max((m for _, _, m in clusters), key=len)

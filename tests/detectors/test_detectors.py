@@ -66,6 +66,29 @@ CASES: list[tuple[str, str, list[dict], list[int]]] = [
     ("LOOP01", "two calls are a retry", polling(2), []),
     (
         "LOOP01",
+        "pages are different calls",  # numbers are argument values, not volatile tokens
+        [msg("u", "read the report", "b")]
+        + [call("b", "fetch", f'{{"page": {n}}}', f"call_p{n}abcdef", "u") for n in range(1, 6)],
+        [],
+    ),
+    (
+        "LOOP01",
+        "the same page, asked with fresh ids and times",
+        [msg("u", "read the report", "b")]
+        + [
+            call(
+                "b",
+                "fetch",
+                f'{{"page": 3, "at": "2026-12-06T10:0{n}:00Z", "trace": "{n}aa0f1e2d3c4b5a6978"}}',
+                f"call_q{n}abcdef",
+                "u",
+            )
+            for n in range(4)
+        ],
+        [1, 2, 3, 4],
+    ),
+    (
+        "LOOP01",
         "different args",
         [msg("u", "go", "b")]
         + [
