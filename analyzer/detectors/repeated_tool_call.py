@@ -9,7 +9,8 @@ fuzzily (``tool_args_similarity``) against each cluster's first member holding t
 numbers. A cluster of ``tool_repeat_min`` or more is a loop.
 
 **False positives**: the same tool with different arguments (a search over several queries,
-``page=1``, ``page=2``: numbers are values) is not flagged; neither are two calls (a retry),
+``page=1``, ``page=2``: numbers are values) is not flagged; nor an argument-less call made once
+each by different agents (handoffs); neither are two calls (a retry),
 nor calls whose arguments the log does not carry (agentchat spans): unknown arguments are
 never taken as equal.
 """
@@ -57,8 +58,18 @@ class RepeatedToolCall(Detector):
         calls = calls.filter(
             pl.len().over("run_id", "tool_name") >= cfg.tool_repeat_min
         ).with_columns(masked_args=masked(pl.col("tool_args"), numbers=False))
-        # Clustered over plain lists (rows are built for the evidence alone).
-        keys: list[str] = calls["masked_args"].to_list()
+        # Clustered over plain lists (rows are built for the evidence alone). A call without
+        # arguments (a handoff's transfer_to_x) repeats only its own agent's calls: each of
+        # several agents handing over once is no loop.
+        keys: list[str] = (
+            calls.select(
+                pl.when(pl.col("masked_args").str.strip_chars().is_in(["", "{}", "[]", "null"]))
+                .then(pl.lit("agent=") + pl.col("agent").fill_null("?"))
+                .otherwise(pl.col("masked_args"))
+            )
+            .to_series()
+            .to_list()
+        )
         tools: list[str] = calls["tool_name"].to_list()
         per_run: dict[str, dict[str, list[int]]] = {}  # run -> tool -> its calls' rows
         for row, (run_id, tool) in enumerate(zip(calls["run_id"].to_list(), tools, strict=True)):

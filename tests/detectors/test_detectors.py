@@ -66,6 +66,23 @@ CASES: list[tuple[str, str, list[dict], list[int]]] = [
     ("LOOP01", "two calls are a retry", polling(2), []),
     (
         "LOOP01",
+        "handoffs without arguments, once by each agent",
+        [msg("u", "who owns billing?", "triage")]
+        + [
+            call(agent, "transfer_to_planner", "{}", f"call_h{k}abcdef", "planner")
+            for k, agent in enumerate(["triage", "coder", "reviewer", "writer"])
+        ],
+        [],
+    ),
+    (
+        "LOOP01",
+        "one agent calling an argument-less tool again and again",
+        [msg("u", "is it up?", "bot")]
+        + [call("bot", "ping", "{}", f"call_g{k}abcdef", "u") for k in range(4)],
+        [1, 2, 3, 4],
+    ),
+    (
+        "LOOP01",
         "pages are different calls",  # numbers are argument values, not volatile tokens
         [msg("u", "read the report", "b")]
         + [call("b", "fetch", f'{{"page": {n}}}', f"call_p{n}abcdef", "u") for n in range(1, 6)],
