@@ -28,8 +28,12 @@ from ..config import Thresholds
 from ..findings import Evidence, Finding
 from .base import PROGRESS, Detector, RunFinding, by_run, evidence, max_seq_by_run, rows
 
+# The input call itself (``input``, ``getpass``, an IO stream's ``input`` method, classic
+# ``get_human_input``) or the EOFError it raises; not any frame of the console's output path
+# (``IOConsole.print`` lives in the same io/console.py).
 INPUT_FRAMES = re.compile(
-    r"EOFError: EOF when reading a line|in input\b|input\(prompt\)|io/console\.py|get_human_input"
+    r"EOFError: EOF when reading a line|, in (?:input|getpass|get_human_input|a_get_human_input)\b"
+    r"|\binput\(prompt\)|getpass\("
 )
 
 

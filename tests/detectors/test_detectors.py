@@ -46,6 +46,17 @@ VARIED = [
     "Everything is done: code, tests and the chart. TERMINATE",
 ]
 
+# Interrupt tracebacks inside autogen's io/console.py: its input method, and its print.
+TB_IN_INPUT = (
+    "Traceback (most recent call last):\n"
+    '  File "app.py", line 9, in <module>\n    proxy.initiate_chat(bot)\n'
+    '  File "/x/autogen/io/console.py", line 41, in input\n    return input(prompt)\n'
+    "KeyboardInterrupt"
+)
+TB_IN_PRINT = TB_IN_INPUT.replace("line 41, in input", "line 30, in print").replace(
+    "return input(prompt)", "print(*objects, sep=sep, end=end, flush=flush)"
+)
+
 TOPICS = ["Parser", "Billing export", "Charts", "Retries", "Schema migration"]
 
 
@@ -220,6 +231,24 @@ CASES: list[tuple[str, str, list[dict], list[int]]] = [
             {"kind": "input_request", "agent": "u", "content": "Provide feedback"},
         ],
         [1],
+    ),
+    (
+        "INPUT01",
+        "interrupted inside the IO stream's input",
+        [
+            msg("a", "Shall I go on?", "u"),
+            {"kind": "error", "is_error": True, "content": TB_IN_INPUT},
+        ],
+        [1],
+    ),
+    (
+        "INPUT01",
+        "interrupted while the console printed",  # the same module, its output path
+        [
+            msg("a", "Shall I go on?", "u"),
+            {"kind": "error", "is_error": True, "content": TB_IN_PRINT},
+        ],
+        [],
     ),
     (
         "INPUT01",
