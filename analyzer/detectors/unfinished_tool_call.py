@@ -111,7 +111,9 @@ class UnfinishedToolCall(Detector):
         tail = [r for r in errors if r["seq"] > call["seq"]]
         for err in tail:
             text = err["content"] or ""
-            if err["subkind"] == "interrupt" and BLOCKING_FRAMES.search(text[-3000:]):
+            if err["subkind"] == "interrupt" and BLOCKING_FRAMES.search(
+                _outside_loop(text[-3000:])
+            ):
                 score = 0.92
                 items.append(
                     evidence(err, "stopped while the tool was blocked", text=_last_frame(text))
@@ -132,6 +134,17 @@ class UnfinishedToolCall(Detector):
             evidence=tuple(items),
             metrics={"open_calls": len(pending)},
         )
+
+
+# asyncio's own frames: an event loop stopped while idle waits in its selector (select, poll),
+# which says nothing of a tool; an async tool awaiting I/O leaves its loop there too.
+_LOOP_FRAME = re.compile(r'^\s*File "[^"]*[/\\]asyncio[/\\][^"]*", line \d+, in \w+\n.*\n?', re.M)
+_SELECTOR_FRAME = re.compile(r'^\s*File "[^"]*[/\\]selectors\.py", line \d+, in \w+\n.*\n?', re.M)
+
+
+def _outside_loop(traceback: str) -> str:
+    """The traceback less the event loop's own frames (and their code lines)."""
+    return _SELECTOR_FRAME.sub("", _LOOP_FRAME.sub("", traceback))
 
 
 def _last_frame(traceback: str) -> str:

@@ -57,7 +57,33 @@ TB_IN_PRINT = TB_IN_INPUT.replace("line 41, in input", "line 30, in print").repl
     "return input(prompt)", "print(*objects, sep=sep, end=end, flush=flush)"
 )
 
+# Ctrl-C while a tool ran: a sync tool blocked in time.sleep, or an asyncio loop idle in its
+# selector (an async tool awaiting, or nothing to do): only the first is a blocked thread.
+TB_SLEEP = (
+    "Traceback (most recent call last):\n"
+    '  File "app.py", line 9, in <module>\n    proxy.initiate_chat(bot)\n'
+    '  File "tools.py", line 4, in fetch_report\n    time.sleep(600)\n'
+    "KeyboardInterrupt"
+)
+TB_IDLE_LOOP = (
+    "Traceback (most recent call last):\n"
+    '  File "app.py", line 9, in <module>\n    asyncio.run(main())\n'
+    '  File "/usr/lib/python3.11/asyncio/base_events.py", line 1898, in _run_once\n'
+    "    event_list = self._selector.select(timeout)\n"
+    '  File "/usr/lib/python3.11/selectors.py", line 468, in select\n'
+    "    fd_event_list = self._selector.poll(timeout, max_ev)\n"
+    "KeyboardInterrupt"
+)
+
 TOPICS = ["Parser", "Billing export", "Charts", "Retries", "Schema migration"]
+
+
+def _interrupted_tool(traceback: str) -> list[dict]:
+    return [
+        msg("u", "report?", "a"),
+        call("a", "fetch_report", "{}", "call_x", "u"),
+        {"kind": "error", "subkind": "interrupt", "is_error": True, "content": traceback},
+    ]
 
 
 CASES: list[tuple[str, str, list[dict], list[int]]] = [
@@ -507,3 +533,14 @@ def test_speaker_cycle_tail_is_the_longest_two_member_tail() -> None:
         if rng.random() < 0.5:
             speakers += [rng.choice(roster[:2]) for _ in range(rng.randint(0, 20))]
         assert _two_member_tail(speakers) == walk(speakers), speakers
+
+
+def test_an_idle_event_loop_is_not_a_blocked_tool() -> None:
+    """Both calls are open; only the one whose thread was stopped in time.sleep is evidenced
+    as blocked (score 0.92), not the one stopped in asyncio's idle selector."""
+    blocked = fire("BLOCK01", make_events(*_interrupted_tool(TB_SLEEP)))
+    idle = fire("BLOCK01", make_events(*_interrupted_tool(TB_IDLE_LOOP)))
+    assert [e.note for e in blocked[0].evidence][-1] == "stopped while the tool was blocked"
+    assert blocked[0].score == 0.92
+    assert "stopped while the tool was blocked" not in [e.note for e in idle[0].evidence]
+    assert idle[0].score < 0.92
