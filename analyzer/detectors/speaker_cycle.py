@@ -9,8 +9,12 @@ members exist. Weak alone (``speaker_cycle_min`` rounds score below the verdict 
 it grows with length, more for a single agent re-selected every time, and corroborates
 LOOP01/LOOP02.
 
-**False positives**: two-agent chats alternate by construction and are never checked; a group
-where the same two members legitimately trade a few turns stays below the verdict threshold.
+In a two-member team, one member re-selected turn after turn while the other starves is the
+sign (a selector that keeps picking the same agent).
+
+**False positives**: two members alternating (as two-agent chats do by construction) are never
+flagged; a group where the same two members legitimately trade a few turns stays below the
+verdict threshold.
 """
 
 from __future__ import annotations
@@ -67,7 +71,7 @@ class SpeakerCycle(Detector):
             *(per_run[c].to_list() for c in per_run.columns), strict=True
         ):
             roster = set(speakers) | {a for a in members.get(run_id, []) if not is_manager(a)}
-            enough = len(roster) >= 3 and len(speakers) >= cfg.speaker_cycle_min
+            enough = len(roster) >= 2 and len(speakers) >= cfg.speaker_cycle_min
             if enough and (finding := self._cycle(turns, speakers, at, roster, cfg)):
                 yield run_id, finding
 
@@ -79,7 +83,11 @@ class SpeakerCycle(Detector):
         roster: set[str],
         cfg: Thresholds,
     ) -> Finding | None:
-        start, names = _two_member_tail(speakers)
+        # With three or more members, two trading turns starve the rest; with two, only one
+        # member re-selected starves the other.
+        start, names = (
+            _two_member_tail(speakers) if len(roster) >= 3 else _one_member_tail(speakers)
+        )
         tail = at[start:]
         if len(tail) < cfg.speaker_cycle_min or len(roster - names) == 0:
             return None
@@ -114,3 +122,10 @@ def _two_member_tail(speakers: list[str]) -> tuple[int, set[str]]:
     names = {last, speakers[others[-1]]}
     third = (~turns.is_in(list(names))).arg_true()
     return (third[-1] + 1 if third.len() else 0), names
+
+
+def _one_member_tail(speakers: list[str]) -> tuple[int, set[str]]:
+    """Where the last speaker's unbroken run of turns starts, and that speaker."""
+    turns = pl.Series(speakers, dtype=pl.String)
+    others = (turns != speakers[-1]).arg_true()
+    return (others[-1] + 1 if others.len() else 0), {speakers[-1]}

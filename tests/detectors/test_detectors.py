@@ -438,7 +438,7 @@ def test_speaker_cycle_fires_only_with_a_starved_member() -> None:
         }
         for i in range(24)
     ]
-    assert fire("LOOP03", make_events(*selections)) == []  # only two agents exist at all
+    assert fire("LOOP03", make_events(*selections)) == []  # two members alternating
     roster = [msg("reviewer", "I will review at the end.", "chat_manager")]
     found = fire("LOOP03", make_events(*roster, *selections))
     assert len(found) == 1 and found[0].metrics["cycle_length"] == 24
@@ -544,3 +544,18 @@ def test_an_idle_event_loop_is_not_a_blocked_tool() -> None:
     assert blocked[0].score == 0.92
     assert "stopped while the tool was blocked" not in [e.note for e in idle[0].evidence]
     assert idle[0].score < 0.92
+
+
+def test_speaker_cycle_in_a_two_member_team_needs_one_member_re_selected() -> None:
+    def picks(names: list[str]) -> list[dict]:
+        return [
+            {"kind": "other", "subkind": "speaker_selected", "recipient": n, "content": "x"}
+            for n in names
+        ]
+
+    starved = fire("LOOP03", make_events(*picks(["writer", "critic"] + ["writer"] * 10)))
+    assert len(starved) == 1
+    assert starved[0].metrics == {"cycle_length": 10, "speakers": 1, "roster": 2}
+    assert "critic" in starved[0].summary
+    assert fire("LOOP03", make_events(*picks(["writer", "critic"] * 6))) == []
+    assert fire("LOOP03", make_events(*picks(["writer", "critic"] + ["writer"] * 4))) == []
