@@ -36,9 +36,11 @@ class RunEnd(Detector):
     name = "run-end"
     stall_class = "unknown"
     fix: ClassVar[dict[str, str]] = {
-        "classic": "The log ends without a stall signal. Turn on runtime_logging "
-        "(logger_type='sqlite') so the next occurrence has timestamps, model calls and tool "
-        "executions, and record how the process was stopped.",
+        "classic": "The log ends without a stall signal. Turn on runtime_logging so the next "
+        "occurrence has timestamps, model calls and tool executions: logger_type='file' "
+        "(pyautogen 0.2.3x and later; ag2/autogen 0.9+ crash in the SQLite logger when "
+        "llm_config has a base_url), else logger_type='sqlite'; and record how the process "
+        "was stopped.",
         "agentchat": "The log ends without a stall signal. Log the autogen_core.events and "
         "autogen_agentchat loggers at DEBUG to a file with timestamps, and record how the "
         "process was stopped.",
