@@ -44,6 +44,7 @@ SUBKINDS = {
     "selector_call": "a model call made to choose the next speaker",
     "llm_start": "a streamed model call began (its end is a separate llm_call row)",
     "selector_chat": "a message of the internal speaker-selection chat (classic 'auto' mode)",
+    "selector_fallback": "the selector model named no valid speaker: the previous one (or the first) was used",
     "span_open": "a span other spans name as parent was never exported: still open at the end",
 }
 

@@ -10,7 +10,8 @@ it grows with length, more for a single agent re-selected every time, and corrob
 LOOP01/LOOP02.
 
 In a two-member team, one member re-selected turn after turn while the other starves is the
-sign (a selector that keeps picking the same agent).
+sign (a selector that keeps picking the same agent). SelectorGroupChat's warning that its model
+named no valid speaker and the previous one was used strengthens it.
 
 **False positives**: two members alternating (as two-agent chats do by construction) are never
 flagged; a group where the same two members legitimately trade a few turns stays below the
@@ -26,7 +27,7 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import Detector, RunFinding, evidence, is_manager, spread
+from .base import Detector, RunFinding, by_run, evidence, is_manager, spread
 
 
 class SpeakerCycle(Detector):
@@ -67,12 +68,18 @@ class SpeakerCycle(Detector):
             .agg(pl.col("agent").unique())
         )
         members = dict(zip(agents["run_id"].to_list(), agents["agent"].to_list(), strict=True))
+        fallbacks = by_run(events.filter(pl.col("subkind") == "selector_fallback"))
         for run_id, speakers, at in zip(
             *(per_run[c].to_list() for c in per_run.columns), strict=True
         ):
             roster = set(speakers) | {a for a in members.get(run_id, []) if not is_manager(a)}
-            enough = len(roster) >= 2 and len(speakers) >= cfg.speaker_cycle_min
-            if enough and (finding := self._cycle(turns, speakers, at, roster, cfg)):
+            if len(roster) < 3:
+                # Two members: both must have had turns. An agent seen only as the sender of
+                # the task (AgentChat's "user") is no member the selector could pick.
+                roster = set(speakers)
+            fell_back = fallbacks.get(run_id, [])
+            enough = (len(roster) >= 2 or fell_back) and len(speakers) >= cfg.speaker_cycle_min
+            if enough and (finding := self._cycle(turns, speakers, at, roster, fell_back, cfg)):
                 yield run_id, finding
 
     def _cycle(
@@ -81,6 +88,7 @@ class SpeakerCycle(Detector):
         speakers: list[str],
         at: list[int],
         roster: set[str],
+        fell_back: list[dict],
         cfg: Thresholds,
     ) -> Finding | None:
         # With three or more members, two trading turns starve the rest; with two, only one
@@ -89,24 +97,53 @@ class SpeakerCycle(Detector):
             _two_member_tail(speakers) if len(roster) >= 3 else _one_member_tail(speakers)
         )
         tail = at[start:]
-        if len(tail) < cfg.speaker_cycle_min or len(roster - names) == 0:
+        if len(tail) < cfg.speaker_cycle_min:
             return None
-        # One agent re-selected turn after turn is stronger than two trading turns.
-        score = min(0.85, 0.3 + 0.015 * len(tail) + (0.1 if len(names) == 1 else 0.0))
+        # A fallback is logged just before the selection it made: count those after the turn
+        # before the stretch.
+        before = turns.row(at[start - 1], named=True)["seq"] if start else -1
+        fell_back = [r for r in fell_back if r["seq"] > before]
+        # Nobody starved that the log names; a selector that kept falling back still is a sign.
+        if len(roster - names) == 0 and len(fell_back) < 2:
+            return None
+        # One agent re-selected turn after turn is stronger than two trading turns; a selector
+        # whose model named nobody valid and fell back to the previous speaker, stronger still.
+        score = min(
+            0.85,
+            0.3
+            + 0.015 * len(tail)
+            + (0.1 if len(names) == 1 else 0.0)
+            + min(0.15, 0.05 * len(fell_back)),
+        )
         starved = sorted(roster - names)
+        why = (
+            f"; the selector's model named no valid speaker {len(fell_back)} time(s) and the "
+            "previous one was used"
+            if fell_back
+            else ""
+        )
         return Finding(
             code=self.code,
             detector=self.name,
             stall_class=self.stall_class,
             phase="speaker_selection",
             score=round(score, 3),
-            summary=f"the last {len(tail)} speaker turns went to {' and '.join(sorted(names))} only; "
-            f"{', '.join(starved[:4])} never spoke in that stretch",
-            evidence=tuple(
-                evidence(turns.row(row, named=True), f"turn {i + 1} of the cycle")
-                for i, row in spread(list(enumerate(tail)))
+            summary=f"the last {len(tail)} speaker turns went to {' and '.join(sorted(names))} only"
+            + (f"; {', '.join(starved[:4])} never spoke in that stretch" if starved else "")
+            + why,
+            evidence=(
+                *(
+                    evidence(turns.row(row, named=True), f"turn {i + 1} of the cycle")
+                    for i, row in spread(list(enumerate(tail)))
+                ),
+                *(evidence(r, "selector fell back") for r in spread(fell_back, keep=2)),
             ),
-            metrics={"cycle_length": len(tail), "speakers": len(names), "roster": len(roster)},
+            metrics={
+                "cycle_length": len(tail),
+                "speakers": len(names),
+                "roster": len(roster),
+                **({"fallbacks": len(fell_back)} if fell_back else {}),
+            },
         )
 
 

@@ -30,6 +30,8 @@ from .base import EventSink, canonical_json, loads, text_of
 
 EVENTS_LOGGER = "autogen_core.events"  # one JSON event per record
 SELECTED = re.compile(r"Selected speaker: (\S+)")
+# SelectorGroupChat's warning when the model named no valid speaker in max_selector_attempts.
+SELECTOR_FALLBACK = "Model failed to select a speaker after "
 TERMINATION = re.compile(rf"GroupChatTermination.*?StopMessage\(.*?content=({QUOTED})", re.S)
 # Raw-text view of a Message event (see RecordParser.known_hop): its payload (a JSON string, so
 # its quotes are escaped: the first unescaped quote ends it), the ids inside it and the
@@ -174,6 +176,10 @@ class RecordParser:
             self.published_input_request(message, line, when)
         elif logger.startswith("autogen_core") and message.startswith(PUBLISHED_TEXT_STARTS):
             self.published(message, line, when)
+        elif logger.startswith("autogen_agentchat") and message.startswith(SELECTOR_FALLBACK):
+            self.sink.add(
+                "other", line, ts=when, subkind="selector_fallback", content=message.strip()
+            )
         elif logger.startswith("autogen_agentchat") and (m := SELECTED.search(message)):
             self.sink.add(
                 "other",

@@ -559,3 +559,30 @@ def test_speaker_cycle_in_a_two_member_team_needs_one_member_re_selected() -> No
     assert "critic" in starved[0].summary
     assert fire("LOOP03", make_events(*picks(["writer", "critic"] * 6))) == []
     assert fire("LOOP03", make_events(*picks(["writer", "critic"] + ["writer"] * 4))) == []
+
+
+def test_a_selector_falling_back_again_and_again_is_a_cycle() -> None:
+    def picks(n: int, fallbacks: int) -> list[dict]:
+        rows: list[dict] = []
+        for k in range(n):
+            if k < fallbacks:
+                rows.append({"kind": "other", "subkind": "selector_fallback", "content": "x"})
+            rows.append({"kind": "other", "subkind": "speaker_selected", "recipient": "coder"})
+        return rows
+
+    found = fire("LOOP03", make_events(msg("user", "fix it", "team"), *picks(8, 3)))
+    assert len(found) == 1 and found[0].metrics["fallbacks"] == 3
+    assert "no valid speaker 3 time(s)" in found[0].summary
+    assert "user" not in found[0].summary  # the task's sender is no member the selector skips
+    assert fire("LOOP03", make_events(msg("user", "fix it", "team"), *picks(8, 0))) == []
+    assert fire("LOOP03", make_events(msg("user", "fix it", "team"), *picks(8, 1))) == []
+
+
+def test_selector_fallbacks_are_read_from_agentchat_logging() -> None:
+    from analyzer.formats import parse_log
+
+    log = SAMPLES / "agentchat" / "loop_selector_same_agent" / "events.log"
+    _, parsed = parse_log(log)
+    fell_back = parsed.events.filter(pl.col("subkind") == "selector_fallback")
+    warnings = log.read_text().count("Model failed to select a speaker after")
+    assert fell_back.height == warnings > 0
