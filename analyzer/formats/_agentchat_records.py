@@ -29,6 +29,12 @@ from ._pyrepr import QUOTED, unquote
 from .base import EventSink, canonical_json, loads, text_of
 
 EVENTS_LOGGER = "autogen_core.events"  # one JSON event per record
+# What a record needs for ``RecordParser.record`` to read anything from it (besides an error
+# level, which each form writes its own way): the prefilter both logging forms drop the rest by.
+WANTED = (
+    r"autogen_core\.events|autogen_agentchat|GroupChatTermination|UserInputRequestedEvent"
+    r"|Publishing message of type GroupChatMessage|Sending message of type GroupChatStart"
+)
 SELECTED = re.compile(r"Selected speaker: (\S+)")
 # SelectorGroupChat's warning when the model named no valid speaker in max_selector_attempts.
 SELECTOR_FALLBACK = "Model failed to select a speaker after "

@@ -132,8 +132,10 @@ def _frame(
     """``prepare`` of the block's lines (less a cut-off last one), numbered on from
     ``span.lines``, which it moves on: polars counts the lines it splits anyway."""
     if universal_newlines and block.count(b"\r") != block.count(b"\r\n"):
-        return _split_universal(
-            block[: block.rfind(b"\n") + 1] if cut_off else block, span, prepare
+        return _prepared(
+            _split_universal(block[: block.rfind(b"\n") + 1] if cut_off else block, span),
+            span,
+            prepare,
         )
 
     def lines(data: bytes) -> pl.DataFrame:
@@ -148,24 +150,27 @@ def _frame(
         numbered = lines(block)
     except pl.exceptions.ComputeError:  # invalid UTF-8: replace the bad bytes, as text files do
         numbered = lines(block.decode("utf-8", errors="replace").encode())
+    return _prepared(numbered, span, prepare)
+
+
+def _prepared(numbered: pl.DataFrame, span: Span, prepare: PrepareMany) -> tuple[pl.DataFrame, ...]:
+    """The tables ``prepare`` makes of a block's numbered lines; the span counts them."""
     span.lines += numbered.height
     return tuple(pl.collect_all(prepare(numbered)))
 
 
-def _split_universal(block: bytes, span: Span, prepare: PrepareMany) -> tuple[pl.DataFrame, ...]:
+def _split_universal(block: bytes, span: Span) -> pl.DataFrame:
     """A block holding a lone carriage return, split as Python's text files split lines
-    (polars ends lines at newlines only)."""
+    (polars ends lines at newlines only), numbered on from ``span.lines``."""
     text = block.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     if lines and not lines[-1]:
         lines.pop()  # the newline ending the last line
     first = span.lines + 1
-    span.lines += len(lines)
-    numbered = pl.DataFrame(
+    return pl.DataFrame(
         {
             "line": pl.int_range(first, first + len(lines), dtype=pl.Int64, eager=True),
             "text": lines,
         },
         schema={"line": pl.Int64, "text": pl.String},
     )
-    return tuple(pl.collect_all(prepare(numbered)))

@@ -20,10 +20,11 @@ import orjson
 import polars as pl
 
 from ._agentchat_records import EVENTS_LOGGER, HEAD_BYTES, RecordParser, first_contentless
+from ._agentchat_records import WANTED as RECORD_WANTED
 from ._line_batches import Span, numbered_lines
 from ._record_layout import LOGGER_NAMES
 from ._split_parse import Part, Spanned, span_sink
-from .base import ParsedLog, loads, open_text
+from .base import ParsedLog, loads, read_head
 
 KNOWN_LOGGER = re.compile(rf"(?:{LOGGER_NAMES})")
 AUTOGEN_VALUE = re.compile(r'"(?:autogen_core|autogen_agentchat|autogen_ext)(?:\.\w+)*"')
@@ -34,11 +35,7 @@ MESSAGE_KEYS = ("message", "msg", "event", "@message", "log.message")
 TRACE_KEYS = ("exc_info", "exc_text", "exception", "error.stack_trace", "stack_trace", "stack_info")
 # A record with none of these can produce no event (see RecordParser.record); JSON formatters
 # often write the level in lower case.
-WANTED = (
-    r"autogen_core\.events|autogen_agentchat|GroupChatTermination|UserInputRequestedEvent"
-    r"|Publishing message of type GroupChatMessage|Sending message of type GroupChatStart"
-    r"|(?i:error|critical|fatal)"
-)
+WANTED = rf"{RECORD_WANTED}|(?i:error|critical|fatal)"
 _SNIFF_LINES = 50
 
 Record = tuple[str, str, str | None, list[str]]  # logger, level, time as written, message lines
@@ -102,10 +99,8 @@ def _parse_span(path: Path, span: Span) -> Part:
 def _head_contentless(path: Path) -> bool | None:
     """``first_contentless`` over the messages of the file's first records (a later span's
     parse that needs it)."""
-    with open_text(path) as fh:
-        head = fh.read(HEAD_BYTES)
     messages = []
-    for line in head.splitlines():
+    for line in read_head(path, HEAD_BYTES).splitlines():
         try:
             record = loads(line)
         except orjson.JSONDecodeError:

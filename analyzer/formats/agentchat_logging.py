@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import polars as pl
 
 from ._agentchat_records import EVENTS_LOGGER, HEAD_BYTES, RecordParser, first_contentless
+from ._agentchat_records import WANTED as RECORD_WANTED
 from ._line_batches import Span, line_batches, numbered_lines
 from ._log_format import RecordFormat, compile_format
 from ._record_layout import (
@@ -35,7 +36,7 @@ from ._record_layout import (
     learn,
 )
 from ._split_parse import Part, Spanned, span_sink
-from .base import ParsedLog, iter_lines, open_text
+from .base import ParsedLog, iter_lines, read_head
 
 LOGGER = re.compile(rf"(?<![\w./\\])({LOGGER_NAMES})(?::\d+)?(?![\w./\\])")
 LEVEL = re.compile(rf"(?<!\w)(?P<level>{LEVEL_NAMES})(?!\w)")
@@ -53,11 +54,7 @@ _PREFIX_LIMIT = 160  # the logger name must sit in the prefix, not deep inside a
 _LEVEL_GAP = 12  # a level after the name counts only if it follows within this many characters
 LEARN_LINES = 2000  # lines a learned layout must split exactly as the slow splitter does
 # A record with none of these can produce no event (see RecordParser.record): bulk-dropped.
-WANTED = (
-    r"autogen_core\.events|autogen_agentchat|GroupChatTermination|UserInputRequestedEvent"
-    r"|Publishing message of type GroupChatMessage|Sending message of type GroupChatStart"
-    r"|ERROR|CRITICAL|FATAL"
-)
+WANTED = rf"{RECORD_WANTED}|ERROR|CRITICAL|FATAL"
 
 
 class AgentchatLogging:
@@ -134,8 +131,7 @@ def _parse_span(path: Path, span: Span, log_format: str | None = None) -> Part:
 
 def _head_contentless(path: Path) -> bool | None:
     """``first_contentless`` over the file's first lines (a later span's parse that needs it)."""
-    with open_text(path) as fh:
-        head = fh.read(HEAD_BYTES)
+    head = read_head(path, HEAD_BYTES)
     return first_contentless(line for line in head.splitlines() if EVENTS_LOGGER in line)
 
 

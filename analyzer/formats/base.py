@@ -194,9 +194,10 @@ def open_text(path: Path) -> IO[str]:
     return io.TextIOWrapper(open_bytes(path), encoding="utf-8", errors="replace", newline="")
 
 
-def read_head(path: Path) -> str:
+def read_head(path: Path, size: int = SNIFF_BYTES) -> str:
+    """The first ``size`` characters of the log, as ``open_text`` reads it."""
     with open_text(path) as fh:
-        return fh.read(SNIFF_BYTES)
+        return fh.read(size)
 
 
 def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
