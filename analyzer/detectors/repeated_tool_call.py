@@ -127,8 +127,8 @@ def _largest_cluster(keys: list[str], cfg: Thresholds) -> list[int]:
     by_key: dict[str, list[int]] = {}
     for at, key in enumerate(keys):
         members = by_key.get(key)
+        numbers = _NUMBER.findall(key) if members is None else []
         if members is None and len(clusters) < _MAX_CLUSTERS:
-            numbers = _NUMBER.findall(key)
             members = next(
                 (
                     m
@@ -140,7 +140,7 @@ def _largest_cluster(keys: list[str], cfg: Thresholds) -> list[int]:
             )
         if members is None:
             members = []
-            clusters.append((key, _NUMBER.findall(key), members))
+            clusters.append((key, numbers, members))
         by_key[key] = members
         members.append(at)
     return max((m for _, _, m in clusters), key=len)

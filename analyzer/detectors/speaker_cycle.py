@@ -152,17 +152,21 @@ def _two_member_tail(speakers: list[str]) -> tuple[int, set[str]]:
     names: the last speaker, the last other one, then back to the first of a third. Polars
     finds them (a loop left all night has 250,000 turns; walking them took 0.1 s)."""
     turns = pl.Series(speakers, dtype=pl.String)
-    last = speakers[-1]
-    others = (turns != last).arg_true()
-    if not others.len():
-        return 0, {last}
-    names = {last, speakers[others[-1]]}
-    third = (~turns.is_in(list(names))).arg_true()
-    return (third[-1] + 1 if third.len() else 0), names
+    names = {speakers[-1]}
+    start = _run_start(turns, names)
+    if start:
+        names.add(speakers[start - 1])
+        start = _run_start(turns, names)
+    return start, names
 
 
 def _one_member_tail(speakers: list[str]) -> tuple[int, set[str]]:
     """Where the last speaker's unbroken run of turns starts, and that speaker."""
-    turns = pl.Series(speakers, dtype=pl.String)
-    others = (turns != speakers[-1]).arg_true()
-    return (others[-1] + 1 if others.len() else 0), {speakers[-1]}
+    names = {speakers[-1]}
+    return _run_start(pl.Series(speakers, dtype=pl.String), names), names
+
+
+def _run_start(turns: pl.Series, names: set[str]) -> int:
+    """Where the tail of ``turns`` that names only ``names`` starts."""
+    outside = (~turns.is_in(list(names))).arg_true()
+    return outside[-1] + 1 if outside.len() else 0

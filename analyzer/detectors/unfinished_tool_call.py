@@ -138,13 +138,14 @@ class UnfinishedToolCall(Detector):
 
 # asyncio's own frames: an event loop stopped while idle waits in its selector (select, poll),
 # which says nothing of a tool; an async tool awaiting I/O leaves its loop there too.
-_LOOP_FRAME = re.compile(r'^\s*File "[^"]*[/\\]asyncio[/\\][^"]*", line \d+, in \w+\n.*\n?', re.M)
-_SELECTOR_FRAME = re.compile(r'^\s*File "[^"]*[/\\]selectors\.py", line \d+, in \w+\n.*\n?', re.M)
+_LOOP_FRAME = re.compile(
+    r'^\s*File "[^"]*[/\\](?:asyncio[/\\][^"]*|selectors\.py)", line \d+, in \w+\n.*\n?', re.M
+)
 
 
 def _outside_loop(traceback: str) -> str:
     """The traceback less the event loop's own frames (and their code lines)."""
-    return _SELECTOR_FRAME.sub("", _LOOP_FRAME.sub("", traceback))
+    return _LOOP_FRAME.sub("", traceback)
 
 
 def _last_frame(traceback: str) -> str:
