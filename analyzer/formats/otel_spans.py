@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -230,12 +232,15 @@ def _ends_run(span: dict[str, Any]) -> bool:
 
 
 def _ancestors(span: dict[str, Any], by_id: dict[str, Any]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
+    return list(islice(_walk_up(span, by_id), 50))
+
+
+def _walk_up(span: dict[str, Any], by_id: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The exported spans enclosing ``span``, innermost first."""
     parent = by_id.get(str(span.get("parent_id")))
-    while parent is not None and len(found) < 50:
-        found.append(parent)
+    while parent is not None:
+        yield parent
         parent = by_id.get(str(parent.get("parent_id")))
-    return found
 
 
 def _rows(
@@ -445,14 +450,10 @@ def _cut_short(rows: list[Row], span: dict[str, Any], start: Any, end: Any, line
 
 def _owner(span: dict[str, Any], by_id: dict[str, Any]) -> str | None:
     """The agent whose invoke_agent span encloses this one."""
-    parent = by_id.get(str(span.get("parent_id")))
-    for _ in range(20):
-        if parent is None:
-            return None
+    for parent in islice(_walk_up(span, by_id), 20):
         name = parent.get("name") or ""
         if name.startswith("invoke_agent "):
             return agent_name(name[len("invoke_agent ") :])
-        parent = by_id.get(str(parent.get("parent_id")))
     return None
 
 
