@@ -15,11 +15,21 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from .config import Thresholds
-from .findings import STALL_CLASSES, Diagnosis, Evidence, Finding
+from .ending import RunEnding
+from .findings import PROBLEM_CLASSES, Diagnosis, Evidence, Finding
 from .formats.base import Coverage
 
-PRECEDENCE = ("context_explosion", "recursive_reentry", "input_wait", "blocking_tool", "loop")
+PRECEDENCE = (
+    "context_explosion",
+    "recursive_reentry",
+    "input_wait",
+    "blocking_tool",
+    "blocking_model",
+    "loop",
+    "error",
+)
 CORROBORATION = 0.05
+UNKNOWN_CEILING = 0.5
 PRECEDENCE_MARGIN = 0.1
 _CITED = 4
 
@@ -27,9 +37,11 @@ HEALTHY_FIX = "Nothing to fix: the run terminated on its own."
 LABELS = {
     "loop": "Loop",
     "blocking_tool": "Blocking tool",
+    "blocking_model": "Blocking model call",
     "input_wait": "Waiting for human input",
     "context_explosion": "Context explosion",
     "recursive_reentry": "Recursive re-entry",
+    "error": "Error",
     "healthy": "Healthy",
     "unknown": "Unknown",
 }
@@ -37,7 +49,7 @@ LABELS = {
 
 def class_scores(findings: Sequence[Finding]) -> dict[str, float]:
     scores: dict[str, float] = {}
-    for cls in STALL_CLASSES:
+    for cls in PROBLEM_CLASSES:
         mine = sorted((f.score for f in findings if f.stall_class == cls), reverse=True)
         if mine:
             scores[cls] = min(
@@ -49,10 +61,15 @@ def class_scores(findings: Sequence[Finding]) -> dict[str, float]:
 
 
 def classify(
-    findings: Sequence[Finding], source: str, cfg: Thresholds, coverage: Coverage | None = None
+    findings: Sequence[Finding],
+    source: str,
+    cfg: Thresholds,
+    coverage: Coverage | None = None,
+    ending: RunEnding | None = None,
 ) -> Diagnosis:
-    """The verdict, no more confident than the share of the file that was understood."""
-    return _as_read(_classify(findings, source, cfg), coverage, cfg)
+    """The verdict, no more confident than the share of the file that was understood.
+    ``ending``: how the run ended (the ending stage); without it, RUN01's finding says."""
+    return _as_read(_classify(findings, source, cfg, ending), coverage, cfg)
 
 
 def _as_read(diagnosis: Diagnosis, coverage: Coverage | None, cfg: Thresholds) -> Diagnosis:
@@ -67,7 +84,9 @@ def _as_read(diagnosis: Diagnosis, coverage: Coverage | None, cfg: Thresholds) -
     )
 
 
-def _classify(findings: Sequence[Finding], source: str, cfg: Thresholds) -> Diagnosis:
+def _classify(
+    findings: Sequence[Finding], source: str, cfg: Thresholds, ending: RunEnding | None
+) -> Diagnosis:
     scores = class_scores(findings)
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], PRECEDENCE.index(kv[0])))
     if ranked:
@@ -92,14 +111,16 @@ def _classify(findings: Sequence[Finding], source: str, cfg: Thresholds) -> Diag
         text = f"{LABELS[label]}: {top.summary}." + "".join(
             f" Also: {f.summary}." for f in mine[1:3]
         )
-        if end is not None and end.stall_class == "unknown":
+        if ending is not None and not ending.finished and label != "error":
+            text += f" The log ends there: {ending.summary}."
+        elif ending is None and end is not None and end.stall_class == "unknown":
             text += f" The log ends there: {end.summary}."
         cited = [e for f in mine for e in f.evidence]
         return Diagnosis(
             label, top.phase, round(confidence, 2), _cite(text, cited, source), top.fix, because
         )
     best = ranked[0][1] if ranked else 0.0
-    if end is not None and end.stall_class == "healthy":
+    if end is not None and end.stall_class == "healthy":  # RUN01 reads the ending stage
         text = f"Healthy: {end.summary}; no stall signal reached the threshold."
         return Diagnosis(
             "healthy",
@@ -111,14 +132,30 @@ def _classify(findings: Sequence[Finding], source: str, cfg: Thresholds) -> Diag
         )
     text = "Unknown: no stall signal reached the threshold"
     text += f", and {end.summary}." if end else "."
+    # Nothing proves how the run ended: "no stall was found" is never stated above 0.5.
     return Diagnosis(
         "unknown",
         end.phase if end else "none",
-        round(1.0 - best, 2),
+        round(min(UNKNOWN_CEILING, 1.0 - best), 2),
         _cite(text, list(end.evidence) if end else [], source),
         end.fix if end else "",
         (end.code,) if end else (),
     )
+
+
+LIMITS = ("max_turns", "max_round", "max_messages", "max_consecutive_auto_reply", "token_limit")
+
+
+def limit_worked(diagnosis: Diagnosis, ending: RunEnding, turns: int, tokens: int) -> Diagnosis:
+    """A loop its own limit ended: say the limit worked and what the loop cost, before the fix."""
+    if diagnosis.label != "loop" or not ending.finished or ending.condition not in LIMITS:
+        return diagnosis
+    cost = f"{turns} turns" + (f" and {tokens:,} tokens" if tokens else "")
+    note = (
+        f"The {ending.condition} limit ended this loop, as it is meant to; the loop cost {cost}. "
+        "To stop it sooner: "
+    )
+    return replace(diagnosis, fix=note + diagnosis.fix[:1].lower() + diagnosis.fix[1:])
 
 
 def _cite(text: str, evidence: list[Evidence], source: str) -> str:

@@ -8,11 +8,14 @@ from dataclasses import dataclass, field
 STALL_CLASSES = (
     "loop",
     "blocking_tool",
+    "blocking_model",
     "input_wait",
     "context_explosion",
     "recursive_reentry",
 )
-VERDICTS = (*STALL_CLASSES, "healthy", "unknown")
+PROBLEM_CLASSES = (*STALL_CLASSES, "error")
+"""What a run can be found to suffer from: a stall, or an exception that killed it."""
+VERDICTS = (*PROBLEM_CLASSES, "healthy", "unknown")
 PHASES = ("model_call", "tool_execution", "speaker_selection", "human_input", "none")
 
 

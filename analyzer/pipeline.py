@@ -9,10 +9,11 @@ from typing import Any
 
 import polars as pl
 
-from .classify import classify
+from .classify import classify, limit_worked
 from .config import DEFAULT, Thresholds
 from .cost import PRICES, Price, run_costs
 from .detectors import UNPARSED_CODE, Detector, run_detectors, selected
+from .ending import RunEnding, find_endings
 from .errors import display_path
 from .findings import STALL_CLASSES, Diagnosis, Evidence, Finding
 from .formats import parse_log
@@ -31,6 +32,7 @@ class RunResult:
     findings: tuple[Finding, ...]
     diagnosis: Diagnosis
     stats: dict[str, Any]
+    ending: RunEnding
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +205,8 @@ def _analyze(
     # Every stage sees all runs at once (vectorised over run_id), so a file of many short
     # runs costs a few queries per stage, not a few per run.
     turns = build_turns(events)
-    found = run_detectors(events, cfg, logs[0].family, detectors)
+    endings = find_endings(events)
+    found = run_detectors(events, cfg, logs[0].family, detectors, endings)
     stats = run_stats(events, turns)
     turns_of = frames_by_run(turns)
     verdicts: dict[str, Diagnosis] = {}
@@ -211,7 +214,9 @@ def _analyze(
         k = _untag(run_id)[0] if tagged else 0
         if logs[k].parsed.skipped:
             found[run_id].insert(0, _unparsed(logs[k].parsed.skipped))
-        verdicts[run_id] = classify(found[run_id], logs[k].source, cfg, logs[k].parsed.coverage)
+        verdicts[run_id] = classify(
+            found[run_id], logs[k].source, cfg, logs[k].parsed.coverage, endings[run_id]
+        )
     costs = run_costs(events, {r: _stall_start(found[r], d) for r, d in verdicts.items()}, prices)
     runs: list[list[RunResult]] = [[] for _ in logs]
     for run_id, run_events in frames_by_run(events).items():
@@ -221,6 +226,13 @@ def _analyze(
             run_events = run_events.with_columns(run_id=pl.lit(own_id))
             run_turns = run_turns.with_columns(run_id=pl.lit(own_id))
         stats[run_id]["cost"] = costs.get(run_id)
+        own = stats[run_id]
+        verdicts[run_id] = limit_worked(
+            verdicts[run_id],
+            endings[run_id],
+            own["turns"],
+            (own["prompt_tokens"] or 0) + (own["completion_tokens"] or 0),
+        )
         stats[run_id]["coverage"] = coverage_stats(logs[k].parsed.coverage)
         runs[k].append(
             RunResult(
@@ -230,6 +242,7 @@ def _analyze(
                 tuple(found[run_id]),
                 verdicts[run_id],
                 stats[run_id],
+                endings[run_id],
             )
         )
     return [

@@ -490,3 +490,17 @@ def test_a_giant_session_id_is_bounded_in_every_output(tmp_path: Path) -> None:
     result = analyze_file(path)
     assert all(len(run.run_id) <= RUN_ID_LIMIT for run in result.runs)
     assert len(render_markdown(result, result.runs[0])) < 50_000
+
+
+def test_an_sdk_error_line_outside_a_traceback_is_an_error_event(tmp_path: Path) -> None:
+    """Defect: the console parser gave such a line its HTTP status as a subkind, which the
+    event contract refuses: any console with a printed ``Error code: 401 - ...`` crashed."""
+    log = tmp_path / "console.txt"
+    log.write_text(
+        "user (to analyst):\n\nSummarise last quarter's sales.\n\n" + "-" * 80 + "\n"
+        "openai.AuthenticationError: Error code: 401 - {'error': {'code': 'invalid_api_key'}}\n"
+    )
+    run = analyze_file(log).runs[0]
+    (error,) = run.events.filter(pl.col("kind") == "error").iter_rows(named=True)
+    assert error["source_line"] == 6 and error["subkind"] is None
+    assert run.diagnosis.label == "error"

@@ -6,9 +6,10 @@ Detectors see every run of a file at once (see ``base``); findings come back per
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -28,7 +29,11 @@ from .run_end import RunEnd
 from .slow_tool_call import SlowToolCall
 from .speaker_cycle import SpeakerCycle
 from .turn_limit import TurnLimit
+from .unanswered_model_call import UnansweredModelCall
 from .unfinished_tool_call import UnfinishedToolCall
+
+if TYPE_CHECKING:  # the ending stage reads detectors.base: imported for types only
+    from ..ending import RunEnding
 
 ALL_DETECTORS: tuple[type[Detector], ...] = (
     RepeatedToolCall,
@@ -38,6 +43,7 @@ ALL_DETECTORS: tuple[type[Detector], ...] = (
     TurnLimit,
     UnfinishedToolCall,
     SlowToolCall,
+    UnansweredModelCall,
     PendingHumanInput,
     ContextGrowth,
     ContextLimitError,
@@ -67,8 +73,10 @@ def run_detectors(
     cfg: Thresholds,
     family: str,
     detectors: Collection[type[Detector]] = ALL_DETECTORS,
+    endings: Mapping[str, RunEnding] | None = None,
 ) -> dict[str, list[Finding]]:
     """Findings per run id for every run in ``events``, each run's sorted by code and place.
+    ``endings``: the ending stage's record per run (a detector that reads it finds it if not given).
 
     Each detector sees all runs at once; if it crashes, it is run again run by run, so the
     crash is reported (as AZ99) on the runs it happens on and the other runs keep its findings.
@@ -80,9 +88,10 @@ def run_detectors(
     def check(det: type[Detector]) -> list[RunFinding]:
         fix = det.fix.get(family) or next(iter(det.fix.values()))
         try:
-            return [(run_id, _with_fix(f, fix)) for run_id, f in det().check(events, cfg)]
+            pairs = det(endings, family).check(events, cfg)
+            return [(run_id, _with_fix(f, fix)) for run_id, f in pairs]
         except Exception:
-            return _run_by_run(det, events, cfg, fix)
+            return _run_by_run(det, events, cfg, fix, family)
 
     # Two at a time: polars releases the GIL, so one detector's queries run while another's
     # Python walks (1 GB one-run log: 0.45 -> 0.32 s); findings are taken in registry order.
@@ -96,12 +105,13 @@ def run_detectors(
 
 
 def _run_by_run(
-    det: type[Detector], events: pl.DataFrame, cfg: Thresholds, fix: str
+    det: type[Detector], events: pl.DataFrame, cfg: Thresholds, fix: str, family: str
 ) -> list[RunFinding]:
     results: list[RunFinding] = []
     for run_id, run_events in frames_by_run(events).items():
         try:
-            results += [(run_id, _with_fix(f, fix)) for _, f in det().check(run_events, cfg)]
+            pairs = det(None, family).check(run_events, cfg)
+            results += [(run_id, _with_fix(f, fix)) for _, f in pairs]
         except Exception as exc:
             results.append((run_id, _crash(det, exc)))
     return results

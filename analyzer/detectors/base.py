@@ -8,13 +8,16 @@ short runs then costs a few polars queries per detector, not a few per run.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import polars as pl
 
 from ..config import Thresholds
 from ..findings import Evidence, Finding
 from ..redact import excerpt
+
+if TYPE_CHECKING:
+    from ..ending import RunEnding
 
 RunFinding = tuple[str, Finding]  # (run id, finding)
 PROGRESS_KINDS = ("message", "tool_call", "tool_result", "llm_call", "input_request", "input_reply")
@@ -107,7 +110,8 @@ def rows_of(df: pl.DataFrame, picks: Sequence[Sequence[int]]) -> list[list[dict[
 
 class Detector:
     """One check. ``check`` yields (run id, finding) pairs; class attributes identify and
-    document it."""
+    document it. ``endings`` (per run id, from the ending stage) and the log's ``family``
+    are there for detectors that read them."""
 
     code: ClassVar[str]
     """``^[A-Z]+\\d{2}$``, stable across versions."""
@@ -117,6 +121,12 @@ class Detector:
     """The verdict class its findings argue for."""
     fix: ClassVar[dict[str, str]]
     """Framework family ("classic", "agentchat") -> the remedy for this cause."""
+
+    def __init__(
+        self, endings: Mapping[str, RunEnding] | None = None, family: str = "classic"
+    ) -> None:
+        self.endings = endings
+        self.family = family
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterable[RunFinding]:
         """Findings for every run in ``events`` (one run or many), each with its run id."""

@@ -1,18 +1,18 @@
-"""RUN01: how the log ends: a termination, a crash, or nothing (cut off).
+"""RUN01: how the run ended, as the ending stage (``analyzer.ending``) found it.
 
-**Symptom**: ``>>>>>>>> TERMINATING RUN (...): <reason>`` / agentchat's ``Summary`` block and
-``GroupChatTermination`` (ended); a traceback (crashed or interrupted); or simply the last
-event with nothing after it (SIGTERM, SIGKILL, timeout).
+**Symptom**: ``>>>>>>>> TERMINATING RUN (...): <reason>`` / AgentChat's ``Summary`` block and
+``GroupChatTermination`` (terminated); a traceback (crashed or interrupted); or the last event
+with nothing after it, which is *cut off* where the log form records ends and *no end
+recorded* where it does not (0.2-0.8.1 consoles, chat histories).
 
-**Signal**: the last ``termination`` row versus the last agent activity and errors. A run
-that terminated after its last activity argues ``healthy``, and so, more weakly, does a log
-form without termination records (chat history) whose last message says ``TERMINATE``; any other ending argues
-``unknown`` and records the phase the run was in (after ``Next speaker``: model call; after a
-tool call: tool execution; after a prompt: human input; after a group message: speaker
-selection).
+**Signal**: the run's ``RunEnding``. A termination argues ``healthy`` (0.9; a bare TERMINATE
+keyword in a form without termination records 0.7). A crash argues ``error`` (0.85): the run
+died on an exception that is not a stall. Exceptions a stall produces (the context limit,
+recursion overflow) are left to the detectors that explain them. Anything else argues
+``unknown`` and records the phase the run was in.
 
-**False positives**: a nested chat's termination in the middle of a run does not count as
-the end.
+**False positives**: a nested chat's termination in the middle of a run does not count as the
+end; a crash after a Ctrl-C (``task_done()``, ``CancelledError``) is the interrupt's.
 """
 
 from __future__ import annotations
@@ -23,12 +23,53 @@ from typing import ClassVar
 
 import polars as pl
 
+from .. import ending as stage
 from ..config import Thresholds
 from ..findings import Finding
-from ..redact import excerpt
-from .base import Detector, RunFinding, by_run, evidence, is_manager, last_by_run, progress
+from .base import Detector, RunFinding
 
-TERMINATE_WORD = re.compile(r"\bTERMINATE\b")
+# Crashes a stall detector explains (CTX02, REENT02, INPUT01's EOF, a two-agent loop's
+# recursion): not `error`.
+STALL_CRASHES = re.compile(
+    r"RecursionError|recursion depth|context_length_exceeded|maximum context length"
+    r"|prompt is too long|team is already running|EOFError",
+    re.I,
+)
+_SCORES = {"terminated": 0.9, "crashed": 0.85}
+# A crash's cause, from its exception text -> what to change (both frameworks use these SDKs).
+CRASH_CAUSES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.I), fix)
+    for pattern, fix in (
+        (
+            r"AuthenticationError|invalid_api_key|\b401\b",
+            "The model API refused the key (401): check the api_key the client is given (the "
+            "config_list entry or OPENAI_API_KEY), that it belongs to the endpoint in base_url, "
+            "and that it has not been revoked.",
+        ),
+        (
+            r"PermissionDenied|\b403\b",
+            "The model API denied access (403): the key lacks access to this model or project.",
+        ),
+        (
+            r"NotFoundError|model_not_found|\b404\b",
+            "The model API has no such model or path (404): check the model name and base_url.",
+        ),
+        (
+            r"content_filter|ResponsibleAIPolicyViolation|content management policy",
+            "The provider's content filter rejected the prompt: find the message cited and "
+            "change what the agents send (or the filter's configuration).",
+        ),
+        (
+            r"RateLimitError|rate_limit_exceeded|insufficient_quota|\b429\b",
+            "The model API kept answering 429 until the client gave up: lower the request rate "
+            "(fewer parallel runs), raise the quota, or give the client more retries with back-off.",
+        ),
+        (
+            r"APIConnectionError|ConnectError|Connection refused|Name or service not known",
+            "The model endpoint could not be reached: check base_url, the network and the server.",
+        ),
+    )
+)
 
 
 class RunEnd(Detector):
@@ -45,123 +86,45 @@ class RunEnd(Detector):
         "autogen_agentchat loggers at DEBUG to a file with timestamps, and record how the "
         "process was stopped.",
     }
+    crash_fix: ClassVar[dict[str, str]] = {
+        "classic": "The run died on an exception, not a stall: fix its cause at the line "
+        "cited (an API key or endpoint for authentication errors; the prompt for a content "
+        "filter; the tool's own code for a bug in it). Catch tool errors inside the tool and "
+        "return them as text so the agents can react.",
+        "agentchat": "The run died on an exception, not a stall: fix its cause at the line "
+        "cited (an API key or endpoint for authentication errors; the prompt for a content "
+        "filter; the tool's own code for a bug in it). Wrap team.run()/run_stream() in "
+        "try/except to save the messages so far.",
+    }
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
-        last_moves = last_by_run(progress(events))
-        ends = by_run(events.filter(pl.col("kind") == "termination"))
-        errors = by_run(events.filter(pl.col("kind") == "error"))
-        still_open = by_run(events.filter(pl.col("subkind") == "span_open"))
-        for run_id, last_event in last_by_run(events).items():
-            last = last_moves.get(run_id)
-            after = -1 if last is None else last["seq"]
-            yield (
-                run_id,
-                self._ending(
-                    last,
-                    last_event,
-                    [r for r in ends.get(run_id, []) if r["seq"] > after],
-                    [r for r in errors.get(run_id, []) if r["seq"] > after],
-                    still_open.get(run_id, []),
-                ),
-            )
+        endings = self.endings if self.endings is not None else stage.find_endings(events)
+        for run_id in events["run_id"].unique(maintain_order=True).to_list():
+            yield run_id, self.finding(endings[run_id])
 
-    def _ending(
-        self,
-        last: dict | None,
-        last_event: dict,
-        ends: list[dict],
-        errors: list[dict],
-        still_open: list[dict],
-    ) -> Finding:
-        """``ends`` and ``errors``: those after ``last``, the run's last activity;
-        ``still_open``: spans that never ended (``span_open``)."""
-        if ends and not any(e["seq"] > ends[-1]["seq"] for e in errors):
-            end = ends[-1]
-            return Finding(
-                code=self.code,
-                detector=self.name,
-                stall_class="healthy",
-                phase="none",
-                score=0.9,
-                summary=f"the run terminated: {excerpt(end['content'], 200)}",
-                evidence=(evidence(end, "termination"),),
-                metrics={"terminated": 1.0},
-            )
-        if (
-            last
-            and not errors
-            and last["kind"] == "message"
-            and TERMINATE_WORD.search(last["content"] or "")
-        ):
-            return Finding(
-                code=self.code,
-                detector=self.name,
-                stall_class="healthy",
-                phase="none",
-                score=0.7,
-                summary="the last message carries the TERMINATE keyword "
-                "(this log form records no termination event)",
-                evidence=(evidence(last, "termination keyword"),),
-                metrics={"terminated": 0.5},
-            )
-        items = [
-            evidence(last, "last activity")
-            if last
-            else evidence(last_event, "last logged event (no agent activity at all)")
-        ]
-        how = "the log just stops (killed or timed out)"
-        if still_open:
-            how = f"the trace shows it still running: {still_open[-1]['content']}"
-            items.append(evidence(still_open[-1], "never ended"))
-        if errors:
-            # After a Ctrl-C, shutdown often raises more (task_done(), CancelledError): the
-            # interrupt, not the last traceback, is how the run ended.
-            interrupts = [e for e in errors if e["subkind"] == "interrupt"]
-            err = (interrupts or errors)[-1]
-            final = (err["content"] or "").strip().splitlines()[-1:] or [""]
-            how = (
-                "it was interrupted (KeyboardInterrupt)"
-                if interrupts
-                else f"it crashed: {final[0][:120]}"
-            )
-            items.append(evidence(err, "how it ended", text=final[0]))
-        phase = _phase_after(last)
-        where = f" after {_describe(last)}" if last else ""
-        # AgentChat's Console writes the stop reason (its Summary block) only when asked to.
-        hint = (
-            " (Console writes the stop reason only with output_stats=True)"
-            if last_event.get("source_format") == "agentchat-console"
-            else ""
-        )
+    def finding(self, end: stage.RunEnding) -> Finding:
+        cls, score, fix = "unknown", 0.5, ""
+        if end.kind == "terminated":
+            cls, score = "healthy", 0.7 if end.inferred else 0.9
+        elif end.kind == "crashed" and not STALL_CRASHES.search(end.error_text):
+            cls, score = "error", _SCORES["crashed"]
+            generic = self.crash_fix.get(self.family, self.crash_fix["classic"])
+            fix = next((f for p, f in CRASH_CAUSES if p.search(end.error_text)), generic)
+        summary = end.summary
+        if end.kind == "cut_off" or (end.kind == "crashed" and cls != "error"):
+            summary = f"no termination was logged; {summary}"
         return Finding(
             code=self.code,
             detector=self.name,
-            stall_class="unknown",
-            phase=phase,
-            score=0.5,
-            summary=f"no termination was logged{hint}; {how}{where}",
-            evidence=tuple(items),
-            metrics={"terminated": 0.0, "crashed": float(bool(errors))},
+            stall_class=cls,
+            phase=end.phase,
+            score=score,
+            summary=summary,
+            evidence=end.evidence,
+            metrics={
+                "terminated": 1.0 if end.finished else 0.0,
+                "crashed": float(end.kind == "crashed"),
+            },
+            fix=fix,
+            subject=end.condition,
         )
-
-
-def _describe(row: dict) -> str:
-    kind = row["subkind"] or str(row["kind"])
-    who = row["agent"] or row["recipient"]
-    where = f"{who}, line {row['source_line']}" if who else f"line {row['source_line']}"
-    return f"{kind.replace('_', ' ')} ({where})"
-
-
-def _phase_after(last: dict | None) -> str:
-    if last is None:
-        return "none"
-    kind, sub = last["kind"], last["subkind"]
-    if sub == "speaker_selected" or kind == "llm_call":
-        return "model_call"
-    if kind == "tool_call" or sub in ("tool_exec_start", "code_exec_start"):
-        return "tool_execution"
-    if kind == "input_request":
-        return "human_input"
-    if kind in ("message", "tool_result") and is_manager(last["recipient"]):
-        return "speaker_selection"
-    return "model_call"

@@ -37,6 +37,9 @@ EXCEPTION_LINE = re.compile(
 )
 
 
+_HTTPX_MORE = "For more information check: https://developer.mozilla.org/"
+
+
 class TracebackCollector:
     """Feed lines after a ``Traceback`` header; ``feed`` returns False once the block ended."""
 
@@ -57,8 +60,9 @@ class TracebackCollector:
                 self._after_exception = False
                 self.lines.append(line)
                 return True
-            # RuntimeError messages of agentchat embed an agent traceback after "Traceback:".
-            if line.startswith(("Traceback:", "  File ", "    ")):
+            # RuntimeError messages of agentchat embed an agent traceback after "Traceback:";
+            # httpx's HTTPStatusError message has a second line (httpx/_models.py).
+            if line.startswith(("Traceback:", "  File ", "    ", _HTTPX_MORE)):
                 self.lines.append(line)
                 return True
             return False

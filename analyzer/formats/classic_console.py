@@ -309,7 +309,7 @@ class _ConsoleParser:
         if text.startswith("[") and FRAMEWORK_LOG.match(text):
             return
         if "Error code: " in text and (m := SDK_ERROR.search(text)):
-            self.sink.add("error", number, content=text.strip(), is_error=True, subkind=m[1])
+            self.sink.add("error", number, content=text.strip(), is_error=True)
         elif text.startswith("TaskResult(") and (m := TASK_RESULT.match(text)):
             self.sink.add("termination", number, content=m[1] or m[2] or "TaskResult")
         elif self.warnings.claims(number, text):

@@ -42,15 +42,17 @@ SUMMARY_SCHEMA = pl.Schema(
         "read": pl.String,
     }
 )
-# Worst first: a stall beats unknown beats healthy; then confidence.
+# Worst first: a stall beats an error beats unknown beats healthy; then confidence.
 SEVERITY = {
     "context_explosion": 0,
     "recursive_reentry": 1,
     "blocking_tool": 2,
-    "input_wait": 3,
-    "loop": 4,
-    "unknown": 5,
-    "healthy": 6,
+    "blocking_model": 3,
+    "input_wait": 4,
+    "loop": 5,
+    "error": 6,
+    "unknown": 7,
+    "healthy": 8,
 }
 
 

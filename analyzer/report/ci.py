@@ -15,7 +15,7 @@ from xml.etree import ElementTree as ET
 
 from .. import __version__
 from ..classify import LABELS
-from ..findings import STALL_CLASSES
+from ..findings import PROBLEM_CLASSES
 from ..gate import Gate
 from .inert import line, markdown
 
@@ -48,8 +48,8 @@ class RunVerdict:
     """It fails the gate (with no gate, nothing fails)."""
 
     @property
-    def is_stall(self) -> bool:
-        return self.verdict in STALL_CLASSES
+    def is_problem(self) -> bool:
+        return self.verdict in PROBLEM_CLASSES
 
 
 def from_analysis(result: Any, gate: Gate | None) -> list[RunVerdict]:
@@ -143,8 +143,8 @@ def junit(verdicts: Sequence[RunVerdict], errors: Sequence[tuple[str, str]] = ()
 
 
 def sarif(verdicts: Sequence[RunVerdict]) -> str:
-    """A SARIF 2.1.0 log: one rule per stall class, one result per stalled run, its evidence
-    as physical locations (file and line)."""
+    """A SARIF 2.1.0 log: one rule per problem class (the stalls and ``error``), one result
+    per run with a problem, its evidence as physical locations (file and line)."""
     rules = [
         {
             "id": cls,
@@ -152,11 +152,11 @@ def sarif(verdicts: Sequence[RunVerdict]) -> str:
             "shortDescription": {"text": LABELS[cls]},
             "helpUri": INFO_URI,
         }
-        for cls in STALL_CLASSES
+        for cls in PROBLEM_CLASSES
     ]
     results = []
     for v in verdicts:
-        if not v.is_stall:
+        if not v.is_problem:
             continue
         locations = [
             {
@@ -171,7 +171,7 @@ def sarif(verdicts: Sequence[RunVerdict]) -> str:
         results.append(
             {
                 "ruleId": v.verdict,
-                "ruleIndex": STALL_CLASSES.index(v.verdict),
+                "ruleIndex": PROBLEM_CLASSES.index(v.verdict),
                 "level": "error" if v.failed else "warning",
                 "message": {"text": f"{line(v.why)} Fix: {line(v.fix)}"},
                 "locations": locations,
@@ -207,7 +207,7 @@ def github(verdicts: Iterable[RunVerdict]) -> list[str]:
     where it fails the gate, ``warning`` otherwise)."""
     out = []
     for v in verdicts:
-        if not v.is_stall:
+        if not v.is_problem:
             continue
         level = "error" if v.failed else "warning"
         title = _escape_property(_title(v))
@@ -231,7 +231,7 @@ def step_summary(verdicts: Sequence[RunVerdict], errors: Sequence[tuple[str, str
         *(f"| {LABELS.get(k, k)} | {n} |" for k, n in counts.most_common()),
         "",
     ]
-    stalls = [v for v in verdicts if v.is_stall]
+    stalls = [v for v in verdicts if v.is_problem]
     if stalls:
         out += [
             "| gate | verdict | confidence | file | run | why |",

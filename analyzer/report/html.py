@@ -78,6 +78,7 @@ def render_html(
         f"{d.confidence:.2f}</span></div>",
         "<h2>Why it stopped</h2>",
         f"<p>{_t(d.summary)}</p>",
+        f"<p>How it ended: <b>{_t(run.ending.headline())}</b>: {_t(run.ending.summary)}.</p>",
         "<h2>What to do</h2>",
         f"<p>{_t(d.fix) if d.fix else 'No specific fix.'}</p>",
     ]

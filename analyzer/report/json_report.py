@@ -29,6 +29,7 @@ def run_to_dict(result: AnalysisResult, run: RunResult) -> dict[str, Any]:
             "fix": d.fix,
             "because": list(d.because),
         },
+        "ending": run.ending.as_json(),
         "findings": [
             {
                 "code": f.code,

@@ -37,6 +37,8 @@ def render_markdown(
         "",
         md(d.summary),
         "",
+        f"How it ended: **{md(run.ending.headline())}**: {md(run.ending.summary)}.",
+        "",
         "## What to do",
         "",
         md(d.fix) if d.fix else "No specific fix.",

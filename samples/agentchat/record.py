@@ -131,6 +131,19 @@ SPECS: dict[str, tuple[str, list[tuple[float, int]], str, dict[str, tuple[str, s
             "otel.json": ("unknown", "*", ""),
         },
     ),
+    "blocking_model_hang": (
+        FMT_C,
+        STOP_HARD,
+        "none",
+        {
+            "*": ("blocking_model", "model_call", ""),
+            # the handler's CancelledError (in the HTTP read) is logged; Console shows only the
+            # task and an interrupt in the event loop, spans only an agent that never ended
+            "console.txt": ("unknown", "*", ""),
+            "otel.json": ("unknown", "*", ""),
+        },
+    ),
+    "error_auth": (FMT_A, [(30.0, KILL)], "none", {"*": ("error", "*", "AuthenticationError")}),
 }
 LOG_FORMS = ("console.txt", "events.log", "otel.json")
 # scenario -> JSON field names: python-json-logger's own, or renamed as many platforms want them

@@ -223,6 +223,30 @@ async def blocking_tool_sync() -> Any:
     return team, "Sales by region, please."
 
 
+# --- model calls that never return, or fail ------------------------------------------------
+
+
+async def blocking_model_hang() -> Any:
+    """The endpoint accepts the request and never answers (the client's default timeout is
+    600 s, so the run is stopped first)."""
+    SCRIPTS["analyst"] = lambda m, t: Reply(hang=True)
+    SCRIPTS["reviewer"] = lambda m, t: Reply("Reviewed.")
+    team = RoundRobinGroupChat(
+        [agent("analyst"), agent("reviewer")], termination_condition=MaxMessageTermination(6)
+    )
+    return team, "Summarise last quarter's sales."
+
+
+async def error_auth() -> Any:
+    """The key is refused (401): AuthenticationError ends the run."""
+    SCRIPTS["analyst"] = lambda m, t: Reply(status=401)
+    SCRIPTS["reviewer"] = lambda m, t: Reply("Reviewed.")
+    team = RoundRobinGroupChat(
+        [agent("analyst"), agent("reviewer")], termination_condition=MaxMessageTermination(6)
+    )
+    return team, "Summarise last quarter's sales."
+
+
 # --- code execution -------------------------------------------------------------------------
 
 
@@ -337,6 +361,8 @@ SCENARIOS = {
         reentry_team_run,
         healthy_code_execution,
         blocking_code_execution,
+        blocking_model_hang,
+        error_auth,
     )
 }
 

@@ -21,6 +21,26 @@ from typing import Any
 class Reply:
     content: str | None = None
     tool_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    status: int = 200
+    """Not 200: answer with the API's error body for it (401 bad key, 429 rate limit...)."""
+    hang: bool = False
+    """Never answer: the request's read waits until the client's timeout or a signal."""
+
+
+_ERRORS = {
+    401: (
+        "Incorrect API key provided: sk-stub. You can find your API key at "
+        "https://platform.openai.com/account/api-keys.",
+        "invalid_request_error",
+        "invalid_api_key",
+    ),
+    429: (
+        "Rate limit reached for gpt-4o-mini on requests per min (RPM): Limit 3, Used 3, "
+        "Requested 1. Please try again in 30s.",
+        "requests",
+        "rate_limit_exceeded",
+    ),
+}
 
 
 Script = Callable[[list[dict[str, Any]], list[Any]], Reply]
@@ -73,9 +93,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:  # keep the console as the program prints it
         pass
 
-    def _send(self, status: int, body: dict[str, Any]) -> None:
+    def _send(
+        self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
         data = json.dumps(body).encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -105,6 +129,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         offered = request.get("tools") or request.get("functions") or []
         reply = SCRIPTS[agent](messages, offered)
+        if reply.hang:
+            time.sleep(3600)
+            return
+        if reply.status != 200:
+            message, kind, code = _ERRORS[reply.status]
+            body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
+            self._send(reply.status, body, {"retry-after": "30"} if reply.status == 429 else {})
+            return
         legacy = bool(request.get("functions")) and not request.get("tools")
         body = _completion(agent, reply, prompt, legacy)
         if not request.get("stream"):

@@ -37,14 +37,18 @@ def slug(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name.encode("ascii", "replace").decode())
 
 
-def llm_config(name: str, functions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def llm_config(
+    name: str, functions: list[dict[str, Any]] | None = None, retries: int | None = None
+) -> dict[str, Any]:
     endpoint = (
         {"model": f"gpt-4o-mini@{slug(name)}"}
         if BY_MODEL
         else {"model": "gpt-4o-mini", "base_url": f"http://127.0.0.1:{PORT}/{slug(name)}/v1"}
     )
     config: dict[str, Any] = {
-        "config_list": [{**endpoint, "api_key": "sk-stub"}],
+        "config_list": [
+            {**endpoint, "api_key": "sk-stub", **({"max_retries": retries} if retries else {})}
+        ],
         "cache_seed": None,  # a cached reply would replay across runs
         "timeout": 30,
     }
@@ -71,9 +75,8 @@ def named(preferred: str, plain: str) -> str:
 
 
 def assistant(name: str, **kw: Any) -> Any:
-    return autogen.AssistantAgent(
-        name, llm_config=llm_config(name, kw.pop("functions", None)), **kw
-    )
+    config = llm_config(name, kw.pop("functions", None), kw.pop("retries", None))
+    return autogen.AssistantAgent(name, llm_config=config, **kw)
 
 
 def proxy(name: str, mode: str = "NEVER", **kw: Any) -> Any:
@@ -234,6 +237,35 @@ def input_wait(history: History) -> None:
     converse(history, user, helper, "Prepare the rollout plan.")
 
 
+def blocking_model(history: History) -> None:
+    """The model endpoint accepts the request and never answers (timeout 30 s, not reached)."""
+    helper = assistant("analyst")
+    user = proxy("user")
+    script(helper.name, lambda m, t: Reply(hang=True))
+    converse(history, user, helper, "Summarise last quarter's sales.")
+
+
+def model_rate_limited(history: History) -> None:
+    """Every call is answered 429 with retry-after 30 s: the client sleeps between retries
+    (max_retries=8 where the release's config takes it; ag2 0.8's LLMConfig refuses it and
+    there the client's default of 2 runs), and the stop lands in a back-off either way."""
+    try:
+        helper = assistant("analyst", retries=8)
+    except Exception:  # pydantic's extra_forbidden
+        helper = assistant("analyst")
+    user = proxy("user")
+    script(helper.name, lambda m, t: Reply(status=429))
+    converse(history, user, helper, "Summarise last quarter's sales.")
+
+
+def error_auth(history: History) -> None:
+    """The key is refused (401): the client raises AuthenticationError and the run dies."""
+    helper = assistant("analyst")
+    user = proxy("user")
+    script(helper.name, lambda m, t: Reply(status=401))
+    converse(history, user, helper, "Summarise last quarter's sales.")
+
+
 def human_exit(history: History) -> None:
     """A person answers the first prompt with ``exit``: the chat ends there."""
     helper = assistant("assistant")
@@ -253,6 +285,9 @@ SCENARIOS: dict[str, Callable[[History], None]] = {
         blocking_tool,
         input_wait,
         human_exit,
+        blocking_model,
+        model_rate_limited,
+        error_auth,
     )
 }
 

@@ -44,6 +44,9 @@ SCENARIOS = {
     "loop_tool_repeat": ("loop", [(4.0, INT), (7.0, KILL)], "none"),
     "blocking_tool": ("blocking_tool", [(3.0, INT), (6.0, INT), (9.0, KILL)], "none"),
     "input_wait": ("input_wait", [(3.0, TERM), (6.0, KILL)], "fifo"),
+    "blocking_model": ("blocking_model", [(3.0, INT), (6.0, KILL)], "none"),
+    "model_rate_limited": ("blocking_model", [(5.0, INT), (8.0, KILL)], "none"),
+    "error_auth": ("error", [(20.0, KILL)], "none"),
 }
 FORMS = {"file": ("console.txt", "runtime.log", "chat_history.json"), "sqlite": ("logs.db",)}
 

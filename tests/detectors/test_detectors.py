@@ -586,3 +586,96 @@ def test_selector_fallbacks_are_read_from_agentchat_logging() -> None:
     fell_back = parsed.events.filter(pl.col("subkind") == "selector_fallback")
     warnings = log.read_text().count("Model failed to select a speaker after")
     assert fell_back.height == warnings > 0
+
+
+# --- MODEL01: a model call stopped while waiting ----------------------------------------------
+
+TB_MODEL_READ = (
+    "Traceback (most recent call last):\n"
+    '  File "/app/run.py", line 9, in <module>\n'
+    '  File "/venv/autogen/oai/client.py", line 700, in create\n'
+    '  File "/venv/openai/_base_client.py", line 982, in request\n'
+    '  File "/venv/httpx/_client.py", line 1014, in _send_single_request\n'
+    '  File "/venv/httpcore/_backends/sync.py", line 128, in read\n'
+    "    return self._sock.recv(max_bytes)\n"
+    "KeyboardInterrupt"
+)
+TB_MODEL_BACKOFF = (
+    "Traceback (most recent call last):\n"
+    '  File "/venv/openai/_base_client.py", line 1033, in request\n'
+    '  File "/venv/openai/_base_client.py", line 1073, in _sleep_for_retry\n'
+    "    time.sleep(timeout)\n"
+    "KeyboardInterrupt"
+)
+# A tool that calls an HTTP API: the same read, with no model client above it.
+TB_TOOL_READ = TB_MODEL_READ.replace(
+    '/venv/autogen/oai/client.py", line 700, in create', '/app/tools.py", line 12, in fetch_report'
+).replace(
+    '/venv/openai/_base_client.py", line 982, in request\n',
+    '/venv/requests/api.py", line 59, in get\n',
+)
+# The endpoint refused the call: an API error raised, a crash, not a wait.
+TB_MODEL_REFUSED = TB_MODEL_READ.replace(
+    "KeyboardInterrupt", "openai.AuthenticationError: Error code: 401"
+)
+
+
+@pytest.mark.parametrize(
+    ("traceback", "how"),
+    [
+        (TB_MODEL_READ, "read"),
+        (TB_MODEL_BACKOFF, "backoff"),
+        (TB_TOOL_READ, ""),
+        (TB_MODEL_REFUSED, ""),
+        (TB_IN_INPUT, ""),
+        ("openai.APITimeoutError: Request timed out.", "timeout"),
+    ],
+    ids=["read", "backoff", "tool-http-read", "api-error", "input", "timeout"],
+)
+def test_model01_reads_where_a_stopped_call_waited(traceback: str, how: str) -> None:
+    from analyzer.detectors.unanswered_model_call import waiting_on_model
+
+    assert waiting_on_model(traceback) == how
+
+
+def test_model01_fires_only_after_the_last_activity() -> None:
+    waiting = make_events(
+        msg("user", "Summarise the sales.", "analyst"),
+        {"kind": "error", "subkind": "interrupt", "content": TB_MODEL_READ},
+    )
+    (found,) = fire("MODEL01", waiting)
+    assert (found.stall_class, found.phase) == ("blocking_model", "model_call")
+    moved_on = make_events(
+        msg("user", "Summarise the sales.", "analyst"),
+        {"kind": "error", "subkind": "interrupt", "content": TB_MODEL_READ},
+        msg("analyst", "Here is the summary.", "user"),
+    )
+    assert fire("MODEL01", moved_on) == []
+
+
+def _labelled(verdict: str) -> list[Any]:
+    from ..conftest import labelled_samples
+
+    return [p for p, e in labelled_samples() if e["verdict"] == verdict]
+
+
+RECORDED_MODEL_WAITS = _labelled("blocking_model")
+
+
+@pytest.mark.parametrize("path", RECORDED_MODEL_WAITS, ids=lambda p: str(p.relative_to(SAMPLES)))
+def test_model01_fires_on_recorded_model_waits(path: Any) -> None:
+    from analyzer import analyze_file
+
+    run = analyze_file(path).runs[0]
+    assert "MODEL01" in {f.code for f in run.findings}, run.diagnosis.summary
+
+
+def test_model01_is_silent_on_every_healthy_and_tool_sample() -> None:
+    from analyzer import analyze_file
+
+    from ..conftest import labelled_samples
+
+    for path, expected in labelled_samples():
+        if expected["verdict"] in ("healthy", "blocking_tool", "loop", "input_wait"):
+            codes = {f.code for f in analyze_file(path).runs[0].findings}
+            assert "MODEL01" not in codes, path

@@ -1,0 +1,183 @@
+"""MODEL01: the run stopped inside a model call that never returned.
+
+**Symptom**: an interrupt (or the ``CancelledError`` a stopped AgentChat handler logs) whose
+innermost frames are the model client's HTTP read: ``openai/_base_client.py`` ->
+``httpx``/``httpcore`` -> ``sock.recv`` (a request the endpoint never answered), or the client's
+back-off sleep (``_sleep_for_retry`` -> ``time.sleep``: 429s retried until the run was
+stopped). A crash on the client's own timeout (``APITimeoutError``, ``ReadTimeout``) is the same
+call, ended by its timeout.
+
+**Signal**: an error event after the run's last activity whose last traceback runs from a model
+client frame (openai, anthropic, ``oai/client.py``, ``autogen_ext/models``...) down to nothing
+but HTTP transport, asyncio and back-off frames. Where the log has a clock, the stop must come
+at least ``slow_tool_factor`` times the run's median gap between activities (and 1 s) after
+its last activity; without one the finding is less sure (0.7).
+
+**False positives**: a tool that calls an HTTP API has no model client frame above the read; a
+model call that raised an API error (400, 401) is a crash (RUN01 argues ``error``), not this; a
+loop stopped while one of its quick calls was in flight is caught by the clock rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import polars as pl
+
+from ..config import Thresholds
+from ..findings import Finding
+from .base import PROGRESS, Detector, RunFinding, by_run, evidence, max_seq_by_run
+
+_FRAME = re.compile(r'^\s*File "([^"]+)", line \d+, in (\S+)', re.M)
+# Frames of a model client, by path (every release: 0.2's oai/client.py, ag2's oai/, the
+# AgentChat model clients, the SDKs themselves).
+MODEL_CLIENT = re.compile(
+    r"/openai/|/anthropic/|/oai/client\.py|/oai/\w+\.py|/autogen_ext/models/|/litellm/"
+    r"|/ollama/|/google/genai/|/mistralai/|/groq/"
+)
+# What may sit below the model client while a request waits: transport, the event loop, and
+# the client's back-off.
+WAITING = re.compile(
+    r"/httpx\d?/|/httpcore\d?/|/h11/|/anyio/|/urllib3/|/requests/|/ssl\.py|/socket\.py"
+    r"|/asyncio/|/selectors\.py|/threading\.py|/openai/_base_client\.py|/anthropic/_base_client\.py"
+    r"|/openai/_utils/|/concurrent/futures/"
+)
+TRANSPORT = re.compile(r"/httpx\d?/|/httpcore\d?/|/h11/|/urllib3/|/ssl\.py|/socket\.py")
+BACKOFF = re.compile(r"_sleep_for_retry|_retry_request")
+RATE_LIMITED = re.compile(r"\b429\b|RateLimit|rate.limit", re.I)
+STOPPED = re.compile(r"KeyboardInterrupt|CancelledError")
+TIMED_OUT = re.compile(r"APITimeoutError|ReadTimeout|Request timed out|TimeoutException")
+_SCORES = {"read": 0.85, "backoff": 0.85, "timeout": 0.8}
+NO_CLOCK = 0.7
+
+
+class UnansweredModelCall(Detector):
+    code = "MODEL01"
+    name = "unanswered-model-call"
+    stall_class = "blocking_model"
+    fix: ClassVar[dict[str, str]] = {
+        "classic": "A model call never returned: set a request timeout and a retry budget in "
+        'each config_list entry ("timeout": 60, "max_retries": 2; ag2/autogen 0.9+ also take '
+        "them in LLMConfig), check the endpoint's health, and for 429s lower the request rate "
+        "or raise the quota rather than the retry count.",
+        "agentchat": "A model call never returned: give the model client a timeout and a retry "
+        "budget (OpenAIChatCompletionClient(..., timeout=60, max_retries=2)), bound the run "
+        "with TimeoutTermination or asyncio.wait_for, and for 429s lower the request rate or "
+        "raise the quota rather than the retry count.",
+    }
+
+    # What to change for this wait, before the client settings (``fix``) of the framework.
+    cause: ClassVar[dict[str, str]] = {
+        "read": "The endpoint accepted the request and never answered. ",
+        "backoff": "The client was sleeping between retries of a refused call (429s) when the "
+        "run was stopped: lower max_retries so the run fails fast instead of waiting. ",
+        "timeout": "The call reached the client's timeout: if the model is merely slow, raise "
+        "it; if the endpoint hangs, keep it and fix the endpoint. ",
+    }
+
+    def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
+        moves = events.filter(PROGRESS)
+        last_move = max_seq_by_run(moves)
+        pace = _pace(moves)
+        errors = events.filter(pl.col("kind") == "error")
+        for run_id, errs in by_run(errors, "ts").items():
+            after = [e for e in errs if e["seq"] > last_move.get(run_id, -1)]
+            for err in after:
+                how = waiting_on_model(err["content"] or "")
+                if not how:
+                    continue
+                last = last_move.get(run_id)
+                row = None
+                if last is not None:
+                    mine = events.filter((pl.col("run_id") == run_id) & (pl.col("seq") == last))
+                    row = mine.row(0, named=True)
+                wait = _seconds(row["ts"] if row else None, err["ts"])
+                usual = pace.get(run_id)
+                # With a clock: a stop that came as quickly as the run's calls usually return
+                # caught a call in flight, not one that never returned.
+                in_flight = (
+                    how != "timeout"
+                    and wait is not None
+                    and usual is not None
+                    and wait < max(1.0, cfg.slow_tool_factor * usual)
+                )
+                if in_flight:
+                    break
+                yield run_id, self._finding(err, how, row, wait)
+                break
+
+    def _finding(self, err: dict, how: str, row: dict | None, wait: float | None) -> Finding:
+        text = err["content"] or ""
+        if how == "timeout":
+            summary = "the model call timed out and the run died on it"
+        elif how == "backoff":
+            why = " after rate limits (429)" if RATE_LIMITED.search(text) else ""
+            summary = f"the run was stopped while the model client backed off and retried{why}"
+        else:
+            summary = "the run was stopped while waiting for the model's answer (HTTP read)"
+        if wait is not None and how != "timeout":
+            summary += f", {wait:,.1f} s after the run's last activity"
+        items = [evidence(err, "stopped inside the model call", text=_last_frames(text))]
+        if row is not None:
+            items.insert(0, evidence(row, "the call's request"))
+        # Without a clock the wait cannot be told from a call caught in flight: less sure.
+        score = _SCORES[how] if how == "timeout" or wait is not None else NO_CLOCK
+        fix = self.cause[how] + self.fix.get(self.family, self.fix["classic"])
+        return Finding(
+            code=self.code,
+            detector=self.name,
+            stall_class=self.stall_class,
+            phase="model_call",
+            score=score,
+            summary=summary,
+            evidence=tuple(items),
+            fix=fix,
+            metrics={
+                "rate_limited": float(bool(RATE_LIMITED.search(text))),
+                **({"wait_s": wait} if wait is not None else {}),
+            },
+        )
+
+
+def waiting_on_model(traceback: str) -> str:
+    """``read``, ``backoff`` or ``timeout`` when ``traceback`` shows a model call stopped while
+    waiting (or ended by its timeout); "" otherwise."""
+    last = traceback.rsplit("Traceback (most recent call last):", 1)[-1]
+    frames = _FRAME.findall(last)
+    calls = [i for i, (path, _) in enumerate(frames) if MODEL_CLIENT.search(path)]
+    final = (last.strip().splitlines() or [""])[-1]
+    if "APITimeoutError" in final or (calls and TIMED_OUT.search(final)):
+        return "timeout"
+    if not calls or not STOPPED.search(final):
+        return ""  # no model client in it, or an API error raised (a crash, not a wait)
+    below = frames[calls[-1] + 1 :]
+    if any(not WAITING.search(path) for path, _ in below):
+        return ""  # stopped in other code the model call was not waiting on
+    if BACKOFF.search(" ".join(func for _, func in frames[calls[0] :])):
+        return "backoff"
+    return "read" if any(TRANSPORT.search(path) for path, _ in below) else ""
+
+
+def _pace(moves: pl.DataFrame) -> dict[str, float]:
+    """Per run with a clock and at least two gaps: the median seconds between activities."""
+    gaps = (
+        moves.filter(pl.col("ts").is_not_null())
+        .with_columns(gap=pl.col("ts").diff().over("run_id").dt.total_microseconds() / 1e6)
+        .group_by("run_id")
+        .agg(pace=pl.col("gap").drop_nulls().median(), gaps=pl.col("gap").drop_nulls().len())
+        .filter(pl.col("gaps") >= 2)
+    )
+    return dict(zip(gaps["run_id"].to_list(), gaps["pace"].to_list(), strict=True))
+
+
+def _seconds(start: Any, end: Any) -> float | None:
+    if start is None or end is None:
+        return None
+    return max(0.0, float((end - start).total_seconds()))
+
+
+def _last_frames(traceback: str) -> str:
+    lines = [line.strip() for line in traceback.strip().splitlines() if line.strip()]
+    return " | ".join(lines[-3:])

@@ -1,0 +1,359 @@
+"""How each run ended: the stage between the timeline and the detectors.
+
+A run *terminated* (by a named condition), *crashed* (an exception, and where), was
+*interrupted* (SIGINT's traceback), was *cut off* (this log form records an end and none is
+there), or has *no end recorded* (this form or release never records one: 0.2-0.8.1 consoles,
+chat histories, a Console without ``output_stats``). The detectors' RUN01 finding, the
+classifier's wording and the reports all read this one record, so "the log just stops" is
+only said where the log would have said otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import polars as pl
+
+from .detectors.base import by_run, evidence, is_manager, last_by_run, progress
+from .findings import Evidence
+from .redact import excerpt
+
+EndingKind = Literal["terminated", "crashed", "interrupted", "cut_off", "no_end_recorded"]
+ENDING_KINDS: tuple[EndingKind, ...] = (
+    "terminated",
+    "crashed",
+    "interrupted",
+    "cut_off",
+    "no_end_recorded",
+)
+
+# A termination's wording -> the condition that ended the chat, for every release's wording:
+# classic ``TERMINATING RUN`` reasons, runtime logs' reply functions, AgentChat's conditions.
+_CONDITIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern, re.IGNORECASE))
+    for name, pattern in (
+        ("human_exit", r"typed exit|human_exit"),
+        ("max_consecutive_auto_reply", r"consecutive auto.repl"),
+        ("max_round", r"maximum rounds|max_round"),
+        ("max_turns", r"maximum turns|max_turns|turn limit"),
+        ("max_messages", r"maximum number of messages|MaxMessage"),
+        ("timeout", r"timeout|time limit"),
+        ("token_limit", r"token usage limit|TokenUsage"),
+        ("handoff", r"handoff to"),
+        ("external", r"external termination"),
+        ("give_up", r"give up|gave up|max(imum)? stalls|unable to (complete|make progress)"),
+        ("text_mention", r"termination message|TERMINATE|text .* mentioned|is_termination_msg"),
+        ("function_call", r"function .* was executed"),
+        ("source_match", r"answered"),
+    )
+)
+# Where a form writes an end for every finished run, on every release this tool reads.
+_ALWAYS_RECORDS_END = ("agentchat-logging", "agentchat-json-logging", "otel-spans")
+# Why a log form shows no end, where it shows none (the release, where it matters).
+_NO_END = {
+    "classic-console": "no end is printed: ag2/autogen 0.8.2 and later print `TERMINATING RUN` "
+    "when a chat ends, earlier releases print nothing",
+    "chat-history-json": "a saved chat history records no end",
+    "agentchat-console": "Console prints the stop reason only with output_stats=True",
+    "classic-runtime-file": "runtime logs record an end only when a reply function ends the "
+    "chat (not max_turns)",
+    "classic-runtime-sqlite": "runtime logs record an end only when a reply function ends the "
+    "chat (not max_turns)",
+    "classic-events-json": "IOStream events record an end from ag2/autogen 0.8.2 on",
+}
+TERMINATE_WORD = re.compile(r"\bTERMINATE\b")
+# What a runtime raises while it is being torn down by a stop (SIGTERM, a cancelled task),
+# after whatever it was doing: a sign of the stop, not a crash.
+TEARDOWN = re.compile(
+    r"task_done\(\) called too many times|CancelledError|Event loop is closed"
+    r"|cannot schedule new futures after (interpreter )?shutdown|GeneratorExit|SystemExit"
+)
+_WENT_ON = ("speaker_selected", "llm_start", "selector_call")
+_FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
+
+
+@dataclass(frozen=True, slots=True)
+class RunEnding:
+    """How one run ended, with the events that show it."""
+
+    kind: EndingKind
+    condition: str | None
+    """terminated: the condition (``max_turns``, ``text_mention``...); crashed: the exception
+    type; interrupted: ``SIGINT``; otherwise None."""
+    summary: str
+    """One clause a person can read: "the run terminated: Maximum turns (2) reached"."""
+    phase: str
+    """Where the run was at its last activity (a member of ``PHASES``)."""
+    evidence: tuple[Evidence, ...]
+    records_end: bool
+    """Whether this log form (and release) writes an end for a finished run."""
+    last_activity: int | None = None
+    """``seq`` of the run's last sign of progress."""
+    detail: str = ""
+    """crashed: the exception line; where it was raised (``file:line in func``)."""
+    inferred: bool = False
+    """terminated: read from a keyword in the last message, not from an end record."""
+    error_text: str = ""
+    """crashed: the error event's text (its first and last 2,000 characters)."""
+
+    @property
+    def finished(self) -> bool:
+        return self.kind == "terminated"
+
+    def headline(self) -> str:
+        """``terminated (max_turns)``, ``no end recorded``: the kind, for a report's line."""
+        kind = self.kind.replace("_", " ")
+        return f"{kind} ({self.condition})" if self.condition else kind
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "condition": self.condition,
+            "summary": self.summary,
+            "phase": self.phase,
+            "records_end": self.records_end,
+            "detail": self.detail,
+        }
+
+
+def condition_of(reason: str) -> str:
+    """The condition a termination's text names (``other`` if none this tool knows)."""
+    return next((name for name, pattern in _CONDITIONS if pattern.search(reason)), "other")
+
+
+def raised_at(traceback: str) -> str:
+    """``file:line in func`` of a traceback's innermost frame ("" if it has none)."""
+    frames = _FRAME.findall(traceback)
+    if not frames:
+        return ""
+    path, line, func = frames[-1]
+    return f"{path.rsplit('/', 1)[-1]}:{line} in {func}"
+
+
+def _final(err: Mapping[str, Any]) -> str:
+    return ((err["content"] or "").strip().splitlines()[-1:] or [""])[0]
+
+
+def describe(row: Mapping[str, Any]) -> str:
+    kind = row["subkind"] or str(row["kind"])
+    who = row["agent"] or row["recipient"]
+    where = f"{who}, line {row['source_line']}" if who else f"line {row['source_line']}"
+    return f"{kind.replace('_', ' ')} ({where})"
+
+
+def phase_after(last: Mapping[str, Any] | None) -> str:
+    """The phase a run stopping right after ``last`` (its last activity) was in."""
+    if last is None:
+        return "none"
+    kind, sub = last["kind"], last["subkind"]
+    if sub == "speaker_selected" or kind == "llm_call":
+        return "model_call"
+    if kind == "tool_call" or sub in ("tool_exec_start", "code_exec_start"):
+        return "tool_execution"
+    if kind == "input_request":
+        return "human_input"
+    if kind in ("message", "tool_result") and is_manager(last["recipient"]):
+        return "speaker_selection"
+    return "model_call"
+
+
+def find_endings(events: pl.DataFrame) -> dict[str, RunEnding]:
+    """The ending of every run in ``events``."""
+    last_moves = last_by_run(progress(events))
+    ends = by_run(events.filter(pl.col("kind") == "termination"))
+    errors = by_run(events.filter(pl.col("kind") == "error"))
+    still_open = by_run(events.filter(pl.col("subkind") == "span_open"))
+    # Signs the chat went on that are not progress: a TERMINATE before them did not end it.
+    went_on = last_by_run(events.filter(pl.col("subkind").is_in(_WENT_ON)))
+    # Agents that ask a person when a termination message arrives (human_input_mode ALWAYS or
+    # TERMINATE): a TERMINATE sent to them opens a prompt, it does not end the chat.
+    humans: dict[str, set[str]] = {}
+    configs = events.filter(
+        (pl.col("subkind") == "agent_config")
+        & pl.col("content").str.contains(r'"human_input_mode":\s*"(?:ALWAYS|TERMINATE)"')
+    )
+    for row in configs.select("run_id", "agent").iter_rows():
+        humans.setdefault(row[0], set()).add(row[1])
+    forms = events.group_by("run_id").agg(
+        pl.col("source_format").drop_nulls().unique(),
+        stats=(pl.col("kind") == "llm_call") & pl.col("content").str.starts_with("[Prompt tokens:"),
+    )
+    recorded = {
+        row["run_id"]: bool(
+            set(row["source_format"]) & set(_ALWAYS_RECORDS_END) or any(row["stats"])
+        )
+        for row in forms.iter_rows(named=True)
+    }
+    endings: dict[str, RunEnding] = {}
+    for run_id, last_event in last_by_run(events).items():
+        last = last_moves.get(run_id)
+        after = -1 if last is None else last["seq"]
+        mine = ends.get(run_id, [])
+        endings[run_id] = _ending(
+            last,
+            last_event,
+            [r for r in mine if r["seq"] > after],
+            [r for r in errors.get(run_id, []) if r["seq"] > after],
+            still_open.get(run_id, []),
+            records_end=recorded.get(run_id, False) or bool(mine),
+            went_on=run_id in went_on and went_on[run_id]["seq"] > after,
+            asks_human=last is not None and last["recipient"] in humans.get(run_id, set()),
+        )
+    return endings
+
+
+def _ending(
+    last: dict | None,
+    last_event: dict,
+    ends: list[dict],
+    errors: list[dict],
+    still_open: list[dict],
+    records_end: bool,
+    went_on: bool = False,
+    asks_human: bool = False,
+) -> RunEnding:
+    """``ends`` and ``errors``: those after ``last``, the run's last activity; ``still_open``:
+    spans that never ended (``span_open``)."""
+    at = None if last is None else int(last["seq"])
+    # AgentChat 0.7 ends a team whose agent raised with a GroupChatTermination: the errors
+    # before it, after the last activity, make that a crash.
+    failures = [e for e in errors if not TEARDOWN.search(_final(e))]
+    if ends and not any(e["seq"] > ends[-1]["seq"] for e in errors) and not failures:
+        end = ends[-1]
+        reason = end["content"] or ""
+        return RunEnding(
+            "terminated",
+            condition_of(reason),
+            f"the run terminated: {excerpt(reason, 200)}",
+            "none",
+            (evidence(end, "termination"),),
+            records_end=True,
+            last_activity=at,
+        )
+    if (
+        last
+        and not errors
+        and not still_open
+        and not went_on
+        and not records_end  # a form that records ends would have recorded this one
+        and not asks_human
+        and last["kind"] == "message"
+        and TERMINATE_WORD.search(last["content"] or "")
+    ):
+        # Only where nothing shows the chat went on: ``last`` is the run's last activity.
+        return RunEnding(
+            "terminated",
+            "text_mention",
+            "the last message carries the TERMINATE keyword (this log form records no "
+            "termination event)",
+            "none",
+            (evidence(last, "termination keyword"),),
+            records_end=records_end,
+            last_activity=at,
+            inferred=True,
+        )
+    items = [
+        evidence(last, "last activity")
+        if last
+        else evidence(last_event, "last logged event (no agent activity at all)")
+    ]
+    phase = phase_after(last)
+    where = f" after {describe(last)}" if last else ""
+    if errors:
+        # After a Ctrl-C, shutdown often raises more (task_done(), CancelledError): the
+        # interrupt, not the last traceback, is how the run ended.
+        interrupts = [e for e in errors if e["subkind"] == "interrupt"]
+        # The interrupt; else the first real failure (later ones are its consequences:
+        # "An error occurred in the group chat."); else the teardown.
+        err = interrupts[-1] if interrupts else (failures or errors)[0 if failures else -1]
+        text = (err["content"] or "").strip()
+        final = (text.splitlines()[-1:] or [""])[0]
+        items.append(evidence(err, "how it ended", text=final))
+        if interrupts:
+            return RunEnding(
+                "interrupted",
+                "SIGINT",
+                f"it was interrupted (KeyboardInterrupt){where}",
+                phase,
+                tuple(items),
+                records_end,
+                at,
+                raised_at(text),
+            )
+        exc = final.split(":", 1)[0].strip() or "exception"
+        site = raised_at(text)
+        if TEARDOWN.search(final):
+            return RunEnding(
+                "cut_off",
+                None,
+                f"it was stopped while running (its shutdown raised {final[:120]}){where}",
+                phase,
+                tuple(items),
+                records_end,
+                at,
+                final[:300],
+            )
+        return RunEnding(
+            "crashed",
+            exc,
+            f"it crashed: {excerpt(final, 160)}"
+            + (f" (raised at {site})" if site else "")
+            + (f"; the last activity was {describe(last)}" if last else ""),
+            phase,
+            tuple(items),
+            records_end,
+            at,
+            f"{final[:300]}" + (f" at {site}" if site else ""),
+            error_text=text if len(text) <= 4000 else f"{text[:2000]}\n...\n{text[-2000:]}",
+        )
+    if last and last["kind"] == "llm_call" and last.get("is_error"):
+        # Runtime logs record a model call that failed on every config ("error_code:...,
+        # config 0 failed"); the client then raises, and nothing follows.
+        text = (last["content"] or "").strip()
+        code = re.search(r"error_code:\s*([\w.-]+)", text)
+        return RunEnding(
+            "crashed",
+            code[1] if code else "model call failed",
+            f"it crashed: the model call failed ({excerpt(text, 120)}) and nothing followed",
+            "model_call",
+            (evidence(last, "the failed model call"),),
+            records_end,
+            at,
+            text[:300],
+            error_text=text[:4000],
+        )
+    if still_open:
+        items.append(evidence(still_open[-1], "never ended"))
+        return RunEnding(
+            "cut_off",
+            None,
+            f"the trace shows it still running: {still_open[-1]['content']}{where}",
+            phase,
+            tuple(items),
+            True,
+            at,
+        )
+    if records_end:
+        return RunEnding(
+            "cut_off",
+            None,
+            f"the log stops with no end, which this log form records (killed or timed out){where}",
+            phase,
+            tuple(items),
+            True,
+            at,
+        )
+    why = _NO_END.get(last_event.get("source_format") or "", "this log form records no end")
+    return RunEnding(
+        "no_end_recorded",
+        None,
+        f"{why}, so a finished run and a stopped one look alike; the last activity is "
+        f"{describe(last) if last else 'none'}",
+        phase,
+        tuple(items),
+        False,
+        at,
+    )
