@@ -88,6 +88,10 @@ def _classify(
     findings: Sequence[Finding], source: str, cfg: Thresholds, ending: RunEnding | None
 ) -> Diagnosis:
     scores = class_scores(findings)
+    if ending is not None and ending.finished and ending.condition in OWN_ENDS:
+        # It ended on its own success condition: repetition on the way (a long batch job's
+        # progress messages) did not stall it. It lowers the healthy verdict's confidence.
+        scores.pop("loop", None)
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], PRECEDENCE.index(kv[0])))
     if ranked:
         near = [kv for kv in ranked if kv[1] >= ranked[0][1] - PRECEDENCE_MARGIN]
@@ -119,9 +123,17 @@ def _classify(
         return Diagnosis(
             label, top.phase, round(confidence, 2), _cite(text, cited, source), top.fix, because
         )
-    best = ranked[0][1] if ranked else 0.0
+    best = max([score for _, score in ranked] + [max(class_scores(findings).values(), default=0.0)])
     if end is not None and end.stall_class == "healthy":  # RUN01 reads the ending stage
         text = f"Healthy: {end.summary}; no stall signal reached the threshold."
+        repeats = [
+            f for f in findings if f.stall_class == "loop" and f.score >= cfg.verdict_min_score
+        ]
+        if repeats:
+            text = (
+                f"Healthy: {end.summary}. It repeated itself on the way ({repeats[0].summary}), "
+                "but ended on its own condition, not a limit."
+            )
         return Diagnosis(
             "healthy",
             "none",
@@ -143,6 +155,8 @@ def _classify(
     )
 
 
+# Conditions a run meets by finishing its work (not a safety limit): a loop cannot end on them.
+OWN_ENDS = ("text_mention", "human_exit", "handoff", "function_call", "source_match")
 LIMITS = ("max_turns", "max_round", "max_messages", "max_consecutive_auto_reply", "token_limit")
 
 
@@ -153,9 +167,8 @@ def limit_worked(diagnosis: Diagnosis, ending: RunEnding, turns: int, tokens: in
     cost = f"{turns} turns" + (f" and {tokens:,} tokens" if tokens else "")
     note = (
         f"The {ending.condition} limit ended this loop, as it is meant to; the loop cost {cost}. "
-        "To stop it sooner: "
     )
-    return replace(diagnosis, fix=note + diagnosis.fix[:1].lower() + diagnosis.fix[1:])
+    return replace(diagnosis, fix=note + diagnosis.fix)
 
 
 def _cite(text: str, evidence: list[Evidence], source: str) -> str:

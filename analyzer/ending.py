@@ -37,7 +37,7 @@ _CONDITIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for name, pattern in (
         ("human_exit", r"typed exit|human_exit"),
         ("max_consecutive_auto_reply", r"consecutive auto.repl"),
-        ("max_round", r"maximum rounds|max_round"),
+        ("max_round", r"max(?:imum)? rounds|max_round"),
         ("max_turns", r"maximum turns|max_turns|turn limit"),
         ("max_messages", r"maximum number of messages|MaxMessage"),
         ("timeout", r"timeout|time limit"),

@@ -15,17 +15,26 @@ import polars as pl
 from rapidfuzz import fuzz, process, utils
 
 from .config import Thresholds
-from .masking import masked
+from .masking import NUMBER, masked
 
 MIN_CHARS = 12  # shorter messages ("OK", "Done") carry nothing worth comparing
 Speaker = tuple[str, str]  # (run id, agent): repeats are looked for per speaker of a run
 SPEAKER = ("run_id", "agent")
-FIRST_USES_SHARE = 0.5  # at most this share of distinct (speaker, text) pairs: by first uses
+FIRST_USES_SHARE = 0.5
+# "3 of 20", "3/20", "step 3 out of 20": a count towards a total (dates are masked before)
+PROGRESS_COUNT = r"\b(?<done>\d+)\s*(?:of|/|out of)\s*(?<total>\d+)\b"  # at most this share of distinct (speaker, text) pairs: by first uses
+
+
+# Messages a framework writes from a template, whose repeats are its bookkeeping, not the
+# agents': Magentic-One's task ledger (LOOP06 reads its re-plans).
+TEMPLATED = ("task_ledger",)
 
 
 def message_rows(events: pl.DataFrame) -> pl.DataFrame:
     return events.filter(
-        (pl.col("kind") == "message") & (pl.col("content").str.len_chars() >= MIN_CHARS)
+        (pl.col("kind") == "message")
+        & (pl.col("content").str.len_chars() >= MIN_CHARS)
+        & ~pl.col("subkind").is_in(TEMPLATED).fill_null(False)
     )
 
 
@@ -39,7 +48,49 @@ def scan(msgs: pl.DataFrame, cfg: Thresholds) -> pl.DataFrame:
     every text is new (1,000,000 distinct messages: 12.8 s against 10.5 s)."""
     rows = masked_rows(msgs)
     distinct = rows.select(pl.struct(*SPEAKER, "text").n_unique()).item() if rows.height else 0
-    return (_first_uses if distinct <= FIRST_USES_SHARE * rows.height else _each)(rows, cfg)
+    found = (_first_uses if distinct <= FIRST_USES_SHARE * rows.height else _each)(rows, cfg)
+    return _with_numbers(found, msgs)
+
+
+def _with_numbers(found: pl.DataFrame, msgs: pl.DataFrame) -> pl.DataFrame:
+    """Masking hides numbers so that drifting repeats match; this says how they drifted.
+    ``progress``: the repeat reports a count advancing towards the same total as the message
+    it repeats ("batch 3 of 20", then "batch 4 of 20"; "7/12"): a template reporting progress,
+    not the agent going round (a bare counter, "v2", "v4", is no such report).
+    ``same_numbers``: it says again the numbers of the message it repeats ("attempt 2")."""
+    kept = masked(pl.col("content"), numbers=False)  # ids and times hidden, numbers kept
+    counts = msgs.select(
+        "run_id",
+        "seq",
+        count=kept.str.extract_groups(PROGRESS_COUNT),
+        nums=kept.str.extract_all(NUMBER).list.join(","),
+    ).unnest("count")
+    done, total = (
+        pl.col("done").cast(pl.Int64, strict=False),
+        pl.col("total").cast(pl.Int64, strict=False),
+    )
+    counts = counts.with_columns(done=done, total=total)
+    earlier = counts.rename(
+        {"seq": "earlier_seq", "done": "done_before", "total": "total_before", "nums": "before"}
+    )
+    return (
+        found.with_columns(done=counts["done"], total=counts["total"], nums=counts["nums"])
+        .join(
+            earlier.with_columns(pl.col("earlier_seq").cast(pl.Int64)),
+            on=["run_id", "earlier_seq"],
+            how="left",
+            maintain_order="left",
+        )
+        .with_columns(
+            progress=(
+                (pl.col("total") == pl.col("total_before"))
+                & (pl.col("done") > pl.col("done_before"))
+                & (pl.col("done") <= pl.col("total"))
+            ).fill_null(False),
+            same_numbers=(pl.col("nums") == pl.col("before")).fill_null(False),
+        )
+        .drop("done", "total", "done_before", "total_before", "nums", "before")
+    )
 
 
 def masked_rows(msgs: pl.DataFrame) -> pl.DataFrame:

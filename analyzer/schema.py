@@ -46,6 +46,10 @@ SUBKINDS = {
     "selector_chat": "a message of the internal speaker-selection chat (classic 'auto' mode)",
     "selector_fallback": "the selector model named no valid speaker: the previous one (or the first) was used",
     "span_open": "a span other spans name as parent was never exported: still open at the end",
+    "ledger": "Magentic-One's progress ledger for a round: satisfied=, in_loop=, progress=, next=",
+    "replan": "Magentic-One re-planned: its stall count reached max_stalls",
+    "reset": "a team member was reset (GroupChatReset; Magentic-One resets all when it re-plans)",
+    "task_ledger": "a message that is Magentic-One's task ledger (its plan; again on a re-plan)",
 }
 
 _EVENT_COLUMNS: dict[str, Any] = {

@@ -39,7 +39,7 @@ def score(half: str | None, show: str) -> None:
             try:
                 run = analyze_file(path).runs[-1]
             except AnalyzerError as exc:
-                rows.append((label, path, "error", 0.0, 0.0, str(exc)))
+                rows.append((label, path, UNREAD, 0.0, 0.0, str(exc)))
                 continue
             d = run.diagnosis
             share = (run.stats.get("coverage") or {}).get("share", 1.0)
@@ -68,10 +68,14 @@ def score(half: str | None, show: str) -> None:
                 )
 
 
+# The verdict of a file the analyzer could not read (not the ``error`` verdict: a crashed run).
+UNREAD = "unread"
 _TRUTHS = {
     "healthy": "healthy",
     "loop": "loop",
+    "blocking_model": "blocking_model",
     "blocking": "blocking_tool",
+    "error": "error",
     "input_wait": "input_wait",
     "context_explosion": "context_explosion",
     "reentry": "recursive_reentry",
@@ -87,7 +91,7 @@ def _outcome(row: tuple) -> str:
     label, verdict = row[0], row[2]
     if verdict == label["truth"]:
         return "right"
-    return "unknown" if verdict in ("unknown", "error") else "wrong"
+    return "unknown" if verdict in ("unknown", UNREAD) else "wrong"
 
 
 def _table(by: str, rows: list, key) -> None:
@@ -104,7 +108,7 @@ def _table(by: str, rows: list, key) -> None:
 def _calibration(rows: list) -> None:
     """Verdicts that claim something (a stall or healthy), by confidence: the share right.
     ``unknown`` claims nothing and is counted apart."""
-    claims = [r for r in rows if r[2] not in ("unknown", "error")]
+    claims = [r for r in rows if r[2] not in ("unknown", UNREAD)]
     print(f"confidence band   verdicts  right   ({len(rows) - len(claims)} unknown or unread)")
     for lo, hi in BANDS:
         mine = [r for r in claims if lo <= r[3] < hi]

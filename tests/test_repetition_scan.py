@@ -58,7 +58,7 @@ def test_scan_equals_the_reference_on_drifting_repeats(seed: int, window: int) -
     cfg = replace(DEFAULT, dup_window=window, similarity=rng.choice([80.0, 88.0, 95.0]))
     by_first_uses, each = both_ways(msgs, cfg)
     assert by_first_uses.equals(each)
-    assert scan(msgs, cfg).equals(each)
+    assert scan(msgs, cfg).drop("progress", "same_numbers").equals(each)
 
 
 def test_no_messages_no_rows() -> None:
@@ -70,6 +70,8 @@ def test_no_messages_no_rows() -> None:
         "agent",
         "earlier_seq",
         "similarity",
+        "progress",
+        "same_numbers",
     ]
 
 
@@ -93,3 +95,21 @@ def test_the_cheaper_pass_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
     scan(message_rows(events.head(100)), DEFAULT)
     scan(message_rows(events.tail(100)), DEFAULT)
     assert taken == ["_first_uses", "_each"]
+
+
+def test_a_count_towards_its_total_is_progress_and_a_bare_counter_is_not() -> None:
+    sink = EventSink("test")
+    for i in range(1, 7):
+        sink.add(
+            "message", 2 * i, agent="loader", content=f"Loaded batch {i} of 20: {900 + i} rows."
+        )
+        sink.add("message", 2 * i + 1, agent="writer", content=f"Revised intro (v{i}): same text.")
+    found = scan(message_rows(sink.frame()), DEFAULT)
+    repeats = found.filter(pl.col("earlier_seq").is_not_null())
+    by_agent = {
+        agent: (progress, same)
+        for agent, progress, same in repeats.group_by("agent")
+        .agg(pl.col("progress").all(), pl.col("same_numbers").any())
+        .iter_rows()
+    }
+    assert by_agent == {"loader": (True, False), "writer": (False, False)}

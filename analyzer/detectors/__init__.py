@@ -21,6 +21,7 @@ from .context_growth import ContextGrowth
 from .context_limit_error import ContextLimitError
 from .empty_replies import EmptyReplies
 from .near_duplicate_messages import NearDuplicateMessages
+from .orchestrator_stalls import OrchestratorStalls
 from .pending_human_input import PendingHumanInput
 from .reentrant_tool_call import ReentrantToolCall
 from .reentry_error import ReentryError
@@ -41,6 +42,7 @@ ALL_DETECTORS: tuple[type[Detector], ...] = (
     SpeakerCycle,
     EmptyReplies,
     TurnLimit,
+    OrchestratorStalls,
     UnfinishedToolCall,
     SlowToolCall,
     UnansweredModelCall,

@@ -10,7 +10,11 @@ the agent's last ``dup_window`` messages reaches ``similarity``. Reported when t
 Cost is O(n * dup_window); all pairs are never compared.
 
 **False positives**: short acknowledgements ("OK", "Done") are ignored; a run that repeats one
-sentence twice in a long, varied conversation stays below the share threshold.
+sentence twice in a long, varied conversation stays below the share threshold; a template
+reporting a count towards the same total, advanced ("Loaded batch 3 of 20", then "4 of 20"),
+is progress, not a repeat; a repeat with new numbers (a bare counter, "v2", "v4": a loop's
+drafts count too) weighs half, so a counter needs twice the repeats; Magentic-One's task
+ledger (a framework template) is not compared at all.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from ..config import Thresholds
 from ..findings import Finding
 from ..repetition import message_rows, scan
 from .base import Detector, RunFinding, evidence, rows_of, spread
+
+NEW_NUMBERS = 0.5  # the weight of a repeat whose numbers are new
 
 
 class NearDuplicateMessages(Detector):
@@ -49,12 +55,17 @@ class NearDuplicateMessages(Detector):
             found.with_columns(
                 index=pl.int_range(pl.len()).over("run_id"), total=pl.len().over("run_id")
             )
-            .filter(pl.col("earlier_seq").is_not_null())
+            # A repeat reporting a count towards a total ("batch 4 of 20") is progress; one
+            # whose numbers are new ("v3" after "v2") is half the evidence of one saying the
+            # same numbers again: the numbers are news.
+            .filter(pl.col("earlier_seq").is_not_null() & ~pl.col("progress"))
+            .with_columns(weight=pl.when(pl.col("same_numbers")).then(1.0).otherwise(NEW_NUMBERS))
             .group_by("run_id", maintain_order=True)
             .agg(
                 repeats=pl.len(),
+                weighted=pl.col("weight").sum(),
                 # Share of the messages from the first repeat on.
-                share=pl.len() / (pl.col("total").first() - pl.col("index").first()),
+                share=pl.col("weight").sum() / (pl.col("total").first() - pl.col("index").first()),
                 total=pl.col("total").first(),
                 agents=pl.col("agent").replace("", "?").unique(),
                 rows=pl.col("row"),
@@ -62,7 +73,7 @@ class NearDuplicateMessages(Detector):
                 min_similarity=pl.col("similarity").min(),
             )
             .filter(
-                (pl.col("repeats") >= cfg.dup_min_repeats) & (pl.col("share") >= cfg.dup_min_share)
+                (pl.col("weighted") >= cfg.dup_min_repeats) & (pl.col("share") >= cfg.dup_min_share)
             )
         )
         found_runs = list(runs.iter_rows(named=True))
@@ -77,7 +88,7 @@ class NearDuplicateMessages(Detector):
     ) -> Finding:
         count, share = run["repeats"], run["share"]
         agents = sorted(run["agents"])
-        score = min(0.9, 0.5 + 0.04 * count * share)
+        score = min(0.9, 0.5 + 0.04 * run["weighted"] * share)
         items = [
             evidence(row, f"{repeat['similarity']:.0f}% like seq {repeat['earlier_seq']}")
             for repeat, row in zip(repeats, rows, strict=True)

@@ -112,7 +112,18 @@ def emit_chat_message(sink: EventSink, msg: dict[str, Any], line: int, ts: Stamp
                 content=f"Selected speaker: {name}",
             )
     else:
-        add("message", line, ts=ts, agent=source, content=text_of(content))
+        text = text_of(content)
+        add("message", line, ts=ts, agent=source, content=text, subkind=text_subkind(text))
+
+
+# Magentic-One's task ledger (ORCHESTRATOR_TASK_LEDGER_FULL_PROMPT): its orchestrator posts it
+# when it plans, and again each time it re-plans after max_stalls.
+TASK_LEDGER = "We are working to address the following user request:"
+
+
+def text_subkind(text: str | None) -> str | None:
+    """The subkind a chat message's text gives it: ``task_ledger`` for Magentic-One's plan."""
+    return "task_ledger" if text and text.lstrip().startswith(TASK_LEDGER) else None
 
 
 TOOL_REPR_KINDS = ("ToolCallRequestEvent", "ToolCallExecutionEvent")

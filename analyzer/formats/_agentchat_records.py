@@ -36,6 +36,15 @@ WANTED = (
     r"|Publishing message of type GroupChatMessage|Sending message of type GroupChatStart"
 )
 SELECTED = re.compile(r"Selected speaker: (\S+)")
+# Magentic-One's orchestrator (autogen_agentchat trace logger, DEBUG): its progress ledger each
+# round, and its re-plan once the stall count reaches max_stalls.
+LEDGER = "Progress Ledger: "
+REPLAN = "Stall count exceeded, re-planning"
+_LEDGER_ANSWER = re.compile(
+    r"'(is_request_satisfied|is_in_loop|is_progress_being_made)': \{.*?'answer': (True|False)"
+)
+_NEXT = re.compile(r"'next_speaker': \{.*?'answer': ('[^']*'|\"[^\"]*\")")
+ORCHESTRATOR = "MagenticOneOrchestrator"
 # SelectorGroupChat's warning when the model named no valid speaker in max_selector_attempts.
 SELECTOR_FALLBACK = "Model failed to select a speaker after "
 TERMINATION = re.compile(rf"GroupChatTermination.*?StopMessage\(.*?content=({QUOTED})", re.S)
@@ -185,6 +194,15 @@ class RecordParser:
         elif logger.startswith("autogen_agentchat") and message.startswith(SELECTOR_FALLBACK):
             self.sink.add(
                 "other", line, ts=when, subkind="selector_fallback", content=message.strip()
+            )
+        elif logger.startswith("autogen_agentchat") and message.startswith((LEDGER, REPLAN)):
+            self.sink.add(
+                "other",
+                line,
+                ts=when,
+                subkind="ledger" if message.startswith(LEDGER) else "replan",
+                agent=ORCHESTRATOR,
+                content=ledger_summary(message) if message.startswith(LEDGER) else message,
             )
         elif logger.startswith("autogen_agentchat") and (m := SELECTED.search(message)):
             self.sink.add(
@@ -471,6 +489,20 @@ class RecordParser:
             if tail.endswith(suffix):
                 emit_tool_reprs(self.sink, kind, message, line, when, source)
                 return
+
+
+def ledger_summary(message: str) -> str:
+    """``satisfied=False in_loop=True progress=False next=browser`` from a progress ledger's
+    repr (its reasons and instruction left out: they are the model's prose)."""
+    answers = dict(_LEDGER_ANSWER.findall(message))
+    short = {"is_request_satisfied": "satisfied", "is_in_loop": "in_loop"}
+    parts = [
+        f"{short.get(k, 'progress')}={answers[k]}"
+        for k in ("is_request_satisfied", "is_in_loop", "is_progress_being_made")
+        if k in answers
+    ]
+    nxt = _NEXT.search(message)
+    return " ".join(parts + ([f"next={nxt[1][1:-1]}"] if nxt else []))
 
 
 def contentless(hop: Hop | None) -> bool | None:

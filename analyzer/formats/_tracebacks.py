@@ -19,11 +19,15 @@ class PythonWarnings:
         self.last = -1  # the line of the last warning
 
     def claims(self, number: int, text: str) -> bool:
-        """The line is a warning, or the indented source line ``warnings`` prints under it."""
+        """The line is a warning, or one of the indented lines right under it: the rest of a
+        multi-line message (pydantic's serializer warnings) and the source line."""
         if "Warning: " in text and PY_WARNING.match(text):
             self.last = number
             return True
-        return number == self.last + 1 and text[:1].isspace()
+        if number == self.last + 1 and text[:1].isspace():
+            self.last = number
+            return True
+        return False
 
 
 # A frame line: a traceback pasted without its header (a fragment from an issue) starts here.

@@ -13,7 +13,13 @@ import re
 from pathlib import Path
 from typing import ClassVar
 
-from ._agentchat_messages import CODE_KINDS, TOOL_REPR_KINDS, emit_code_step, emit_tool_reprs
+from ._agentchat_messages import (
+    CODE_KINDS,
+    TOOL_REPR_KINDS,
+    emit_code_step,
+    emit_tool_reprs,
+    text_subkind,
+)
 from ._tracebacks import FRAME, TRACEBACK_START, PythonWarnings, TracebackCollector
 from .base import EventSink, ParsedLog, iter_lines, require_events
 
@@ -127,7 +133,7 @@ class _Parser:
             tokens = text.startswith("[Prompt") and TOKENS.match(text)
             if tokens and self.block["tokens"] is None:
                 self.block["tokens"] = (number, int(tokens[1]), int(tokens[2]))
-            else:
+            elif not self.warnings.claims(number, text):  # stderr's warnings land anywhere
                 self.block["text"].append(text)
         elif self.warnings.claims(number, text):
             pass
@@ -176,7 +182,7 @@ class _Parser:
         elif cls == "StopMessage":
             add("termination", line, agent=source, content=body)
         elif cls in _TEXT_CLASSES or not cls.endswith("Event"):
-            add("message", line, agent=source, content=body)
+            add("message", line, agent=source, content=body, subkind=text_subkind(body))
         else:
             add("other", line, agent=source, content=f"{cls}: {body}"[:2000])
 

@@ -268,6 +268,11 @@ def _rows(
         rows.append(
             (end, order + 2, line, "termination", {"ts": end, "content": "GroupChatTermination"})
         )
+    elif message_type == "GroupChatReset" and str(span.get("name")).startswith("autogen create "):
+        # A team reset of one member: Magentic-One resets every member when it re-plans.
+        target = _runtime_agent(str(span["name"])[len("autogen create ") :])
+        reset = {"ts": start, "subkind": "reset", "recipient": target, "content": "GroupChatReset"}
+        rows.append((start, order, line, "other", reset))
     if m:
         op, target = m[1], m[2]
         owner = _owner(span, by_id)

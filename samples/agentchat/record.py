@@ -144,8 +144,27 @@ SPECS: dict[str, tuple[str, list[tuple[float, int]], str, dict[str, tuple[str, s
         },
     ),
     "error_auth": (FMT_A, [(30.0, KILL)], "none", {"*": ("error", "*", "AuthenticationError")}),
+    # team kinds (team_kinds.py): healthy runs of each, and the stalls a kind has
+    **{
+        name: (FMT_B, [(60.0, KILL)], "none", {"*": ("healthy", "none", "")})
+        for name in (
+            "healthy_magentic_one",
+            "healthy_graphflow",
+            "healthy_society_of_mind",
+            "healthy_selector_function",
+            "healthy_swarm_handoffs",
+            "healthy_parallel_tools",
+            "healthy_slow_tool",
+            "healthy_long_conversation",
+        )
+    },
+    "loop_magentic_one_stalls": (FMT_A, [(60.0, KILL)], "none", {"*": ("loop", "*", "")}),
+    "loop_graphflow_cycle": (FMT_C, [(5.0, TERM), (8.0, KILL)], "none", {"*": ("loop", "*", "")}),
 }
 LOG_FORMS = ("console.txt", "events.log", "otel.json")
+# scenario -> {form: runs} where a log holds more than one team: SocietyOfMind's inner team
+# logs under its own id
+RUN_COUNTS = {"healthy_society_of_mind": {"events.log": 2}}
 # scenario -> JSON field names: python-json-logger's own, or renamed as many platforms want them
 JSON_RUNS = {
     "loop_swarm_pingpong": "json",
@@ -197,6 +216,9 @@ def record(
         for form in forms_kept
         if (dest / form).exists()
     }
+    for form, runs in RUN_COUNTS.get(scenario, {}).items():
+        if form in forms:
+            forms[form]["runs"] = runs
     label = {
         "scenario": scenario,
         "framework": f"autogen-agentchat=={version('autogen-agentchat')}, openai=={version('openai')}, "

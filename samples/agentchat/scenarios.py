@@ -10,6 +10,7 @@ to ``stub.py`` on 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import signal
@@ -29,6 +30,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
 from stub import SCRIPTS, Reply, count_role, start
+from team_kinds import TEAM_KINDS
 
 PORT = 0
 WORKDIR = "."  # the run's own directory, for code the agents execute
@@ -365,6 +367,8 @@ SCENARIOS = {
         error_auth,
     )
 }
+# Team kinds beyond round robin (team_kinds.py), given this module's agent and client makers.
+SCENARIOS |= {name: functools.partial(make, agent, client) for name, make in TEAM_KINDS.items()}
 
 
 async def amain(scenario: str, output_stats: bool) -> None:

@@ -679,3 +679,52 @@ def test_model01_is_silent_on_every_healthy_and_tool_sample() -> None:
         if expected["verdict"] in ("healthy", "blocking_tool", "loop", "input_wait"):
             codes = {f.code for f in analyze_file(path).runs[0].findings}
             assert "MODEL01" not in codes, path
+
+
+# --- LOOP06: Magentic-One's own ledger --------------------------------------------------------
+
+
+def ledger_row(satisfied: bool, stuck: bool, line: int) -> dict[str, Any]:
+    text = f"satisfied={satisfied} in_loop={stuck} progress={not stuck} next=browser"
+    return {
+        "kind": "other",
+        "subkind": "ledger",
+        "agent": "MagenticOneOrchestrator",
+        "content": text,
+        "line": line,
+    }
+
+
+def replan(line: int) -> dict[str, Any]:
+    return {
+        "kind": "other",
+        "subkind": "replan",
+        "agent": "MagenticOneOrchestrator",
+        "content": "Stall count exceeded, re-planning",
+        "line": line,
+    }
+
+
+def test_loop06_reads_the_orchestrators_replans_unless_it_declared_success() -> None:
+    stuck = make_events(
+        *(r for i in range(3) for r in (ledger_row(False, True, 2 * i + 1), replan(2 * i + 2)))
+    )
+    (found,) = fire("LOOP06", stuck)
+    assert found.metrics["replans"] == 3 and "browser" in found.summary
+    recovered = make_events(
+        *(r for i in range(3) for r in (ledger_row(False, True, 2 * i + 1), replan(2 * i + 2))),
+        ledger_row(True, False, 9),
+    )
+    assert fire("LOOP06", recovered) == []
+    once = make_events(ledger_row(False, True, 1), replan(2), ledger_row(False, False, 3))
+    assert fire("LOOP06", once) == []
+
+
+@pytest.mark.parametrize("form", ["console.txt", "events.log", "otel.json"])
+def test_loop06_fires_on_the_recorded_magentic_one_stall_in_every_form(form: str) -> None:
+    from analyzer import analyze_file
+
+    run = analyze_file(SAMPLES / "agentchat/loop_magentic_one_stalls" / form).runs[0]
+    assert "LOOP06" in run.diagnosis.because
+    healthy = analyze_file(SAMPLES / "agentchat/healthy_magentic_one" / form).runs[0]
+    assert "LOOP06" not in {f.code for f in healthy.findings}

@@ -91,7 +91,11 @@ SHAPES: dict[str, Shape] = {
     },
 }
 SCENARIOS = sorted(p.parent.name for p in AC.glob("*/events.log"))
-TEAM_RUNS = len(SCENARIOS) + len(list(SAMPLES.glob("agentchat-json/*/events.jsonl")))
+# one team per scenario, unless its label says the log holds more (SocietyOfMind's inner team)
+TEAM_RUNS = sum(
+    json.loads((AC / s / "label.json").read_text())["expected"]["events.log"].get("runs", 1)
+    for s in SCENARIOS
+) + len(list(SAMPLES.glob("agentchat-json/*/events.jsonl")))
 
 
 def as_json_lines(src: Path, dest: Path, shape: Shape) -> Path:

@@ -19,14 +19,24 @@ SAME_MESSAGES = [
     for d in PAIRED
     if (d / "console.txt").exists()
     and d.name
-    not in {"blocking_code_execution", "context_explosion_tool", "loop_roundrobin_no_termination"}
+    not in {
+        "blocking_code_execution",
+        "context_explosion_tool",
+        "loop_roundrobin_no_termination",
+        "loop_graphflow_cycle",  # SIGTERM: the console still buffered its last message
+    }
     and (d.parent.name, d.name) != ("agentchat-0.4", "loop_swarm_pingpong")
 ]
 
 
 def _messages(path: Path) -> list[str]:
+    """The messages' texts, without the whitespace at their ends (Console prints a message
+    stripped: Magentic-One's task ledger starts with a newline only in the logging file)."""
     _, parsed = parse_log(path)
-    return parsed.events.filter(pl.col("kind") == "message")["content"].to_list()
+    return [
+        text.strip()
+        for text in parsed.events.filter(pl.col("kind") == "message")["content"].to_list()
+    ]
 
 
 @pytest.mark.parametrize(
