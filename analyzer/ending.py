@@ -224,9 +224,19 @@ def _ending(
     if ends and not any(e["seq"] > ends[-1]["seq"] for e in errors) and not failures:
         end = ends[-1]
         reason = end["content"] or ""
+        condition = condition_of(reason)
+        if (
+            condition == "other"
+            and last
+            and last["kind"] == "message"
+            and TERMINATE_WORD.search(last["content"] or "")
+        ):
+            # A runtime log's reply function ended the chat ("check_termination_and_human_reply
+            # ended the chat") right after a message saying TERMINATE: that mention ended it.
+            condition = "text_mention"
         return RunEnding(
             "terminated",
-            condition_of(reason),
+            condition,
             f"the run terminated: {excerpt(reason, 200)}",
             "none",
             (evidence(end, "termination"),),

@@ -21,6 +21,7 @@ MIN_CHARS = 12  # shorter messages ("OK", "Done") carry nothing worth comparing
 Speaker = tuple[str, str]  # (run id, agent): repeats are looked for per speaker of a run
 SPEAKER = ("run_id", "agent")
 FIRST_USES_SHARE = 0.5
+WORD = r"[a-z][a-z0-9_]{2,}"  # a word worth noticing: three or more characters, not a number
 # "3 of 20", "3/20", "step 3 out of 20": a count towards a total (dates are masked before)
 PROGRESS_COUNT = r"\b(?<done>\d+)\s*(?:of|/|out of)\s*(?<total>\d+)\b"  # at most this share of distinct (speaker, text) pairs: by first uses
 
@@ -49,7 +50,23 @@ def scan(msgs: pl.DataFrame, cfg: Thresholds) -> pl.DataFrame:
     rows = masked_rows(msgs)
     distinct = rows.select(pl.struct(*SPEAKER, "text").n_unique()).item() if rows.height else 0
     found = (_first_uses if distinct <= FIRST_USES_SHARE * rows.height else _each)(rows, cfg)
-    return _with_numbers(found, msgs)
+    return _with_numbers(found, msgs).with_columns(new_words=_new_words(rows))
+
+
+def _new_words(rows: pl.DataFrame) -> pl.Series:
+    """Per message: it uses a word its speaker never used before ("Migrated `orders`" after
+    "Migrated `users`"): news, where a loop's variations recombine what was said. Only a
+    speaker's first use of each masked text can hold a new word, so only those are split."""
+    firsts = rows.with_row_index("at").unique(
+        subset=[*SPEAKER, "text"], keep="first", maintain_order=True
+    )
+    words = (
+        firsts.select("at", *SPEAKER, word=pl.col("text").str.to_lowercase().str.extract_all(WORD))
+        .explode("word")
+        .drop_nulls("word")
+    )
+    novel = words.group_by(*SPEAKER, "word").agg(pl.col("at").min())["at"].unique()
+    return pl.Series("new_words", pl.int_range(rows.height, eager=True).is_in(novel.implode()))
 
 
 def _with_numbers(found: pl.DataFrame, msgs: pl.DataFrame) -> pl.DataFrame:

@@ -139,3 +139,26 @@ def test_raised_at_names_the_innermost_frame() -> None:
     )
     assert raised_at(tb) == "_base_client.py:1047 in request"
     assert raised_at("no frames") == ""
+
+
+def test_a_reply_function_ending_the_chat_after_terminate_is_that_mention() -> None:
+    """Runtime logs record the end as the reply function that ended it; the message it
+    answered says which condition that was."""
+    ended = make_events(
+        msg("migrator", "All 20 tables migrated. TERMINATE", "user"),
+        {
+            "kind": "termination",
+            "agent": "user",
+            "content": "user: check_termination_and_human_reply ended the chat",
+        },
+    )
+    assert only(find_endings(ended)).condition == "text_mention"
+    limit = make_events(
+        msg("migrator", "Migrated `orders`.", "user"),
+        {
+            "kind": "termination",
+            "agent": "user",
+            "content": "user: check_termination_and_human_reply ended the chat",
+        },
+    )
+    assert only(find_endings(limit)).condition == "other"

@@ -12,9 +12,10 @@ Cost is O(n * dup_window); all pairs are never compared.
 **False positives**: short acknowledgements ("OK", "Done") are ignored; a run that repeats one
 sentence twice in a long, varied conversation stays below the share threshold; a template
 reporting a count towards the same total, advanced ("Loaded batch 3 of 20", then "4 of 20"),
-is progress, not a repeat; a repeat with new numbers (a bare counter, "v2", "v4": a loop's
-drafts count too) weighs half, so a counter needs twice the repeats; Magentic-One's task
-ledger (a framework template) is not compared at all.
+is progress, not a repeat, and so is a message using a word its speaker never used
+("Migrated `orders`" after "Migrated `users`"); a repeat whose only news is its numbers (a
+bare counter, "v2", "v4": a loop's drafts count too) weighs half, so it needs twice the
+repeats; Magentic-One's task ledger (a framework template) is not compared at all.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from ..findings import Finding
 from ..repetition import message_rows, scan
 from .base import Detector, RunFinding, evidence, rows_of, spread
 
-NEW_NUMBERS = 0.5  # the weight of a repeat whose numbers are new
+NEW_NUMBERS = 0.5  # the weight of a repeat whose only news is its numbers
 
 
 class NearDuplicateMessages(Detector):
@@ -55,10 +56,12 @@ class NearDuplicateMessages(Detector):
             found.with_columns(
                 index=pl.int_range(pl.len()).over("run_id"), total=pl.len().over("run_id")
             )
-            # A repeat reporting a count towards a total ("batch 4 of 20") is progress; one
-            # whose numbers are new ("v3" after "v2") is half the evidence of one saying the
-            # same numbers again: the numbers are news.
-            .filter(pl.col("earlier_seq").is_not_null() & ~pl.col("progress"))
+            # A repeat reporting a count towards a total ("batch 4 of 20") is progress, and so
+            # is one using a word its speaker never used (a new table's name): news, not
+            # repetition. One whose only news is its numbers ("v3" after "v2") weighs half.
+            .filter(
+                pl.col("earlier_seq").is_not_null() & ~pl.col("progress") & ~pl.col("new_words")
+            )
             .with_columns(weight=pl.when(pl.col("same_numbers")).then(1.0).otherwise(NEW_NUMBERS))
             .group_by("run_id", maintain_order=True)
             .agg(

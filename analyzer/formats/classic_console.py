@@ -36,6 +36,7 @@ CODE_BLOCK = re.compile(r"^>>>>>>>> EXECUTING CODE BLOCK")
 TERMINATING = re.compile(r"^>>>>>>>> TERMINATING RUN \(([0-9a-f-]+)\): (.*)$")
 AUTO_REPLY = re.compile(r"^>>>>>>>> (USING AUTO REPLY|NO HUMAN INPUT RECEIVED)")
 NESTED = re.compile(r"^Starting a new chat\.\.\.\.\s*$")
+NESTED_BANNER = re.compile(r"(?m)^Starting a new chat\.\.\.\.\s*$")
 PROMPT = re.compile(
     r"(Replying as (.+?)\. Provide feedback to (.+?)\.|(?:Provide|Please give) feedback to "
     r"(.+?)\.)(?= Press enter)[^:]*?(?:conversation|stop|skip)[^:]*: ?"
@@ -55,6 +56,11 @@ _TOP_EVENT_STARTS = ("Next speaker: ", ">>>>>>>> ", "Starting a new chat")
 
 
 CLASSIC_FRAME = re.compile(r'(?m)^\s*File "[^"]*[/\\]autogen[/\\](?:agentchat|oai|io)[/\\]')
+
+
+def _is_star_row(text: str) -> bool:
+    """The row of 80 ``*`` around a nested chat's "Starting a new chat...." banner."""
+    return text.startswith("*****") and text.strip() == "*" * 80
 
 
 def _header(text: str) -> tuple[str, str] | None:
@@ -89,6 +95,8 @@ class ClassicConsole:
             score += 0.3
         if re.search(r"(?m)^(Next speaker: |>>>>>>>> )", text):
             score += 0.2
+        if NESTED_BANNER.search(text):  # a nested or sequential chat's banner
+            score += 0.3
         if not score and CLASSIC_FRAME.search(text):  # a pasted traceback of a classic run
             score = 0.2
         return min(score, 1.0)
@@ -255,6 +263,13 @@ class _ConsoleParser:
         if self.state == "body":
             self.body_line(number, text)
             return
+        if self.state == "banner":  # a nested chat's banner, up to its closing star row
+            if _is_star_row(text):
+                self.state = "top"
+                return
+            if not _header(text):
+                return  # 0.2.2x print the chat's message and carryover inside it
+            self.state = "top"
         self.top_line(number, text)
 
     def starts_event(self, text: str) -> bool:
@@ -273,7 +288,7 @@ class _ConsoleParser:
             self.state = "body"
             return
         if not text.startswith(_TOP_EVENT_STARTS):  # a cheap test before the patterns
-            if text and not text.isspace():  # most are the blank lines between messages
+            if text and not text.isspace() and not _is_star_row(text):  # the banner's opening row
                 self.unread_or_printed(number, text)
             return
         if m := NEXT_SPEAKER.match(text):
@@ -299,6 +314,7 @@ class _ConsoleParser:
             self.sink.add("input_reply", number, subkind="auto_reply", content=m[1])
         elif NESTED.match(text):
             self.sink.add("other", number, subkind="nested_chat", content="Starting a new chat")
+            self.state = "banner"
         else:
             self.unread_or_printed(number, text)
 

@@ -47,6 +47,17 @@ SCENARIOS = {
     "blocking_model": ("blocking_model", [(3.0, INT), (6.0, KILL)], "none"),
     "model_rate_limited": ("blocking_model", [(5.0, INT), (8.0, KILL)], "none"),
     "error_auth": ("error", [(20.0, KILL)], "none"),
+    # team kinds a stall detector must leave alone (left out where the release lacks them)
+    **{
+        name: ("healthy", [(60.0, KILL)], "none")
+        for name in (
+            "healthy_nested_chat",
+            "healthy_sequential_chats",
+            "healthy_custom_speaker",
+            "healthy_code_execution",
+            "healthy_long_conversation",
+        )
+    },
 }
 FORMS = {"file": ("console.txt", "runtime.log", "chat_history.json"), "sqlite": ("logs.db",)}
 
@@ -78,6 +89,8 @@ def record(release: str, requirement: str, half: str, only: set[str]) -> None:
                 argv = [str(python), str(HERE / "program.py"), scenario, mode, str(work)]
                 code, stopped = run_program(argv, work, schedule, stdin)
                 runs[mode] = {"exit_code": code, "stopped_by": stopped}
+                if (work / "unsupported.txt").exists():
+                    runs[mode]["unsupported"] = (work / "unsupported.txt").read_text()
                 for name in keep:
                     if (work / name).exists() and (work / name).stat().st_size:
                         shutil.copy(work / name, target / name)
@@ -88,6 +101,10 @@ def record(release: str, requirement: str, half: str, only: set[str]) -> None:
             "truth": truth,
             "runs": runs,
         }
+        if all("unsupported" in run for run in runs.values()):
+            shutil.rmtree(target)
+            print(f"{release:18s} {scenario:28s} not in this release: {runs}")
+            continue
         (target / "label.json").write_text(json.dumps(label, indent=2) + "\n")
         print(f"{release:18s} {scenario:28s} {runs}")
 
