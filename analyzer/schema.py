@@ -23,6 +23,7 @@ EVENT_KINDS = (
     "other",  # everything else worth keeping; see SUBKINDS
 )
 EventKind = pl.Enum(list(EVENT_KINDS))
+CODE_TOOL = "code_execution"  # the tool name a code block's execution gets, in every format
 
 # Finer, format-independent labels. Detectors match on these, never on format-specific text.
 SUBKINDS = {

@@ -59,9 +59,9 @@ class UnansweredModelCall(Detector):
     stall_class = "blocking_model"
     fix: ClassVar[dict[str, str]] = {
         "classic": "A model call never returned: set a request timeout and a retry budget in "
-        'each config_list entry ("timeout": 60, "max_retries": 2; ag2/autogen 0.9+ also take '
-        "them in LLMConfig), check the endpoint's health, and for 429s lower the request rate "
-        "or raise the quota rather than the retry count.",
+        'each config_list entry ("timeout": 60, "max_retries": 2; ag2 0.8.x refuses '
+        "max_retries there, so set only the timeout), check the endpoint's health, and for "
+        "429s lower the request rate or raise the quota rather than the retry count.",
         "agentchat": "A model call never returned: give the model client a timeout and a retry "
         "budget (OpenAIChatCompletionClient(..., timeout=60, max_retries=2)), bound the run "
         "with TimeoutTermination or asyncio.wait_for, and for 429s lower the request rate or "

@@ -27,6 +27,7 @@ import polars as pl
 from ..config import Thresholds
 from ..findings import Finding
 from ..formats import ALL_FORMATS
+from ..schema import CODE_TOOL
 from .base import (
     PROGRESS,
     TOOL_TRAFFIC,
@@ -60,6 +61,18 @@ class UnfinishedToolCall(Detector):
         "agentchat": "A tool never returned: make it async and non-blocking (no time.sleep or "
         "blocking I/O inside async def; use asyncio.to_thread for sync work), wrap it in "
         "asyncio.wait_for with a timeout, and pass a CancellationToken.",
+    }
+
+    # A blocked code block: the code executor's own timeout, not a tool's HTTP timeout.
+    code_fix: ClassVar[dict[str, str]] = {
+        "classic": "A code block the agents wrote never finished: give the executor a timeout "
+        "(code_execution_config={'timeout': 60, ...}, or LocalCommandLineCodeExecutor("
+        "timeout=60)), run code in Docker so a runaway process can be killed, and tell the "
+        "agents in their system message not to write blocking or interactive code.",
+        "agentchat": "A code block the agents wrote never finished: give the executor a "
+        "timeout (LocalCommandLineCodeExecutor(timeout=60) or DockerCommandLineCodeExecutor("
+        "timeout=60); a larger one lets a stuck block hold the run that long), and tell the "
+        "coder not to write blocking or interactive code.",
     }
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
@@ -124,6 +137,7 @@ class UnfinishedToolCall(Detector):
         if call["kind"] == "tool_call" and starts_logged:
             score = min(score, NEVER_STARTED)
             summary = f"`{tool}` was requested; its execution never started"
+        code = call["tool_name"] == CODE_TOOL
         return Finding(
             code=self.code,
             detector=self.name,
@@ -133,6 +147,7 @@ class UnfinishedToolCall(Detector):
             summary=summary,
             evidence=tuple(items),
             metrics={"open_calls": len(pending)},
+            fix=self.code_fix.get(self.family, self.code_fix["classic"]) if code else "",
         )
 
 

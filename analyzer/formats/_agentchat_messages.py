@@ -6,6 +6,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from ..schema import CODE_TOOL
 from ._pyrepr import execution_results, function_calls
 from .base import EventSink, Stamp, canonical_json, text_of
 
@@ -127,7 +128,6 @@ def text_subkind(text: str | None) -> str | None:
 
 
 TOOL_REPR_KINDS = ("ToolCallRequestEvent", "ToolCallExecutionEvent")
-CODE_TOOL = "code_execution"  # the tool name code execution gets in the event table
 CODE_KINDS = ("CodeGenerationEvent", "CodeExecutionEvent")
 
 

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 import polars as pl
 
+from ..schema import CODE_TOOL
 from ._console_lanes import ANSI, FRAMEWORK_LOG, LANE, NAME_LIMIT, Batch, tables
 from ._line_batches import BLOCK_BYTES, Span, line_tables
 from ._tracebacks import FRAME, TRACEBACK_START, PythonWarnings, TracebackCollector
@@ -308,7 +309,7 @@ class _ConsoleParser:
                 number,
                 subkind="code_exec_start",
                 content=text[9:].strip(),
-                tool_name="code_execution",
+                tool_name=CODE_TOOL,
             )
         elif m := AUTO_REPLY.match(text):
             self.sink.add("input_reply", number, subkind="auto_reply", content=m[1])

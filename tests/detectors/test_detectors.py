@@ -728,3 +728,12 @@ def test_loop06_fires_on_the_recorded_magentic_one_stall_in_every_form(form: str
     assert "LOOP06" in run.diagnosis.because
     healthy = analyze_file(SAMPLES / "agentchat/healthy_magentic_one" / form).runs[0]
     assert "LOOP06" not in {f.code for f in healthy.findings}
+
+
+def test_block01_names_the_code_executors_timeout_for_a_blocked_code_block() -> None:
+    from analyzer import analyze_file
+
+    code = analyze_file(SAMPLES / "agentchat/blocking_code_execution/console.txt").runs[0]
+    assert "executor" in code.diagnosis.fix and "LocalCommandLineCodeExecutor" in code.diagnosis.fix
+    tool = analyze_file(SAMPLES / "agentchat/blocking_tool_sync/console.txt").runs[0]
+    assert "executor" not in tool.diagnosis.fix
