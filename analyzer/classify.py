@@ -164,7 +164,7 @@ def limit_worked(diagnosis: Diagnosis, ending: RunEnding, turns: int, tokens: in
     """A loop its own limit ended: say the limit worked and what the loop cost, before the fix."""
     if diagnosis.label != "loop" or not ending.finished or ending.condition not in LIMITS:
         return diagnosis
-    cost = f"{turns} turns" + (f" and {tokens:,} tokens" if tokens else "")
+    cost = f"{turns} agent turns" + (f" and {tokens:,} tokens" if tokens else "")
     note = (
         f"The {ending.condition} limit ended this loop, as it is meant to; the loop cost {cost}. "
     )

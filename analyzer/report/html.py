@@ -78,7 +78,8 @@ def render_html(
         f"{d.confidence:.2f}</span></div>",
         "<h2>Why it stopped</h2>",
         f"<p>{_t(d.summary)}</p>",
-        f"<p>How it ended: <b>{_t(run.ending.headline())}</b>: {_t(run.ending.summary)}.</p>",
+        f"<p>How it ended: <b>{_t(run.ending.headline())}</b>: "
+        f"{_t(run.ending.summary.rstrip('.'))}.</p>",
         "<h2>What to do</h2>",
         f"<p>{_t(d.fix) if d.fix else 'No specific fix.'}</p>",
     ]

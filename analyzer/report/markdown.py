@@ -37,7 +37,7 @@ def render_markdown(
         "",
         md(d.summary),
         "",
-        f"How it ended: **{md(run.ending.headline())}**: {md(run.ending.summary)}.",
+        f"How it ended: **{md(run.ending.headline())}**: {md(run.ending.summary.rstrip('.'))}.",
         "",
         "## What to do",
         "",
