@@ -87,7 +87,8 @@ def _as_read(diagnosis: Diagnosis, coverage: Coverage | None, cfg: Thresholds) -
 def _classify(
     findings: Sequence[Finding], source: str, cfg: Thresholds, ending: RunEnding | None
 ) -> Diagnosis:
-    scores = class_scores(findings)
+    every = class_scores(findings)
+    scores = dict(every)
     if ending is not None and ending.finished and ending.condition in OWN_ENDS:
         # It ended on its own success condition: repetition on the way (a long batch job's
         # progress messages) did not stall it. It lowers the healthy verdict's confidence.
@@ -123,7 +124,7 @@ def _classify(
         return Diagnosis(
             label, top.phase, round(confidence, 2), _cite(text, cited, source), top.fix, because
         )
-    best = max([score for _, score in ranked] + [max(class_scores(findings).values(), default=0.0)])
+    best = max(every.values(), default=0.0)  # the set-aside loop included
     if end is not None and end.stall_class == "healthy":  # RUN01 reads the ending stage
         text = f"Healthy: {end.summary}; no stall signal reached the threshold."
         repeats = [

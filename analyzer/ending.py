@@ -134,7 +134,13 @@ def raised_at(traceback: str) -> str:
 
 
 def _final(err: Mapping[str, Any]) -> str:
+    """An error event's last line: the exception that finally stopped it."""
     return ((err["content"] or "").strip().splitlines()[-1:] or [""])[0]
+
+
+def _says_terminate(last: Mapping[str, Any] | None) -> bool:
+    """The run's last activity is a message carrying the TERMINATE keyword."""
+    return bool(last and last["kind"] == "message" and TERMINATE_WORD.search(last["content"] or ""))
 
 
 def describe(row: Mapping[str, Any]) -> str:
@@ -179,12 +185,14 @@ def find_endings(events: pl.DataFrame) -> dict[str, RunEnding]:
         humans.setdefault(row[0], set()).add(row[1])
     forms = events.group_by("run_id").agg(
         pl.col("source_format").drop_nulls().unique(),
-        stats=(pl.col("kind") == "llm_call") & pl.col("content").str.starts_with("[Prompt tokens:"),
+        stats=(
+            (pl.col("kind") == "llm_call") & pl.col("content").str.starts_with("[Prompt tokens:")
+        )
+        .fill_null(False)
+        .any(),
     )
     recorded = {
-        row["run_id"]: bool(
-            set(row["source_format"]) & set(_ALWAYS_RECORDS_END) or any(row["stats"])
-        )
+        row["run_id"]: bool(set(row["source_format"]) & set(_ALWAYS_RECORDS_END) or row["stats"])
         for row in forms.iter_rows(named=True)
     }
     endings: dict[str, RunEnding] = {}
@@ -225,12 +233,7 @@ def _ending(
         end = ends[-1]
         reason = end["content"] or ""
         condition = condition_of(reason)
-        if (
-            condition == "other"
-            and last
-            and last["kind"] == "message"
-            and TERMINATE_WORD.search(last["content"] or "")
-        ):
+        if condition == "other" and _says_terminate(last):
             # A runtime log's reply function ended the chat ("check_termination_and_human_reply
             # ended the chat") right after a message saying TERMINATE: that mention ended it.
             condition = "text_mention"
@@ -250,8 +253,7 @@ def _ending(
         and not went_on
         and not records_end  # a form that records ends would have recorded this one
         and not asks_human
-        and last["kind"] == "message"
-        and TERMINATE_WORD.search(last["content"] or "")
+        and _says_terminate(last)
     ):
         # Only where nothing shows the chat went on: ``last`` is the run's last activity.
         return RunEnding(
@@ -280,7 +282,7 @@ def _ending(
         # "An error occurred in the group chat."); else the teardown.
         err = interrupts[-1] if interrupts else (failures or errors)[0 if failures else -1]
         text = (err["content"] or "").strip()
-        final = (text.splitlines()[-1:] or [""])[0]
+        final = _final(err)
         items.append(evidence(err, "how it ended", text=final))
         if interrupts:
             return RunEnding(
@@ -295,7 +297,7 @@ def _ending(
             )
         exc = final.split(":", 1)[0].strip() or "exception"
         site = raised_at(text)
-        if TEARDOWN.search(final):
+        if not failures:  # only the teardown a stop leaves
             return RunEnding(
                 "cut_off",
                 None,

@@ -15,15 +15,16 @@ import polars as pl
 from rapidfuzz import fuzz, process, utils
 
 from .config import Thresholds
-from .masking import NUMBER, masked
+from .masking import MASKS, NUMBER, masked
 
 MIN_CHARS = 12  # shorter messages ("OK", "Done") carry nothing worth comparing
 Speaker = tuple[str, str]  # (run id, agent): repeats are looked for per speaker of a run
 SPEAKER = ("run_id", "agent")
-FIRST_USES_SHARE = 0.5
+FIRST_USES_SHARE = 0.5  # at most this share of distinct (speaker, text) pairs: by first uses
 WORD = r"[a-z][a-z0-9_]{2,}"  # a word worth noticing: three or more characters, not a number
 # "3 of 20", "3/20", "step 3 out of 20": a count towards a total (dates are masked before)
-PROGRESS_COUNT = r"\b(?<done>\d+)\s*(?:of|/|out of)\s*(?<total>\d+)\b"  # at most this share of distinct (speaker, text) pairs: by first uses
+PROGRESS_COUNT = r"\b(?<done>\d+)\s*(?:of|/|out of)\s*(?<total>\d+)\b"
+NUMBER_TOKEN = MASKS[-1][1]
 
 
 # Messages a framework writes from a template, whose repeats are its bookkeeping, not the
@@ -47,10 +48,11 @@ def scan(msgs: pl.DataFrame, cfg: Thresholds) -> pl.DataFrame:
     Two passes give the same answer: message by message, or by first uses (see
     ``_first_uses``), which pays off when texts repeat (a loop) and costs more when nearly
     every text is new (1,000,000 distinct messages: 12.8 s against 10.5 s)."""
-    rows = masked_rows(msgs)
+    kept = _numbers_kept(msgs)
+    rows = _numbers_masked(kept)
     distinct = rows.select(pl.struct(*SPEAKER, "text").n_unique()).item() if rows.height else 0
     found = (_first_uses if distinct <= FIRST_USES_SHARE * rows.height else _each)(rows, cfg)
-    return _with_numbers(found, msgs).with_columns(new_words=_new_words(rows))
+    return _with_numbers(found, kept).with_columns(new_words=_new_words(rows))
 
 
 def _new_words(rows: pl.DataFrame) -> pl.Series:
@@ -69,18 +71,18 @@ def _new_words(rows: pl.DataFrame) -> pl.Series:
     return pl.Series("new_words", pl.int_range(rows.height, eager=True).is_in(novel.implode()))
 
 
-def _with_numbers(found: pl.DataFrame, msgs: pl.DataFrame) -> pl.DataFrame:
+def _with_numbers(found: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
     """Masking hides numbers so that drifting repeats match; this says how they drifted.
     ``progress``: the repeat reports a count advancing towards the same total as the message
     it repeats ("batch 3 of 20", then "batch 4 of 20"; "7/12"): a template reporting progress,
     not the agent going round (a bare counter, "v2", "v4", is no such report).
-    ``same_numbers``: it says again the numbers of the message it repeats ("attempt 2")."""
-    kept = masked(pl.col("content"), numbers=False)  # ids and times hidden, numbers kept
-    counts = msgs.select(
+    ``same_numbers``: it says again the numbers of the message it repeats ("attempt 2").
+    ``kept``: the messages masked but for their numbers (``_numbers_kept``)."""
+    counts = kept.select(
         "run_id",
         "seq",
-        count=kept.str.extract_groups(PROGRESS_COUNT),
-        nums=kept.str.extract_all(NUMBER).list.join(","),
+        count=pl.col("text").str.extract_groups(PROGRESS_COUNT),
+        nums=pl.col("text").str.extract_all(NUMBER).list.join(","),
     ).unnest("count")
     done, total = (
         pl.col("done").cast(pl.Int64, strict=False),
@@ -112,9 +114,23 @@ def _with_numbers(found: pl.DataFrame, msgs: pl.DataFrame) -> pl.DataFrame:
 
 def masked_rows(msgs: pl.DataFrame) -> pl.DataFrame:
     """``run_id``, ``seq``, ``agent`` ("" if none) and the masked ``text`` of each message."""
+    return _numbers_masked(_numbers_kept(msgs))
+
+
+def _numbers_kept(msgs: pl.DataFrame) -> pl.DataFrame:
+    """``masked_rows`` with the numbers left in: what the number rules read. Masking is the
+    costliest step, so the texts are masked once and the numbers hidden after."""
     return msgs.select(
-        "run_id", "seq", pl.col("agent").fill_null(""), text=masked(pl.col("content"))
+        "run_id",
+        "seq",
+        pl.col("agent").fill_null(""),
+        text=masked(pl.col("content"), numbers=False),
     )
+
+
+def _numbers_masked(kept: pl.DataFrame) -> pl.DataFrame:
+    # masked() hides numbers last, so this equals masking the content whole
+    return kept.with_columns(pl.col("text").str.replace_all(NUMBER, NUMBER_TOKEN))
 
 
 def _each(rows: pl.DataFrame, cfg: Thresholds) -> pl.DataFrame:

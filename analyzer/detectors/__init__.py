@@ -16,7 +16,7 @@ import polars as pl
 from ..config import Thresholds
 from ..findings import Finding
 from ..schema import frames_by_run
-from .base import Detector, RunFinding
+from .base import Detector, RunFinding, family_text
 from .context_growth import ContextGrowth
 from .context_limit_error import ContextLimitError
 from .empty_replies import EmptyReplies
@@ -88,7 +88,7 @@ def run_detectors(
     }
 
     def check(det: type[Detector]) -> list[RunFinding]:
-        fix = det.fix.get(family) or next(iter(det.fix.values()))
+        fix = family_text(det.fix, family)
         try:
             pairs = det(endings, family).check(events, cfg)
             return [(run_id, _with_fix(f, fix)) for run_id, f in pairs]

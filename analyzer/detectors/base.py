@@ -33,6 +33,11 @@ MANAGER_HINTS = ("manager", "chat_manager")
 T = TypeVar("T")
 
 
+def family_text(texts: Mapping[str, str], family: str) -> str:
+    """The text (a fix) written for ``family``, else the first one given."""
+    return texts.get(family) or next(iter(texts.values()))
+
+
 def evidence(row: Mapping[str, Any], note: str, text: str | None = None) -> Evidence:
     """An Evidence record for one event row (a dict from ``iter_rows(named=True)``)."""
     body = text if text is not None else row.get("content")

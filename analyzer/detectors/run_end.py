@@ -26,7 +26,7 @@ import polars as pl
 from .. import ending as stage
 from ..config import Thresholds
 from ..findings import Finding
-from .base import Detector, RunFinding
+from .base import Detector, RunFinding, family_text
 
 # Crashes a stall detector explains (CTX02, REENT02, INPUT01's EOF, a two-agent loop's
 # recursion): not `error`.
@@ -36,6 +36,7 @@ STALL_CRASHES = re.compile(
     re.I,
 )
 _SCORES = {"terminated": 0.9, "crashed": 0.85}
+KEYWORD_END = 0.7  # a TERMINATE keyword in a form without end records: a weaker end
 # A crash's cause, from its exception text -> what to change (both frameworks use these SDKs).
 CRASH_CAUSES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.I), fix)
@@ -105,10 +106,10 @@ class RunEnd(Detector):
     def finding(self, end: stage.RunEnding) -> Finding:
         cls, score, fix = "unknown", 0.5, ""
         if end.kind == "terminated":
-            cls, score = "healthy", 0.7 if end.inferred else 0.9
+            cls, score = "healthy", KEYWORD_END if end.inferred else _SCORES["terminated"]
         elif end.kind == "crashed" and not STALL_CRASHES.search(end.error_text):
             cls, score = "error", _SCORES["crashed"]
-            generic = self.crash_fix.get(self.family, self.crash_fix["classic"])
+            generic = family_text(self.crash_fix, self.family)
             fix = next((f for p, f in CRASH_CAUSES if p.search(end.error_text)), generic)
         summary = end.summary
         if end.kind == "cut_off" or (end.kind == "crashed" and cls != "error"):

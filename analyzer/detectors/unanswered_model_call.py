@@ -28,7 +28,7 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import PROGRESS, Detector, RunFinding, by_run, evidence, max_seq_by_run
+from .base import PROGRESS, Detector, RunFinding, by_run, evidence, family_text, last_by_run
 
 _FRAME = re.compile(r'^\s*File "([^"]+)", line \d+, in (\S+)', re.M)
 # Frames of a model client, by path (every release: 0.2's oai/client.py, ag2's oai/, the
@@ -79,20 +79,16 @@ class UnansweredModelCall(Detector):
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
         moves = events.filter(PROGRESS)
-        last_move = max_seq_by_run(moves)
+        last_move = last_by_run(moves)
         pace = _pace(moves)
         errors = events.filter(pl.col("kind") == "error")
         for run_id, errs in by_run(errors, "ts").items():
-            after = [e for e in errs if e["seq"] > last_move.get(run_id, -1)]
+            row = last_move.get(run_id)  # the run's last activity: the call's request
+            after = [e for e in errs if e["seq"] > (row["seq"] if row else -1)]
             for err in after:
                 how = waiting_on_model(err["content"] or "")
                 if not how:
                     continue
-                last = last_move.get(run_id)
-                row = None
-                if last is not None:
-                    mine = events.filter((pl.col("run_id") == run_id) & (pl.col("seq") == last))
-                    row = mine.row(0, named=True)
                 wait = _seconds(row["ts"] if row else None, err["ts"])
                 usual = pace.get(run_id)
                 # With a clock: a stop that came as quickly as the run's calls usually return
@@ -124,7 +120,7 @@ class UnansweredModelCall(Detector):
             items.insert(0, evidence(row, "the call's request"))
         # Without a clock the wait cannot be told from a call caught in flight: less sure.
         score = _SCORES[how] if how == "timeout" or wait is not None else NO_CLOCK
-        fix = self.cause[how] + self.fix.get(self.family, self.fix["classic"])
+        fix = self.cause[how] + family_text(self.fix, self.family)
         return Finding(
             code=self.code,
             detector=self.name,

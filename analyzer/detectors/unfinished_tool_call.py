@@ -35,6 +35,7 @@ from .base import (
     RunFinding,
     by_run,
     evidence,
+    family_text,
     max_seq_by_run,
     open_tool_calls,
 )
@@ -147,7 +148,7 @@ class UnfinishedToolCall(Detector):
             summary=summary,
             evidence=tuple(items),
             metrics={"open_calls": len(pending)},
-            fix=self.code_fix.get(self.family, self.code_fix["classic"]) if code else "",
+            fix=family_text(self.code_fix, self.family) if code else "",
         )
 
 
