@@ -15,11 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import orjson
 import polars as pl
 
-from .detectors.base import by_run, evidence, is_manager, last_by_run, progress
+from .detectors.base import by_run, evidence, is_manager, last_by_run, progress, rows
 from .findings import Evidence
 from .redact import excerpt
+from .traceback_frames import raised_at
 
 EndingKind = Literal["terminated", "crashed", "interrupted", "cut_off", "no_end_recorded"]
 ENDING_KINDS: tuple[EndingKind, ...] = (
@@ -50,6 +52,10 @@ _CONDITIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("source_match", r"answered"),
     )
 )
+_RUNTIME_NO_END = (
+    "runtime logs record an end only when a reply function ends the chat, or (max_turns) "
+    "when the receiver of the last message is a logged agent that never asks a person"
+)
 # Where a form writes an end for every finished run, on every release this tool reads.
 _ALWAYS_RECORDS_END = ("agentchat-logging", "agentchat-json-logging", "otel-spans")
 # Why a log form shows no end, where it shows none (the release, where it matters).
@@ -58,10 +64,8 @@ _NO_END = {
     "when a chat ends, earlier releases print nothing",
     "chat-history-json": "a saved chat history records no end",
     "agentchat-console": "Console prints the stop reason only with output_stats=True",
-    "classic-runtime-file": "runtime logs record an end only when a reply function ends the "
-    "chat (not max_turns)",
-    "classic-runtime-sqlite": "runtime logs record an end only when a reply function ends the "
-    "chat (not max_turns)",
+    "classic-runtime-file": _RUNTIME_NO_END,
+    "classic-runtime-sqlite": _RUNTIME_NO_END,
     "classic-events-json": "IOStream events record an end from ag2/autogen 0.8.2 on",
 }
 TERMINATE_WORD = re.compile(r"\bTERMINATE\b")
@@ -72,7 +76,6 @@ TEARDOWN = re.compile(
     r"|cannot schedule new futures after (interpreter )?shutdown|GeneratorExit|SystemExit"
 )
 _WENT_ON = ("speaker_selected", "llm_start", "selector_call")
-_FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,15 +125,6 @@ class RunEnding:
 def condition_of(reason: str) -> str:
     """The condition a termination's text names (``other`` if none this tool knows)."""
     return next((name for name, pattern in _CONDITIONS if pattern.search(reason)), "other")
-
-
-def raised_at(traceback: str) -> str:
-    """``file:line in func`` of a traceback's innermost frame ("" if it has none)."""
-    frames = _FRAME.findall(traceback)
-    if not frames:
-        return ""
-    path, line, func = frames[-1]
-    return f"{path.rsplit('/', 1)[-1]}:{line} in {func}"
 
 
 def _final(err: Mapping[str, Any]) -> str:
@@ -183,6 +177,7 @@ def find_endings(events: pl.DataFrame) -> dict[str, RunEnding]:
     )
     for row in configs.select("run_id", "agent").iter_rows():
         humans.setdefault(row[0], set()).add(row[1])
+    limits, quiet = _runtime_reply_facts(events, last_moves)
     forms = events.group_by("run_id").agg(
         pl.col("source_format").drop_nulls().unique(),
         stats=(
@@ -209,8 +204,77 @@ def find_endings(events: pl.DataFrame) -> dict[str, RunEnding]:
             records_end=recorded.get(run_id, False) or bool(mine),
             went_on=run_id in went_on and went_on[run_id]["seq"] > after,
             asks_human=last is not None and last["recipient"] in humans.get(run_id, set()),
+            limit=limits.get(run_id, ""),
+            quiet_receiver=run_id in quiet,
         )
     return endings
+
+
+def _runtime_reply_facts(
+    events: pl.DataFrame, last_moves: dict[str, dict[str, Any]]
+) -> tuple[dict[str, str], set[str]]:
+    """What classic runtime logs (which log every reply function an agent runs, and each
+    agent's settings) say about how a chat ended, per run:
+
+    - ``limits``: the agent whose ``check_termination_and_human_reply`` ended the chat had
+      sent its ``max_consecutive_auto_reply`` replies: the limit, not a message, ended it;
+    - ``quiet``: the last message went to an agent that never asks a person
+      (``human_input_mode="NEVER"``) and it ran no reply function after it: an initiator
+      whose ``max_turns`` were used up receives the last reply without answering it. Only in
+      two-agent chats (a group chat's members receive broadcasts without answering).
+    """
+    funcs = events.filter(pl.col("subkind") == "reply_func")
+    if funcs.is_empty():
+        return {}, set()
+    settings: dict[tuple[str, str], dict[str, Any]] = {}
+    for run_id, agent, content in (
+        events.filter(pl.col("subkind") == "agent_config")
+        .select("run_id", "agent", "content")
+        .iter_rows()
+    ):
+        try:
+            settings[(run_id, agent)] = orjson.loads(content or "{}")
+        except orjson.JSONDecodeError:
+            continue
+    last_func = {
+        (run, agent): seq
+        for run, agent, seq in funcs.group_by("run_id", "agent")
+        .agg(pl.col("seq").max())
+        .iter_rows()
+    }
+    sent = {
+        (run, agent): n
+        for run, agent, n in events.filter(pl.col("kind") == "message")
+        .group_by("run_id", "agent")
+        .len()
+        .iter_rows()
+    }
+    limits: dict[str, str] = {}
+    for end in rows(events.filter(pl.col("kind") == "termination")):
+        agent = end["agent"]
+        cap = settings.get((end["run_id"], agent), {}).get("max_consecutive_auto_reply")
+        # Its first message may be the task it was given, not an auto-reply.
+        if isinstance(cap, int) and sent.get((end["run_id"], agent), 0) >= cap:
+            limits[end["run_id"]] = f"{agent} had sent its max_consecutive_auto_reply={cap} replies"
+    # A group chat's members receive every broadcast without answering, and its manager logs
+    # its one reply function (run_chat) when the whole chat ends: the rule is for two agents.
+    group_runs = {
+        run_id
+        for (run_id, agent), conf in settings.items()
+        if is_manager(agent) or "GroupChat" in str(conf.get("class") or "")
+    } | set(funcs.filter(pl.col("content").is_in(["run_chat", "a_run_chat"]))["run_id"].to_list())
+    logs_funcs = set(funcs["run_id"].unique().to_list())
+    quiet = set()
+    for run_id, last in last_moves.items():
+        to = last["recipient"]
+        if last["kind"] != "message" or not to or run_id in group_runs:
+            continue
+        if run_id not in logs_funcs:
+            continue  # a form (or release) that does not log reply functions says nothing
+        mode = settings.get((run_id, to), {}).get("human_input_mode")
+        if mode == "NEVER" and last_func.get((run_id, to), -1) < last["seq"]:
+            quiet.add(run_id)
+    return limits, quiet
 
 
 def _ending(
@@ -222,6 +286,8 @@ def _ending(
     records_end: bool,
     went_on: bool = False,
     asks_human: bool = False,
+    limit: str = "",
+    quiet_receiver: bool = False,
 ) -> RunEnding:
     """``ends`` and ``errors``: those after ``last``, the run's last activity; ``still_open``:
     spans that never ended (``span_open``)."""
@@ -237,6 +303,8 @@ def _ending(
             # A runtime log's reply function ended the chat ("check_termination_and_human_reply
             # ended the chat") right after a message saying TERMINATE: that mention ended it.
             condition = "text_mention"
+        elif condition == "other" and limit:
+            condition, reason = "max_consecutive_auto_reply", f"{reason} ({limit})"
         return RunEnding(
             "terminated",
             condition,
@@ -244,6 +312,18 @@ def _ending(
             "none",
             (evidence(end, "termination"),),
             records_end=True,
+            last_activity=at,
+        )
+    if last and quiet_receiver and not errors and not still_open:
+        return RunEnding(
+            "terminated",
+            "max_turns",
+            f"the run ended: {last['recipient']} (human_input_mode NEVER) received the last "
+            "message and ran no reply function, as initiate_chat does when its max_turns "
+            "are used up",
+            "none",
+            (evidence(last, "last message, not answered by design"),),
+            records_end=records_end,
             last_activity=at,
         )
     if (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -9,8 +10,9 @@ import pytest
 
 from analyzer import analyze_file
 from analyzer.classify import LIMITS
-from analyzer.ending import RunEnding, condition_of, find_endings, raised_at
+from analyzer.ending import RunEnding, condition_of, find_endings
 from analyzer.findings import STALL_CLASSES
+from analyzer.traceback_frames import raised_at
 
 from .conftest import ROOT, labelled_samples, make_events, msg
 
@@ -162,3 +164,65 @@ def test_a_reply_function_ending_the_chat_after_terminate_is_that_mention() -> N
         },
     )
     assert only(find_endings(limit)).condition == "other"
+
+
+def _settings(agent: str, mode: str, cap: int = 100) -> dict[str, Any]:
+    config = {"human_input_mode": mode, "max_consecutive_auto_reply": cap}
+    return {
+        "kind": "other",
+        "subkind": "agent_config",
+        "agent": agent,
+        "content": json.dumps(config),
+    }
+
+
+def _reply_func(agent: str, name: str = "check_termination_and_human_reply") -> dict[str, Any]:
+    return {"kind": "other", "subkind": "reply_func", "agent": agent, "content": name}
+
+
+def test_a_runtime_chat_ended_by_its_auto_reply_limit_says_so() -> None:
+    """The reply function ended the chat after its agent had sent its
+    max_consecutive_auto_reply replies, with no TERMINATE: the limit ended it."""
+    rows: list[dict[str, Any]] = [_settings("user", "NEVER", cap=3)]
+    for k in range(3):
+        rows += [msg("user", f"exitcode: 1 try {k}", "coder"), msg("coder", "again", "user")]
+    ended = [*rows, _reply_func("user")]
+    ended.append(
+        {
+            "kind": "termination",
+            "agent": "user",
+            "content": "user: check_termination_and_human_reply ended the chat",
+        }
+    )
+    end = only(find_endings(make_events(*ended)))
+    assert (end.kind, end.condition) == ("terminated", "max_consecutive_auto_reply")
+    assert "max_consecutive_auto_reply=3" in end.summary
+    # Fewer replies than the cap: some other condition (a custom is_termination_msg).
+    early = [_settings("user", "NEVER", cap=5), *ended[1:]]
+    assert only(find_endings(make_events(*early))).condition == "other"
+
+
+@pytest.mark.parametrize(
+    ("mode", "replied", "kind"),
+    [
+        ("NEVER", False, "terminated"),
+        ("NEVER", True, "no_end_recorded"),
+        ("ALWAYS", False, "no_end_recorded"),
+    ],
+    ids=["max-turns", "it-answered", "asks-a-person"],
+)
+def test_a_runtime_chat_whose_last_receiver_never_answers_ended_by_max_turns(
+    mode: str, replied: bool, kind: str
+) -> None:
+    rows: list[dict[str, Any]] = [
+        _settings("user", mode),
+        msg("user", "Summarise it.", "writer"),
+        _reply_func("writer", "generate_oai_reply"),
+        msg("writer", "Churn fell to 3%.", "user"),
+    ]
+    if replied:
+        rows.append(_reply_func("user"))
+    end = only(find_endings(make_events(*rows)))
+    assert end.kind == kind
+    if kind == "terminated":
+        assert end.condition == "max_turns" and not end.inferred

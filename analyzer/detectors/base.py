@@ -137,6 +137,31 @@ class Detector:
         """Findings for every run in ``events`` (one run or many), each with its run id."""
         raise NotImplementedError
 
+    def finding(
+        self,
+        *,
+        phase: str,
+        score: float,
+        summary: str,
+        evidence: Iterable[Evidence],
+        metrics: Mapping[str, float] | None = None,
+        fix: str = "",
+        subject: str | None = None,
+    ) -> Finding:
+        """A finding of this detector, its code, name and class filled in."""
+        return Finding(
+            code=self.code,
+            detector=self.name,
+            stall_class=self.stall_class,
+            phase=phase,
+            score=score,
+            summary=summary,
+            evidence=tuple(evidence),
+            metrics=dict(metrics or {}),
+            fix=fix,
+            subject=subject,
+        )
+
 
 TOOL_TRAFFIC = pl.col("kind").is_in(["tool_call", "tool_result"]) | pl.col("subkind").is_in(
     ["tool_exec_start", "tool_exec_end"]
@@ -175,3 +200,21 @@ def open_tool_calls(traffic: Iterable[Mapping[str, Any]]) -> list[Mapping[str, A
             if match is not None:
                 del pending[match]
     return sorted(pending.values(), key=lambda r: r["seq"])
+
+
+def pace_by_run(moves: pl.DataFrame) -> dict[str, float]:
+    """Per run with a clock and at least two gaps: the median seconds between activities."""
+    gaps = (
+        moves.filter(pl.col("ts").is_not_null())
+        .with_columns(gap=pl.col("ts").diff().over("run_id").dt.total_microseconds() / 1e6)
+        .group_by("run_id")
+        .agg(pace=pl.col("gap").drop_nulls().median(), gaps=pl.col("gap").drop_nulls().len())
+        .filter(pl.col("gaps") >= 2)
+    )
+    return dict(zip(gaps["run_id"].to_list(), gaps["pace"].to_list(), strict=True))
+
+
+def seconds_between(start: Any, end: Any) -> float | None:
+    if start is None or end is None:
+        return None
+    return max(0.0, float((end - start).total_seconds()))

@@ -105,10 +105,7 @@ class ContextGrowth(Detector):
         if len(durations) >= 2 and durations[0]:
             metrics["latency_ratio"] = round(durations[-1] / durations[0], 2)
         agent = g.agent or "an agent"
-        return Finding(
-            code=self.code,
-            detector=self.name,
-            stall_class=self.stall_class,
+        return self.finding(
             phase="model_call",
             score=min(0.85, 0.6 + 0.08 * (g.steps - cfg.growth_min_steps)),
             summary=f"{agent}'s {g.unit} grew {growth:.1f}x over {len(values)} steps, "

@@ -58,12 +58,9 @@ class ContextLimitError(Detector):
         for row in hits[:3]:
             text = row["content"] or ""
             m = CONTEXT_LIMIT.search(text)
-            start = max(0, (m.start() if m else 0) - 60)
+            start = text.rfind("\n", 0, m.start()) + 1 if m else 0  # the line that says it
             items.append(evidence(row, "context limit exceeded", text=text[start:]))
-        return Finding(
-            code=self.code,
-            detector=self.name,
-            stall_class=self.stall_class,
+        return self.finding(
             phase="model_call",
             score=0.95,
             summary="the model rejected the prompt: context length exceeded",

@@ -55,10 +55,7 @@ class EmptyReplies(Detector):
                     best = list(streak)
         if len(best) < cfg.empty_reply_min:
             return None
-        return Finding(
-            code=self.code,
-            detector=self.name,
-            stall_class=self.stall_class,
+        return self.finding(
             phase="model_call",
             score=min(0.85, 0.55 + 0.05 * (len(best) - cfg.empty_reply_min)),
             summary=f"{len(best)} empty messages in a row between "

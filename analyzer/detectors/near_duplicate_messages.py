@@ -20,6 +20,7 @@ repeats; Magentic-One's task ledger (a framework template) is not compared at al
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -27,10 +28,16 @@ import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
+from ..redact import excerpt
 from ..repetition import message_rows, scan
-from .base import Detector, RunFinding, evidence, rows_of, spread
+from .base import Detector, RunFinding, evidence, family_text, rows_of, spread
 
 NEW_NUMBERS = 0.5  # the weight of a repeat whose only news is its numbers
+# A code executor's report of a failed run: the classic ``exitcode: 1 (execution failed)`` and
+# AgentChat's CodeExecutorAgent ("The script ran, then exited with an error").
+FAILED_RUN = r"exitcode: [1-9]\d* \(execution failed\)|exited with an error \(POSIX exit code"
+# The error a failed run ended in: its last "SomeError: ..." line.
+_ERROR_LINE = re.compile(r"^\s*((?:[\w.]+(?:Error|Exception|Exit|Interrupt))\b.*?)\s*$", re.M)
 
 
 class NearDuplicateMessages(Detector):
@@ -84,10 +91,34 @@ class NearDuplicateMessages(Detector):
         for run, repeats, rows in zip(
             found_runs, rows_of(found, shown), rows_of(msgs, shown), strict=True
         ):
-            yield run["run_id"], self._finding(run, repeats, rows)
+            fix = self._failing_code(msgs["content"].gather(run["rows"]))
+            yield run["run_id"], self._finding(run, repeats, rows, fix)
+
+    def _failing_code(self, repeated: pl.Series) -> str:
+        """A loop of failed code runs: the fix quotes the error that keeps coming back."""
+        failed = repeated.filter(repeated.str.contains(FAILED_RUN).fill_null(False))
+        if failed.is_empty():
+            return ""
+        errors = _ERROR_LINE.findall(failed[-1] or "")
+        said = f" with `{excerpt(errors[-1], 160)}`" if errors else ""
+        limit = (
+            "keep max_consecutive_auto_reply low"
+            if self.family == "classic"
+            else "cap CodeExecutorAgent's max_retries_on_error and the team's turns"
+        )
+        return (
+            f"The same code keeps failing{said} ({len(failed)} failed runs repeated): the agent "
+            "re-sends it without fixing the cause. Tell it in its system message to change the "
+            "code after a failure or stop and report the error, make sure the error reaches it "
+            f"whole, and {limit} so a fix that does not come ends the run early. "
+        ) + family_text(self.fix, self.family)
 
     def _finding(
-        self, run: dict[str, Any], repeats: list[dict[str, Any]], rows: list[dict[str, Any]]
+        self,
+        run: dict[str, Any],
+        repeats: list[dict[str, Any]],
+        rows: list[dict[str, Any]],
+        fix: str = "",
     ) -> Finding:
         count, share = run["repeats"], run["share"]
         agents = sorted(run["agents"])
@@ -96,10 +127,7 @@ class NearDuplicateMessages(Detector):
             evidence(row, f"{repeat['similarity']:.0f}% like seq {repeat['earlier_seq']}")
             for repeat, row in zip(repeats, rows, strict=True)
         ]
-        return Finding(
-            code=self.code,
-            detector=self.name,
-            stall_class=self.stall_class,
+        return self.finding(
             phase="model_call",
             score=round(score, 3),
             summary=f"{count} of {run['total']} messages repeat an earlier one nearly "
@@ -111,4 +139,5 @@ class NearDuplicateMessages(Detector):
                 "max_similarity": run["max_similarity"],
                 "min_similarity": run["min_similarity"],
             },
+            fix=fix,
         )

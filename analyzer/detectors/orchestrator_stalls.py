@@ -80,10 +80,7 @@ class OrchestratorStalls(Detector):
         items = [evidence(r, "re-planned after max_stalls") for r in spread(replans)]
         if stuck:
             items.append(evidence(stuck[-1], "the last stuck ledger"))
-        return Finding(
-            code=self.code,
-            detector=self.name,
-            stall_class=self.stall_class,
+        return self.finding(
             phase="model_call",
             score=round(min(0.9, 0.6 + 0.05 * len(replans)), 3),
             summary=f"the Magentic-One orchestrator re-planned {len(replans)} times after "

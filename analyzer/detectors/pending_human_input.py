@@ -82,10 +82,7 @@ class PendingHumanInput(Detector):
 
     def _finding(self, items: list[Evidence], score: float, prompts: int) -> Finding:
         who = next((e.agent for e in items if e.agent), None)
-        return Finding(
-            code=self.code,
-            detector=self.name,
-            stall_class=self.stall_class,
+        return self.finding(
             phase="human_input",
             score=score,
             summary="the run ended waiting for human input" + (f" (to {who})" if who else ""),

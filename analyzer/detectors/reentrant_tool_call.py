@@ -112,10 +112,7 @@ class ReentrantToolCall(Detector):
                         break
         if not nested:
             return None
-        return Finding(
-            code=self.code,
-            detector=self.name,
-            stall_class=self.stall_class,
+        return self.finding(
             phase="tool_execution",
             score=min(0.95, 0.75 + 0.02 * len(nested)),
             summary=f"a tool handler re-entered the running chat {len(nested)} times "

@@ -109,10 +109,7 @@ class ReentryError(Detector):
                 score, what = 0.7, "tool blocked waiting on its own event loop"
         if not items:
             return None
-        return Finding(
-            code=self.code,
-            detector=self.name,
-            stall_class=self.stall_class,
+        return self.finding(
             phase="tool_execution",
             score=min(0.95, score + 0.01 * (len(items) - 1)),
             summary=f"{what} ({len(items)} times)" if len(items) > 1 else what,

@@ -102,10 +102,7 @@ class RepeatedToolCall(Detector):
         cfg: Thresholds,
     ) -> Finding:
         score = min(0.9, 0.55 + 0.05 * (count - cfg.tool_repeat_min))
-        return Finding(
-            code=self.code,
-            detector=self.name,
-            stall_class=self.stall_class,
+        return self.finding(
             phase="model_call",
             score=score,
             summary=f"`{tool}` was called {count} times with the same arguments"

@@ -101,9 +101,9 @@ class RunEnd(Detector):
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
         endings = self.endings if self.endings is not None else stage.find_endings(events)
         for run_id in events["run_id"].unique(maintain_order=True).to_list():
-            yield run_id, self.finding(endings[run_id])
+            yield run_id, self.reading(endings[run_id])
 
-    def finding(self, end: stage.RunEnding) -> Finding:
+    def reading(self, end: stage.RunEnding) -> Finding:
         cls, score, fix = "unknown", 0.5, ""
         if end.kind == "terminated":
             cls, score = "healthy", KEYWORD_END if end.inferred else _SCORES["terminated"]

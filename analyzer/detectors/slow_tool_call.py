@@ -66,10 +66,7 @@ class SlowToolCall(Detector):
         if len(slow) == 0 or len(slow) == len(spans):
             return None
         gap, call, result = max(slow, key=lambda s: s[0])
-        return Finding(
-            code=self.code,
-            detector=self.name,
-            stall_class=self.stall_class,
+        return self.finding(
             phase="tool_execution",
             score=_SLOW_SCORE,
             summary=f"`{call['tool_name']}` took {gap:.0f} s to return (median tool time {median:.1f} s)",

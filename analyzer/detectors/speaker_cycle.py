@@ -122,10 +122,7 @@ class SpeakerCycle(Detector):
             if fell_back
             else ""
         )
-        return Finding(
-            code=self.code,
-            detector=self.name,
-            stall_class=self.stall_class,
+        return self.finding(
             phase="speaker_selection",
             score=round(score, 3),
             summary=f"the last {len(tail)} speaker turns went to {' and '.join(sorted(names))} only"

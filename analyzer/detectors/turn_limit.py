@@ -48,10 +48,7 @@ class TurnLimit(Detector):
 
     def _finding(self, ends: list[dict]) -> Finding:
         last = ends[-1]
-        return Finding(
-            code=self.code,
-            detector=self.name,
-            stall_class=self.stall_class,
+        return self.finding(
             phase="none",
             score=0.3,
             summary=f"the chat ended on a limit: {excerpt(last['content'], 200)}",

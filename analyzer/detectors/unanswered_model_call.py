@@ -22,15 +22,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import polars as pl
 
 from ..config import Thresholds
 from ..findings import Finding
-from .base import PROGRESS, Detector, RunFinding, by_run, evidence, family_text, last_by_run
+from ..traceback_frames import STOPPED, chunks, final, frames
+from .base import (
+    PROGRESS,
+    Detector,
+    RunFinding,
+    by_run,
+    evidence,
+    family_text,
+    last_by_run,
+    pace_by_run,
+    seconds_between,
+)
 
-_FRAME = re.compile(r'^\s*File "([^"]+)", line \d+, in (\S+)', re.M)
 # Frames of a model client, by path (every release: 0.2's oai/client.py, ag2's oai/, the
 # AgentChat model clients, the SDKs themselves).
 MODEL_CLIENT = re.compile(
@@ -47,7 +57,6 @@ WAITING = re.compile(
 TRANSPORT = re.compile(r"/httpx\d?/|/httpcore\d?/|/h11/|/urllib3/|/ssl\.py|/socket\.py")
 BACKOFF = re.compile(r"_sleep_for_retry|_retry_request")
 RATE_LIMITED = re.compile(r"\b429\b|RateLimit|rate.limit", re.I)
-STOPPED = re.compile(r"KeyboardInterrupt|CancelledError")
 TIMED_OUT = re.compile(r"APITimeoutError|ReadTimeout|Request timed out|TimeoutException")
 _SCORES = {"read": 0.85, "backoff": 0.85, "timeout": 0.8}
 NO_CLOCK = 0.7
@@ -80,7 +89,7 @@ class UnansweredModelCall(Detector):
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
         moves = events.filter(PROGRESS)
         last_move = last_by_run(moves)
-        pace = _pace(moves)
+        pace = pace_by_run(moves)
         errors = events.filter(pl.col("kind") == "error")
         for run_id, errs in by_run(errors, "ts").items():
             row = last_move.get(run_id)  # the run's last activity: the call's request
@@ -89,7 +98,7 @@ class UnansweredModelCall(Detector):
                 how = waiting_on_model(err["content"] or "")
                 if not how:
                     continue
-                wait = _seconds(row["ts"] if row else None, err["ts"])
+                wait = seconds_between(row["ts"] if row else None, err["ts"])
                 usual = pace.get(run_id)
                 # With a clock: a stop that came as quickly as the run's calls usually return
                 # caught a call in flight, not one that never returned.
@@ -121,10 +130,7 @@ class UnansweredModelCall(Detector):
         # Without a clock the wait cannot be told from a call caught in flight: less sure.
         score = _SCORES[how] if how == "timeout" or wait is not None else NO_CLOCK
         fix = self.cause[how] + family_text(self.fix, self.family)
-        return Finding(
-            code=self.code,
-            detector=self.name,
-            stall_class=self.stall_class,
+        return self.finding(
             phase="model_call",
             score=score,
             summary=summary,
@@ -140,38 +146,20 @@ class UnansweredModelCall(Detector):
 def waiting_on_model(traceback: str) -> str:
     """``read``, ``backoff`` or ``timeout`` when ``traceback`` shows a model call stopped while
     waiting (or ended by its timeout); "" otherwise."""
-    last = traceback.rsplit("Traceback (most recent call last):", 1)[-1]
-    frames = _FRAME.findall(last)
-    calls = [i for i, (path, _) in enumerate(frames) if MODEL_CLIENT.search(path)]
-    final = (last.strip().splitlines() or [""])[-1]
-    if "APITimeoutError" in final or (calls and TIMED_OUT.search(final)):
+    last = (chunks(traceback) or [""])[-1]
+    stack = frames(last)
+    calls = [i for i, frame in enumerate(stack) if MODEL_CLIENT.search(frame.path)]
+    raised = final(last)
+    if "APITimeoutError" in raised or (calls and TIMED_OUT.search(raised)):
         return "timeout"
-    if not calls or not STOPPED.search(final):
+    if not calls or not STOPPED.search(raised):
         return ""  # no model client in it, or an API error raised (a crash, not a wait)
-    below = frames[calls[-1] + 1 :]
-    if any(not WAITING.search(path) for path, _ in below):
+    below = stack[calls[-1] + 1 :]
+    if any(not WAITING.search(frame.path) for frame in below):
         return ""  # stopped in other code the model call was not waiting on
-    if BACKOFF.search(" ".join(func for _, func in frames[calls[0] :])):
+    if BACKOFF.search(" ".join(frame.func for frame in stack[calls[0] :])):
         return "backoff"
-    return "read" if any(TRANSPORT.search(path) for path, _ in below) else ""
-
-
-def _pace(moves: pl.DataFrame) -> dict[str, float]:
-    """Per run with a clock and at least two gaps: the median seconds between activities."""
-    gaps = (
-        moves.filter(pl.col("ts").is_not_null())
-        .with_columns(gap=pl.col("ts").diff().over("run_id").dt.total_microseconds() / 1e6)
-        .group_by("run_id")
-        .agg(pace=pl.col("gap").drop_nulls().median(), gaps=pl.col("gap").drop_nulls().len())
-        .filter(pl.col("gaps") >= 2)
-    )
-    return dict(zip(gaps["run_id"].to_list(), gaps["pace"].to_list(), strict=True))
-
-
-def _seconds(start: Any, end: Any) -> float | None:
-    if start is None or end is None:
-        return None
-    return max(0.0, float((end - start).total_seconds()))
+    return "read" if any(TRANSPORT.search(frame.path) for frame in below) else ""
 
 
 def _last_frames(traceback: str) -> str:

@@ -5,6 +5,10 @@ after it but a KeyboardInterrupt traceback ending in ``time.sleep``/``recv``; in
 executor's tool call is the last message and no ``function_use`` follows; agentchat logs a
 ``ToolCallRequestEvent`` and then silence.
 
+Or nothing of the call is logged: an async tool that blocks the event loop stops the Console
+and the logging before they print the request, and only the interrupt's traceback shows it
+(the framework's tool step, the user's function, the blocking line, asyncio's ``_on_sigint``).
+
 **Signal**: the latest open tool call (no result, no execution end with its id) after which no
 other agent activity (message, model call, tool call or result, human input) follows.
 
@@ -13,13 +17,17 @@ conversation or a termination (the run moved on) is not the stall point. When th
 call returned earlier in the run, the score drops (the log more likely stops mid-loop). Where
 the log prints execution starts (classic consoles and event streams) and this call's never
 came, the tool never ran: the log stops between the request and its execution (a cut file, or
-a stall elsewhere), which is below the verdict threshold.
+a stall elsewhere), which is below the verdict threshold. An interrupt traceback counts only
+when its stopped chunk runs from a tool step into the tool's own frames (not an idle event
+loop) and, where the log has a clock, came ``slow_tool_factor`` median gaps after the run's last
+step; without a clock it is less sure (0.7; 0.8 when asyncio had to raise a second Ctrl-C).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import polars as pl
@@ -28,16 +36,21 @@ from ..config import Thresholds
 from ..findings import Finding
 from ..formats import ALL_FORMATS
 from ..schema import CODE_TOOL
+from ..traceback_frames import STOPPED, Frame, frames, stopped_chunk
 from .base import (
     PROGRESS,
+    TOOL_ANSWER,
     TOOL_TRAFFIC,
     Detector,
     RunFinding,
     by_run,
     evidence,
     family_text,
+    last_by_run,
     max_seq_by_run,
     open_tool_calls,
+    pace_by_run,
+    seconds_between,
 )
 
 # Frames of a blocked tool in an interrupt traceback (where the thread was when stopped).
@@ -91,15 +104,92 @@ class UnfinishedToolCall(Detector):
         last_start = max_seq_by_run(events.filter(starts))
         # Only a run whose last call (or start) is not followed by progress can qualify.
         candidates = [run for run, seq in last_start.items() if moved.get(run, -1) <= seq]
-        if not candidates:
-            return
         in_candidates = pl.col("run_id").is_in(candidates)
         traffic = by_run(events.filter(TOOL_TRAFFIC & in_candidates), "source_format")
         errors = by_run(events.filter((pl.col("kind") == "error") & in_candidates))
+        found = set()
         for run_id, run_traffic in traffic.items():
             pending = open_tool_calls(run_traffic)
             if pending and moved.get(run_id, -1) <= pending[-1]["seq"]:
+                found.add(run_id)
                 yield run_id, self._finding(pending, run_traffic, errors.get(run_id, []))
+        yield from self._stopped_in_tools(events, cfg, found)
+
+    def _stopped_in_tools(
+        self, events: pl.DataFrame, cfg: Thresholds, found: set[str]
+    ) -> Iterator[RunFinding]:
+        """Runs whose interrupt traceback shows the thread inside a tool, though the log never
+        recorded the call: an async tool that blocked the event loop stops the Console and
+        the logging before they print the request."""
+        interrupts = events.filter(
+            (pl.col("kind") == "error")
+            & pl.col("content").str.contains(STOPPED.pattern)
+            & pl.col("content").str.contains(TOOL_EXEC_PATHS)
+            & ~pl.col("run_id").is_in(sorted(found))
+        )
+        if interrupts.is_empty():
+            return
+        # The wait runs from the run's last step forward (a call or message), not from a
+        # result the interrupt itself closed (a span ended by the exception).
+        moves = events.filter(PROGRESS & ~TOOL_ANSWER.fill_null(False))
+        last_move = last_by_run(moves)
+        pace = pace_by_run(moves)
+        for run_id, errs in by_run(interrupts, "ts").items():
+            row = last_move.get(run_id)
+            for err in errs:
+                if row is not None and err["seq"] < row["seq"]:
+                    continue  # the run went on after it
+                stop = stopped_in_tool(err["content"] or "")
+                if stop is None:
+                    continue
+                wait = seconds_between(row["ts"] if row else None, err["ts"])
+                usual = pace.get(run_id)
+                if (
+                    wait is not None
+                    and usual is not None
+                    and wait < max(1.0, cfg.slow_tool_factor * usual)
+                ):
+                    break  # stopped as quickly as its steps usually take: in flight
+                yield run_id, self._interrupted_finding(err, stop, row, wait)
+                break
+
+    def _interrupted_finding(
+        self,
+        err: Mapping[str, Any],
+        stop: ToolStop,
+        row: Mapping[str, Any] | None,
+        wait: float | None,
+    ) -> Finding:
+        on_loop = self.family == "agentchat"
+        code = stop.blocked.code.split("  #", 1)[0].strip()  # the line, less its comment
+        where = stop.blocked.where() + (f" (`{code}`)" if code else "")
+        called = row is not None and row["kind"] == "tool_call" and row["tool_name"] == stop.tool
+        summary = (
+            f"`{stop.tool}` was running when the run was stopped"
+            + (", blocking the event loop" if on_loop else "")
+            + f", at {where}"
+            + ("" if called else "; the log never recorded the call")
+        )
+        if wait is not None:
+            summary += f" ({wait:,.1f} s after the run's last step)"
+        items = [evidence(err, f"stopped inside the tool `{stop.tool}`", text=where)]
+        if row is not None:
+            items.insert(0, evidence(row, "the call" if called else "the run's last recorded step"))
+        # A second Ctrl-C raised by asyncio's handler: the first one's cancellation never ran,
+        # so the loop stayed blocked between the two. A clock shows the wait; without either,
+        # the stop may have caught a quick tool in flight.
+        score = 0.85 if wait is not None else (0.8 if stop.second_interrupt else 0.7)
+        fix = f"`{stop.tool}` blocks at {where}. " + (
+            LOOP_FIX if on_loop else family_text(self.fix, self.family)
+        )
+        return self.finding(
+            phase="tool_execution",
+            score=score,
+            summary=summary,
+            evidence=tuple(items),
+            metrics={"open_calls": 0.0, **({"wait_s": wait} if wait is not None else {})},
+            fix=fix,
+        )
 
     def _finding(
         self, pending: list[Mapping[str, Any]], traffic: list[dict], errors: list[dict]
@@ -139,10 +229,7 @@ class UnfinishedToolCall(Detector):
             score = min(score, NEVER_STARTED)
             summary = f"`{tool}` was requested; its execution never started"
         code = call["tool_name"] == CODE_TOOL
-        return Finding(
-            code=self.code,
-            detector=self.name,
-            stall_class=self.stall_class,
+        return self.finding(
             phase="tool_execution",
             score=score,
             summary=summary,
@@ -157,6 +244,58 @@ class UnfinishedToolCall(Detector):
 _LOOP_FRAME = re.compile(
     r'^\s*File "[^"]*[/\\](?:asyncio[/\\][^"]*|selectors\.py)", line \d+, in \w+\n.*\n?', re.M
 )
+
+
+# The frames that run a tool's function, on every release line: AgentChat's tools and its
+# assistant's tool step; the classic ConversableAgent's function execution and ag2's tools.
+TOOL_EXEC_PATHS = r"autogen_core[/\\]tools[/\\]|autogen_ext[/\\]tools[/\\]|autogen[/\\]tools[/\\]|conversable_agent\.py|_assistant_agent\.py"
+_TOOL_EXEC = re.compile(TOOL_EXEC_PATHS)
+_TOOL_EXEC_FUNCS = re.compile(
+    r"^(?:run|run_json|call_tool|_execute_tool_call|execute_function|a_execute_function"
+    r"|_a_execute_tool_call|__call__|_call_tool)$"
+)
+# The framework and model SDKs: a tool that called back into them was not blocked in itself.
+_FRAMEWORK = re.compile(
+    r"[/\\](?:autogen|autogen_agentchat|autogen_core|autogen_ext|ag2|openai|anthropic)[/\\]"
+)
+_LOOP_PATH = re.compile(r"[/\\](?:asyncio[/\\]|selectors\.py)")
+# Frames that are not where the thread was: asyncio's SIGINT handler and the signal module.
+_HANDLER = re.compile(r"_on_sigint|^signal_handler$|^_handle_signal$|^handler$")
+LOOP_FIX = (
+    "An async tool that makes a blocking call stops the whole event loop (no message, log "
+    "line or cancellation runs until it returns): await an async client or asyncio.sleep, "
+    "or move the call off the loop with await asyncio.to_thread(...), and bound it with "
+    "asyncio.wait_for(..., timeout=60)."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStop:
+    tool: str  # the tool's function (the first frame under the framework's tool step)
+    blocked: Frame  # the innermost frame: where the thread was
+    second_interrupt: bool  # asyncio's handler raised: an earlier Ctrl-C was never served
+
+
+def stopped_in_tool(traceback: str) -> ToolStop | None:
+    """Where an interrupt traceback shows the thread inside a tool's function, that tool and
+    the frame it was blocked in; None otherwise (stopped in the event loop, a model call...)."""
+    stack = frames(stopped_chunk(traceback))
+    steps = [
+        i
+        for i, f in enumerate(stack)
+        if _TOOL_EXEC.search(f.path) and _TOOL_EXEC_FUNCS.match(f.func)
+    ]
+    if not steps:
+        return None
+    below = stack[steps[-1] + 1 :]
+    handler = bool(below) and bool(_HANDLER.search(below[-1].func))
+    if handler:
+        below = below[:-1]
+    if not below or _LOOP_PATH.search(below[-1].path):
+        return None  # nothing under the tool step, or an idle event loop: not inside a tool
+    if any(_FRAMEWORK.search(f.path) for f in below):
+        return None  # the tool went back into the framework (a nested chat, a model call)
+    return ToolStop(below[0].func, below[-1], handler)
 
 
 def _outside_loop(traceback: str) -> str:

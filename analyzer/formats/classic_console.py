@@ -79,6 +79,10 @@ def _header(text: str) -> tuple[str, str] | None:
     return text[:at], text[at + 5 : end - 2]
 
 
+# The first line of a code executor's reply, on every release line.
+EXEC_REPORT = re.compile(r"exitcode: -?\d+ \(execution (?:failed|succeeded)\)")
+
+
 class ClassicConsole:
     name: ClassVar[str] = "classic-console"
     family: ClassVar[str] = "classic"
@@ -241,7 +245,12 @@ class _ConsoleParser:
             else:
                 self.typed(number, rest.strip(), prompt)
             return
-        if "Traceback (" in text and TRACEBACK_START.search(text) and self.state != "block":
+        if (
+            "Traceback (" in text
+            and TRACEBACK_START.search(text)
+            and self.state != "block"
+            and not self.running_code_output()
+        ):
             self.flush_all()
             self.tb = TracebackCollector(number)
             self.state = "traceback"
@@ -335,6 +344,14 @@ class _ConsoleParser:
             self.sink.unread(number, "line outside any message or banner")
 
     # --- message bodies ---------------------------------------------------------------------
+
+    def running_code_output(self) -> bool:
+        """The message being read is a code executor's report ("exitcode: 1 (execution
+        failed)" then "Code output:"): a traceback in it is the failed code's, not a crash."""
+        if self.state != "body" or self.msg is None:
+            return False
+        first = next((line for line in self.msg["text"] if line.strip()), "")
+        return EXEC_REPORT.match(first.lstrip()) is not None
 
     def body_line(self, number: int, text: str) -> None:
         assert self.msg is not None

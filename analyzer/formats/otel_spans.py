@@ -6,7 +6,7 @@ simply missing: events are rebuilt in time order from start/end times. Mapped: `
 (an agent's turn), ``create_agent`` (the roster), ``execute_tool`` (call at start, result at
 end), ``chat <model>`` (model call with usage), ``await_human_input`` (a prompt),
 ``conversation`` (its end), a runtime span carrying ``GroupChatTermination`` (the team ended),
-and any ERROR status or exception event (an error, once per text). Other runtime messaging
+and any ERROR status or exception event (an error, once per exception raised). Other runtime messaging
 spans (``autogen publish/send/process``) are skipped.
 """
 
@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import orjson
 
 from ..errors import LogFormatError
+from ..traceback_frames import final
 from ._agentchat_messages import agent_name
 from .base import EventSink, ParsedLog, canonical_json, open_text, parse_ts
 
@@ -73,12 +74,16 @@ class OtelSpans:
             rows.extend(mine)
         sink.counted(len(spans), "spans")
         ag2 = any(k.startswith("ag2.") for _, s in spans for k in s.get("attributes", {}))
-        seen_errors: set[str] = set()
+        seen: set[str] = set()
         for _, _, line, kind, fields in sorted(rows, key=lambda r: (r[0], r[1])):
-            if kind in ("error", "termination"):
-                if fields["content"] in seen_errors:
+            if kind in ("error", "termination", "input_request"):
+                # Once per raised exception (each span it unwound records its own stack), and
+                # once per request (each subscriber's span carries the same message).
+                key = f"{kind}|{fields.get('ts')}|" if kind == "input_request" else ""
+                key += final(fields["content"])
+                if key in seen:
                     continue
-                seen_errors.add(fields["content"])
+                seen.add(key)
             sink.add(kind, line, **fields)
         if not len(sink):
             raise LogFormatError(
@@ -218,6 +223,23 @@ def _rpc_rows(
     return [(at, order, line, "other", {"ts": at, **fields, "content": text})]
 
 
+def _input_request_rows(attrs: dict[str, Any], start: Any, line: int) -> list[Row]:
+    """autogen-core 0.7 puts each delivered message on its ``autogen process`` span: a
+    ``UserInputRequestedEvent`` there is an agent asking a human (a UserProxyAgent's turn)."""
+    raw = attrs.get("message")
+    if not isinstance(raw, str) or "UserInputRequestedEvent" not in raw:
+        return []
+    try:
+        inner = orjson.loads(raw).get("message")
+    except (orjson.JSONDecodeError, AttributeError):
+        return []
+    if not isinstance(inner, dict) or inner.get("type") != "UserInputRequestedEvent":
+        return []
+    at = parse_ts(inner.get("created_at")) or start
+    fields = {"ts": at, "agent": inner.get("source"), "content": "UserInputRequestedEvent"}
+    return [(at, 0, line, "input_request", fields)]
+
+
 def _runtime_agent(destination: str) -> str | None:
     """``planner_<team>.(<team>)-A`` -> ``planner``: a runtime span's agent."""
     return agent_name(destination.split(".(", 1)[0])
@@ -263,6 +285,7 @@ def _rows(
     status = span.get("status") or {}
     order = 0
     rows.extend(_rpc_rows(span, attrs, start, end, line))
+    rows.extend(_input_request_rows(attrs, start, line))
     message_type = attrs.get("messaging.message.type")
     if message_type == "GroupChatTermination":  # the team published its end
         rows.append(
@@ -519,5 +542,9 @@ def _error_text(span: dict[str, Any], status: dict[str, Any]) -> str:
     for event in span.get("events") or []:
         attrs = event.get("attributes") or {}
         if "exception.message" in attrs:
-            return f"{attrs.get('exception.type', 'Exception')}: {attrs['exception.message']}"
+            raised = f"{attrs.get('exception.type', 'Exception')}: {attrs['exception.message']}"
+            # The stack says where the run was (an interrupt inside a tool, a model call);
+            # it ends in the exception it raised, which readers take as the last line.
+            stack = str(attrs.get("exception.stacktrace") or "").rstrip()
+            return stack if stack.endswith(raised.split(": ", 1)[-1].strip()) else raised
     return f"{span.get('name')}: {status.get('description') or 'ERROR'}"

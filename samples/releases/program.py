@@ -84,6 +84,18 @@ def proxy(name: str, mode: str = "NEVER", **kw: Any) -> Any:
     return autogen.UserProxyAgent(name, human_input_mode=mode, code_execution_config=False, **kw)
 
 
+def code_runner(**kw: Any) -> Any:
+    """A user proxy that runs the code blocks it receives, locally, in the run's directory."""
+    work = os.path.join(sys.argv[3], "code")
+    return autogen.UserProxyAgent(
+        "user",
+        human_input_mode="NEVER",
+        is_termination_msg=is_terminate,
+        code_execution_config={"work_dir": work, "use_docker": False},
+        **kw,
+    )
+
+
 def add_tool(fn: Callable[..., str], caller: Any, executor: Any, schema: dict[str, Any]) -> Any:
     """A tool (``register_function``) where the release has one; else a function in
     ``llm_config`` and the executor's ``function_map``, as 0.2.0-0.2.x did."""
@@ -329,13 +341,7 @@ def healthy_custom_speaker(history: History) -> None:
 def healthy_code_execution(history: History) -> None:
     """The assistant writes a code block, the user proxy runs it locally, then it ends."""
     helper = assistant("coder")
-    work = os.path.join(sys.argv[3], "code")
-    user = autogen.UserProxyAgent(
-        "user",
-        human_input_mode="NEVER",
-        is_termination_msg=is_terminate,
-        code_execution_config={"work_dir": work, "use_docker": False},
-    )
+    user = code_runner()
 
     def reply(messages: list[dict[str, Any]], tools: list[Any]) -> Reply:
         if "exitcode: 0" in str(messages[-1].get("content")):
@@ -344,6 +350,22 @@ def healthy_code_execution(history: History) -> None:
 
     script(helper.name, reply)
     converse(history, user, helper, "Add up 10, 12 and 20 with Python.")
+
+
+def loop_failing_code(history: History) -> None:
+    """The coder re-sends the same broken script after every failure, until the user proxy's
+    max_consecutive_auto_reply ends the chat: a loop its own limit stopped."""
+    helper = assistant("coder")
+    user = code_runner(max_consecutive_auto_reply=8)
+    broken = "```python\nsales = [10, 12, 20]\nprint(sum(sale))\n```"
+
+    def reply(messages: list[dict[str, Any]], tools: list[Any]) -> Reply:
+        if "exitcode: 1" in str(messages[-1].get("content")):
+            return Reply(f"Sorry about that, here is the fixed script:\n{broken}")
+        return Reply(f"Run this:\n{broken}")
+
+    script(helper.name, reply)
+    converse(history, user, helper, "Add up this quarter's sales with Python.")
 
 
 def healthy_long_conversation(history: History) -> None:
@@ -440,6 +462,7 @@ SCENARIOS: dict[str, Callable[[History], None]] = {
         healthy_custom_speaker,
         healthy_code_execution,
         healthy_long_conversation,
+        loop_failing_code,
     )
 }
 

@@ -172,3 +172,25 @@ def test_tool_call_parts_of_an_agents_output_are_calls(tmp_path: Path) -> None:
         "call_7"
     ]
     assert events.filter(events["kind"] == "tool_result")["tool_call_id"].to_list() == ["call_7"]
+
+
+@pytest.mark.parametrize("run", ["input_wait_userproxy", "input_wait_custom_async"])
+def test_a_human_input_request_on_a_process_span_is_read_once(run: str) -> None:
+    """autogen-core 0.7 writes each delivered message on its process span: the request is one
+    input_request, however many subscribers processed it."""
+    path = SAMPLES / run / "otel.json"
+    _, parsed = parse_log(path)
+    requests = parsed.events.filter(parsed.events["kind"] == "input_request")
+    on_spans = path.read_text().count('\\"type\\":\\"UserInputRequestedEvent\\"')
+    assert requests.height == 1 <= on_spans
+    assert requests["agent"][0] in ("user_proxy", "approver")
+
+
+def test_a_stack_on_an_exception_event_is_the_errors_text_once_per_exception() -> None:
+    _, parsed = parse_log(SAMPLES / "blocking_tool_async/otel.json")
+    errors = parsed.events.filter(parsed.events["kind"] == "error")["content"].to_list()
+    # Two spans recorded the same shutdown error, each with its own stack: read once, with
+    # the stack (the interrupt inside the tool is in its first chunk).
+    assert len(errors) == 1
+    assert errors[0].startswith("Traceback") and "in fetch_report" in errors[0]
+    assert errors[0].endswith("ValueError: task_done() called too many times")
