@@ -58,6 +58,13 @@ _RUNTIME_NO_END = (
 )
 # Where a form writes an end for every finished run, on every release this tool reads.
 _ALWAYS_RECORDS_END = ("agentchat-logging", "agentchat-json-logging", "otel-spans")
+# What shows a run is an AgentChat team's (which logs its end), not bare autogen-core agents.
+_TEAM_KINDS = ("message", "llm_call", "tool_call", "termination", "input_request")
+_TEAM_SUBKINDS = ("speaker_selected", "agent_config")
+_CORE_NO_END = (
+    "autogen-core's runtime records no end of its own (AgentChat teams log a "
+    "GroupChatTermination; agents that only exchange direct messages do not)"
+)
 # Why a log form shows no end, where it shows none (the release, where it matters).
 _NO_END = {
     "classic-console": "no end is printed: ag2/autogen 0.8.2 and later print `TERMINATING RUN` "
@@ -186,8 +193,18 @@ def find_endings(events: pl.DataFrame) -> dict[str, RunEnding]:
         .fill_null(False)
         .any(),
     )
+    # AgentChat teams log their end; a program of bare autogen-core agents (direct messages
+    # only, no chat) has none to log.
+    teams = set(
+        events.filter(pl.col("kind").is_in(_TEAM_KINDS) | pl.col("subkind").is_in(_TEAM_SUBKINDS))[
+            "run_id"
+        ].unique()
+    )
     recorded = {
-        row["run_id"]: bool(set(row["source_format"]) & set(_ALWAYS_RECORDS_END) or row["stats"])
+        row["run_id"]: bool(
+            (set(row["source_format"]) & set(_ALWAYS_RECORDS_END) and row["run_id"] in teams)
+            or row["stats"]
+        )
         for row in forms.iter_rows(named=True)
     }
     endings: dict[str, RunEnding] = {}
@@ -438,7 +455,10 @@ def _ending(
             True,
             at,
         )
-    why = _NO_END.get(last_event.get("source_format") or "", "this log form records no end")
+    form = last_event.get("source_format") or ""
+    why = _NO_END.get(form) or (
+        _CORE_NO_END if form in _ALWAYS_RECORDS_END else "this log form records no end"
+    )
     return RunEnding(
         "no_end_recorded",
         None,

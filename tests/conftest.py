@@ -14,6 +14,16 @@ from analyzer.formats.base import EventSink
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_logs"
+# Bare autogen-core agents (no team): their ids carry no team uuid, so two such programs
+# concatenated into one file are one run. Tests that concatenate team logs leave them out.
+BARE_AGENTS = ("healthy_rpc_roundtrip", "reentry_rpc_deadlock")
+
+
+def team_logs(pattern: str) -> list[Path]:
+    """Sample files matching ``pattern`` (under sample_logs/) that record AgentChat teams."""
+    return sorted(p for p in SAMPLES.glob(pattern) if p.parent.name not in BARE_AGENTS)
+
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 

@@ -16,7 +16,7 @@ from analyzer.detectors import ALL_DETECTORS
 from analyzer.report.inert import markdown as md_text
 from analyzer.report.names import report_stem
 
-from .conftest import FIXTURES, SAMPLES
+from .conftest import FIXTURES, SAMPLES, team_logs
 
 BLOCKING = SAMPLES / "classic" / "blocking_tool_sigint" / "console.txt"
 
@@ -133,7 +133,7 @@ def test_listing_commands() -> None:
 def test_charts_go_to_a_files_worst_runs_unless_asked(tmp_path: Path) -> None:
     # Every recorded team run in one file: charts for the ten worst by default.
     log = tmp_path / "app.log"
-    logs = sorted(SAMPLES.glob("agentchat/*/events.log"))
+    logs = team_logs("agentchat/*/events.log")
     log.write_bytes(b"".join(p.read_bytes() for p in logs))
     labels = [json.loads((p.parent / "label.json").read_text())["expected"] for p in logs]
     verdicts: Counter[str] = Counter()

@@ -26,6 +26,7 @@ from .pending_human_input import PendingHumanInput
 from .reentrant_tool_call import ReentrantToolCall
 from .reentry_error import ReentryError
 from .repeated_tool_call import RepeatedToolCall
+from .rpc_wait_cycle import RpcWaitCycle
 from .run_end import RunEnd
 from .slow_tool_call import SlowToolCall
 from .speaker_cycle import SpeakerCycle
@@ -51,6 +52,7 @@ ALL_DETECTORS: tuple[type[Detector], ...] = (
     ContextLimitError,
     ReentrantToolCall,
     ReentryError,
+    RpcWaitCycle,
     RunEnd,
 )
 CRASH_CODE = "AZ99"

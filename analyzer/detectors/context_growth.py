@@ -7,10 +7,12 @@ model calls that slow down as the prompt grows.
 above a floor: (a) per agent, the *increments* of ``prompt_tokens`` of its model calls grow by
 ``growth_ratio`` step over step (linear growth has constant increments, so a conversation that
 merely gets longer is not flagged); (b) per agent, the sizes of its messages/tool results grow
-by ``growth_ratio`` step over step.
+by ``growth_ratio`` step over step, each message carrying the one before it (its first or last
+``EMBED_PROBE`` characters): accumulation.
 
 **False positives**: linear prompt growth of any slope; a single large tool result; prompts
-below ``context_floor_tokens`` / ``context_floor_chars``.
+below ``context_floor_tokens`` / ``context_floor_chars``; an agent's unrelated outputs that
+happen to grow (fetched pages of varying size) do not carry each other, so are not growth.
 """
 
 from __future__ import annotations
@@ -54,6 +56,22 @@ def geometric_run(values: Sequence[float], ratio: float, on_increments: bool) ->
     return best
 
 
+EMBED_PROBE = 120  # characters of a message looked for in the next one
+
+
+def _accumulates(frame: pl.DataFrame, at: Sequence[int], start: int, end: int, needed: int) -> bool:
+    """At least ``needed`` steps of the stretch, in a row, carry the message before them (its
+    opening or its closing text): the context accumulates, rather than an agent's unrelated
+    outputs varying in size. (The stretch may open on a short task the outputs do not quote.)"""
+    texts = frame["content"].gather(list(at[max(start, 0) : end + 1])).fill_null("").to_list()
+    best = run = 0
+    for prev, cur in pairwise(texts):
+        head, tail = prev[:EMBED_PROBE].strip(), prev[-EMBED_PROBE:].strip()
+        run = run + 1 if head and (head in cur or tail in cur) else 0
+        best = max(best, run)
+    return best >= needed
+
+
 class ContextGrowth(Detector):
     code = "CTX01"
     name = "context-growth"
@@ -78,15 +96,24 @@ class ContextGrowth(Detector):
             value=pl.col("content").str.len_chars().fill_null(0)
         )
         found: dict[str, list[_Growth]] = {}
+        # Runs whose messages are in the log: their prompts' growth must come with messages
+        # that accumulate, not with unrelated outputs that happen to grow (fetched pages).
+        worded = set(sized.filter(pl.col("value") > 0)["run_id"].unique())
         for frame, unit, floor in (
-            (calls, "prompt tokens", cfg.context_floor_tokens),
             (sized, "characters per message", cfg.context_floor_chars),
+            (calls, "prompt tokens", cfg.context_floor_tokens),
         ):
             frame = frame.with_row_index("at")
             series = frame.group_by("run_id", "agent", maintain_order=True).agg("value", "at")
             for run_id, agent, values, at in series.iter_rows():
                 steps, end = geometric_run(values, cfg.growth_ratio, unit == "prompt tokens")
                 if steps >= cfg.growth_min_steps and values[end] >= floor:
+                    if unit != "prompt tokens" and not _accumulates(
+                        frame, at, end - steps, end, cfg.growth_min_steps
+                    ):
+                        continue  # outputs that merely vary in size (fetched pages): not growth
+                    if unit == "prompt tokens" and run_id in worded and run_id not in found:
+                        continue  # prompts grew, but no message carries the one before it
                     found.setdefault(run_id, []).append(
                         _Growth(steps, end, unit, agent, values, frame, at)
                     )

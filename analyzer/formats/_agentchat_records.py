@@ -121,10 +121,15 @@ def _route(route: str) -> list[str | None]:
 
 
 def _team_of(*ids: str | None) -> str | None:
-    """The team uuid inside the first of ``ids`` that has one."""
+    """The team uuid inside the first of ``ids`` that has one; else, for agents registered
+    outside any team (``planner/default``: autogen-core agents talking by direct messages),
+    a run of their own per runtime key, so their traffic never joins a team's run."""
     for value in ids:
         if value and (team := _team_in(value)):
             return team
+    for value in ids:
+        if value and "/" in value and not value.startswith(("output_topic", "group_topic")):
+            return f"agents/{value.rsplit('/', 1)[1]}"
     return None
 
 

@@ -159,6 +159,21 @@ SPECS: dict[str, tuple[str, list[tuple[float, int]], str, dict[str, tuple[str, s
         )
     },
     "loop_magentic_one_stalls": (FMT_A, [(60.0, KILL)], "none", {"*": ("loop", "*", "")}),
+    # autogen-core agents talking by direct messages (core_programs.py): no Console output
+    # a finished exchange of bare agents logs no end (only teams do): honestly unknown
+    "healthy_rpc_roundtrip": (FMT_A, [(60.0, KILL)], "none", {"*": ("unknown", "*", "")}),
+    "reentry_rpc_deadlock": (
+        FMT_C,
+        STOP_HARD,
+        "none",
+        {
+            "*": ("recursive_reentry", "tool_execution", "planner"),
+            # spans of a cancelled handler end as an answered one does; the transcript shows
+            # only the program's own send_message interrupted
+            "otel.json": ("unknown", "*", ""),
+            "console.txt": ("unknown", "*", ""),
+        },
+    ),
     "loop_graphflow_cycle": (FMT_C, [(5.0, TERM), (8.0, KILL)], "none", {"*": ("loop", "*", "")}),
 }
 LOG_FORMS = ("console.txt", "events.log", "otel.json")

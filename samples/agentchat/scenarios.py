@@ -26,6 +26,7 @@ from autogen_agentchat.conditions import MaxMessageTermination, TextMentionTermi
 from autogen_agentchat.teams import RoundRobinGroupChat, SelectorGroupChat, Swarm
 from autogen_agentchat.ui import Console
 from autogen_ext.models.openai import OpenAIChatCompletionClient
+from core_programs import CORE_PROGRAMS
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
@@ -372,6 +373,9 @@ SCENARIOS |= {name: functools.partial(make, agent, client) for name, make in TEA
 
 
 async def amain(scenario: str, output_stats: bool) -> None:
+    if scenario in CORE_PROGRAMS:  # agents without a team, talking by direct messages
+        await CORE_PROGRAMS[scenario]()
+        return
     team, task = await SCENARIOS[scenario]()
     await Console(team.run_stream(task=task), output_stats=output_stats)
 

@@ -368,6 +368,51 @@ def loop_failing_code(history: History) -> None:
     converse(history, user, helper, "Add up this quarter's sales with Python.")
 
 
+def context_explosion_quoting(history: History) -> None:
+    """Two agents that quote each other's whole message before adding theirs: each message
+    carries the one before it, until the prompt passes the model's window (the stub's 400)."""
+    writer, critic = assistant("writer"), assistant("critic")
+
+    def quoting(note: str) -> Callable[[list[dict[str, Any]], list[Any]], Reply]:
+        def reply(messages: list[dict[str, Any]], tools: list[Any]) -> Reply:
+            last = str(messages[-1].get("content") or "")
+            return Reply(f"> {last}\n\n{note} Revised draft, round {len(messages)}.\n{last}")
+
+        return reply
+
+    script(writer.name, quoting("Taking the critique into account."))
+    script(critic.name, quoting("Critique of the draft above:"))
+    writer.max_consecutive_auto_reply = critic.max_consecutive_auto_reply = 100
+    history["chat"] = lambda: critic.chat_messages[writer]
+    writer.initiate_chat(critic, message="Draft the incident summary for the outage.")
+
+
+def healthy_growing_pages(history: History) -> None:
+    """A reader fetches five unrelated pages that happen to grow in size, then answers."""
+    helper = assistant("reader")
+    user = proxy("user")
+    sizes = {"1": 900, "2": 1400, "3": 2100, "4": 3300, "5": 5000}
+    topics = ["billing", "search", "login", "exports", "alerts"]
+
+    def fetch_page(page: str) -> str:
+        topic = topics[int(page) - 1]
+        line = f"{topic}: page {page} notes on the {topic} service, owners and runbooks. "
+        return (line * (sizes[page] // len(line) + 1))[: sizes[page]]
+
+    add_tool(fetch_page, helper, user, one_string("Fetch a wiki page", "page"))
+
+    def reply(messages: list[dict[str, Any]], tools: list[Any]) -> Reply:
+        fetched = count_role(messages, "tool", "function")
+        if fetched >= 5:
+            return Reply("All five pages read: the runbooks are current. TERMINATE")
+        return Reply(None, [("fetch_page", {"page": str(fetched + 1)})])
+
+    script(helper.name, reply)
+    converse(
+        history, user, helper, "Read the five service pages and tell me if runbooks are current."
+    )
+
+
 def healthy_long_conversation(history: History) -> None:
     """Forty turns of varied work that finish: a migration, table by table."""
     helper = assistant("migrator")
@@ -463,6 +508,8 @@ SCENARIOS: dict[str, Callable[[History], None]] = {
         healthy_code_execution,
         healthy_long_conversation,
         loop_failing_code,
+        context_explosion_quoting,
+        healthy_growing_pages,
     )
 }
 

@@ -48,6 +48,8 @@ SCENARIOS = {
     "model_rate_limited": ("blocking_model", [(5.0, INT), (8.0, KILL)], "none"),
     "error_auth": ("error", [(20.0, KILL)], "none"),
     "loop_failing_code": ("loop", [(60.0, KILL)], "none"),
+    "context_explosion_quoting": ("context_explosion", [(60.0, KILL)], "none"),
+    "healthy_growing_pages": ("healthy", [(60.0, KILL)], "none"),
     # team kinds a stall detector must leave alone (left out where the release lacks them)
     **{
         name: ("healthy", [(60.0, KILL)], "none")

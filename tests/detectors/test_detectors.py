@@ -86,6 +86,15 @@ def _interrupted_tool(traceback: str) -> list[dict]:
     ]
 
 
+def _quoting(n: int) -> list[str]:
+    """Messages that each quote the one before in full, then add as much again."""
+    texts, text = [], "Draft: the outage began at 03:12 when the cache tier ran out of memory."
+    for i in range(n):
+        text = f"> {text}\n\nRound {i}: " + "more detail, " * (len(text) // 13 + 200)
+        texts.append(text)
+    return texts
+
+
 CASES: list[tuple[str, str, list[dict], list[int]]] = [
     # (code, case, events, expected evidence seqs; [] = must not fire)
     ("LOOP01", "same args 4x", polling(4), [1, 3, 5, 7]),
@@ -318,6 +327,32 @@ CASES: list[tuple[str, str, list[dict], list[int]]] = [
         "doubling tool output",
         [msg("u", "read", "a")] + [result("u", f"call_{i}", "x" * (1000 * 2**i)) for i in range(5)],
         [0, 1, 3, 4, 5],
+    ),
+    (
+        "CTX01",
+        "unrelated pages that happen to grow",
+        [msg("u", "read", "a")]
+        + [result("u", f"call_{i}", f"page {i} " + chr(97 + i) * (1000 * 2**i)) for i in range(5)],
+        [],
+    ),
+    (
+        "CTX01",
+        "prompts grow with unrelated pages",
+        [
+            row
+            for i in range(6)
+            for row in (
+                result("u", f"call_{i}", f"page {i} " + chr(97 + i) * (700 * 2**i)),
+                {"kind": "llm_call", "agent": "a", "prompt_tokens": int(500 * 1.8**i)},
+            )
+        ],
+        [],
+    ),
+    (
+        "CTX01",
+        "each message quotes the one before",
+        [msg("u", "draft it", "a")] + [msg("a", text, "u") for text in _quoting(5)],
+        [1, 2, 3, 4, 5],
     ),
     (
         "CTX01",
@@ -855,3 +890,63 @@ def test_loop02_keeps_its_general_fix_for_repeats_without_failed_code() -> None:
     rows = [msg("a", "Let me check the build status again.", "b") for _ in range(6)]
     (found,) = fire("LOOP02", make_events(*rows))
     assert found.fix == ""  # the detector's family fix applies
+
+
+# --- REENT03: agents awaiting each other's direct messages -----------------------------------
+
+
+def _rpc(kind: str, sender: str | None, receiver: str | None, **kw: Any) -> dict[str, Any]:
+    sub = "rpc_send" if kind == "send" else "rpc_respond"
+    return {"kind": "other", "subkind": sub, "agent": sender, "recipient": receiver, **kw}
+
+
+def _stop(**kw: Any) -> dict[str, Any]:
+    return {"kind": "error", "subkind": "interrupt", "content": "cancelled", **kw}
+
+
+def test_reent03_fires_on_a_cycle_of_unanswered_direct_messages() -> None:
+    cycle = [_rpc("send", None, "planner"), _rpc("send", "planner", "worker")]
+    cycle.append(_rpc("send", "worker", "planner"))
+    (found,) = fire("REENT03", make_events(*cycle))
+    assert (found.stall_class, found.score) == ("recursive_reentry", 0.7)  # no clock: may be cut
+    assert "planner -> worker -> planner" in found.summary
+    assert [e.seq for e in found.evidence] == [1, 2]
+    # The same exchange answered innermost first: nothing open, nothing found.
+    done = [
+        *cycle,
+        _rpc("respond", "planner", "worker"),
+        _rpc("respond", "worker", "planner"),
+        _rpc("respond", "planner", None),
+    ]
+    assert fire("REENT03", make_events(*done)) == []
+    # One request open (a slow handler) is no cycle; nor is a chain that never comes back.
+    assert fire("REENT03", make_events(*cycle[:2])) == []
+    chain = [*cycle[:2], _rpc("send", "worker", "db")]
+    assert fire("REENT03", make_events(*chain)) == []
+
+
+def test_reent03_reads_the_stop_by_its_clock() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [
+        _rpc("send", None, "planner", ts=t0),
+        _rpc("send", "planner", "worker", ts=t0 + timedelta(milliseconds=1)),
+        _rpc("send", "worker", "planner", ts=t0 + timedelta(milliseconds=2)),
+    ]
+    late = fire("REENT03", make_events(*rows, _stop(ts=t0 + timedelta(seconds=3))))
+    assert late[0].score == 0.85 and late[0].metrics["wait_s"] == pytest.approx(2.998)
+    # Stopped as quickly as the messages go: the exchange was caught in flight.
+    assert fire("REENT03", make_events(*rows, _stop(ts=t0 + timedelta(milliseconds=4)))) == []
+
+
+def test_reent03_fires_on_the_recorded_deadlock_and_not_on_the_finished_exchange() -> None:
+    from analyzer import analyze_file
+
+    stuck = analyze_file(SAMPLES / "agentchat/reentry_rpc_deadlock/events.log").runs[0]
+    (found,) = [f for f in stuck.findings if f.code == "REENT03"]
+    assert found.score == 0.85 and "planner -> worker -> planner" in found.summary
+    for form in ("events.log", "otel.json"):
+        done = analyze_file(SAMPLES / "agentchat/healthy_rpc_roundtrip" / form).runs[0]
+        assert "REENT03" not in {f.code for f in done.findings}
+        assert done.ending is not None and done.ending.kind == "no_end_recorded"

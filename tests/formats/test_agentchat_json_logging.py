@@ -28,7 +28,7 @@ from analyzer.formats.agentchat_json_logging import AgentchatJsonLogging
 from analyzer.formats.agentchat_logging import AgentchatLogging
 from analyzer.formats.base import iter_lines, parse_ts
 
-from ..conftest import SAMPLES
+from ..conftest import SAMPLES, team_logs
 
 AC = SAMPLES / "agentchat"
 Record = tuple[str, str, str | None, list[str]]
@@ -90,7 +90,7 @@ SHAPES: dict[str, Shape] = {
         **({"stack_info": "\n".join(r[3][1:])} if r[3][1:] else {}),
     },
 }
-SCENARIOS = sorted(p.parent.name for p in AC.glob("*/events.log"))
+SCENARIOS = [p.parent.name for p in team_logs("agentchat/*/events.log")]
 # one team per scenario, unless its label says the log holds more (SocietyOfMind's inner team)
 TEAM_RUNS = sum(
     json.loads((AC / s / "label.json").read_text())["expected"]["events.log"].get("runs", 1)
