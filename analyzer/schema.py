@@ -51,6 +51,7 @@ SUBKINDS = {
     "replan": "Magentic-One re-planned: its stall count reached max_stalls",
     "reset": "a team member was reset (GroupChatReset; Magentic-One resets all when it re-plans)",
     "task_ledger": "a message that is Magentic-One's task ledger (its plan; again on a re-plan)",
+    "model_retry": "the model client retrying a refused call (openai's 'Retrying request', httpx's 429)",
 }
 
 _EVENT_COLUMNS: dict[str, Any] = {

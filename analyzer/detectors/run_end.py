@@ -81,7 +81,9 @@ class RunEnd(Detector):
         "classic": "The log ends without a stall signal. Turn on runtime_logging so the next "
         "occurrence has timestamps, model calls and tool executions: logger_type='file' "
         "(pyautogen 0.2.3x and later; ag2/autogen 0.9+ crash in the SQLite logger when "
-        "llm_config has a base_url), else logger_type='sqlite'; and record how the process "
+        "llm_config has a base_url), else logger_type='sqlite' (pyautogen 0.2.14 and later; "
+        "0.2.0-0.2.13 have no runtime_logging: keep the console transcript and save "
+        "agent.chat_messages as JSON when the chat ends or fails); and record how the process "
         "was stopped.",
         "agentchat": "The log ends without a stall signal. Log the autogen_core.events and "
         "autogen_agentchat loggers at DEBUG to a file with timestamps, and record how the "

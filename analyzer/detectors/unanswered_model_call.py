@@ -11,7 +11,10 @@ call, ended by its timeout.
 client frame (openai, anthropic, ``oai/client.py``, ``autogen_ext/models``...) down to nothing
 but HTTP transport, asyncio and back-off frames. Where the log has a clock, the stop must come
 at least ``slow_tool_factor`` times the run's median gap between activities (and 1 s) after
-its last activity; without one the finding is less sure (0.7).
+its last activity; without one the finding is less sure (0.7). Or, with no traceback (an async
+client sleeps in the event loop), the app's INFO records of the client retrying (openai's
+"Retrying request ... in 30 seconds", httpx's 429) after the run's last activity, with nothing
+answered after them: 0.85 when a stop follows, 0.7 when the log just ends there.
 
 **False positives**: a tool that calls an HTTP API has no model client frame above the read; a
 model call that raised an API error (400, 401) is a crash (RUN01 argues ``error``), not this; a
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import polars as pl
 
@@ -57,6 +60,7 @@ WAITING = re.compile(
 TRANSPORT = re.compile(r"/httpx\d?/|/httpcore\d?/|/h11/|/urllib3/|/ssl\.py|/socket\.py")
 BACKOFF = re.compile(r"_sleep_for_retry|_retry_request")
 RATE_LIMITED = re.compile(r"\b429\b|RateLimit|rate.limit", re.I)
+_SLEEP = re.compile(r"in (\d+(?:\.\d+)?) seconds")
 TIMED_OUT = re.compile(r"APITimeoutError|ReadTimeout|Request timed out|TimeoutException")
 _SCORES = {"read": 0.85, "backoff": 0.85, "timeout": 0.8}
 NO_CLOCK = 0.7
@@ -91,6 +95,7 @@ class UnansweredModelCall(Detector):
         last_move = last_by_run(moves)
         pace = pace_by_run(moves)
         errors = events.filter(pl.col("kind") == "error")
+        found: set[str] = set()
         for run_id, errs in by_run(errors, "ts").items():
             row = last_move.get(run_id)  # the run's last activity: the call's request
             after = [e for e in errs if e["seq"] > (row["seq"] if row else -1)]
@@ -111,7 +116,61 @@ class UnansweredModelCall(Detector):
                 if in_flight:
                     break
                 yield run_id, self._finding(err, how, row, wait)
+                found.add(run_id)
                 break
+        yield from self._retrying(events, last_move, found)
+
+    def _retrying(
+        self, events: pl.DataFrame, last_move: dict[str, dict[str, Any]], found: set[str]
+    ) -> Iterator[RunFinding]:
+        """Runs whose log ends in the model client's own retries of a refused call (openai's
+        "Retrying request", httpx's 429, logged at INFO) with nothing answered after: stopped,
+        or killed, while the client backed off. No traceback needed: an async client sleeps
+        in the event loop, where an interrupt shows nothing."""
+        retries = by_run(events.filter(pl.col("subkind") == "model_retry"), "ts")
+        errors = by_run(events.filter(pl.col("kind") == "error"), "ts")
+        for run_id, rows_ in retries.items():
+            row = last_move.get(run_id)
+            after = [
+                r for r in rows_ if run_id not in found and r["seq"] > (row["seq"] if row else -1)
+            ]
+            if not after:
+                continue  # no retries, or the run went on after them: the call got through
+            last = after[-1]
+            stop = next((e for e in errors.get(run_id, []) if e["seq"] > last["seq"]), None)
+            wait = seconds_between(last["ts"], stop["ts"] if stop else None)
+            planned = _SLEEP.search(" ".join(r["content"] or "" for r in after))
+            text = " | ".join(r["content"] or "" for r in after[-3:])
+            summary = "the run ended while the model client retried a refused call"
+            if any(RATE_LIMITED.search(r["content"] or "") for r in after):
+                summary += " (429, rate limited)"
+            if wait is not None:
+                summary += f": stopped {wait:,.1f} s into its back-off"
+                if planned:
+                    summary += f" of {float(planned[1]):,.0f} s"
+            items = [evidence(r, "the client retrying", text=r["content"]) for r in after[-2:]]
+            if row is not None:
+                items.insert(0, evidence(row, "the call's request"))
+            if stop is not None:
+                items.append(evidence(stop, "stopped during the back-off"))
+            # A stop seen inside the announced sleep is the back-off; a log that just ends
+            # there (SIGKILL, a cut) is less sure.
+            score = 0.85 if wait is not None else NO_CLOCK
+            yield (
+                run_id,
+                self.finding(
+                    phase="model_call",
+                    score=score,
+                    summary=summary,
+                    evidence=items,
+                    metrics={
+                        "retries": float(len(after)),
+                        "rate_limited": float(bool(RATE_LIMITED.search(text))),
+                        **({"wait_s": wait} if wait is not None else {}),
+                    },
+                    fix=self.cause["backoff"] + family_text(self.fix, self.family),
+                ),
+            )
 
     def _finding(self, err: dict, how: str, row: dict | None, wait: float | None) -> Finding:
         text = err["content"] or ""

@@ -34,7 +34,15 @@ EVENTS_LOGGER = "autogen_core.events"  # one JSON event per record
 WANTED = (
     r"autogen_core\.events|autogen_agentchat|GroupChatTermination|UserInputRequestedEvent"
     r"|Publishing message of type GroupChatMessage|Sending message of type GroupChatStart"
+    r"|Retrying request|HTTP Request: "
 )
+# The model client retrying a refused call, from an app that logs other libraries at INFO:
+# openai's "Retrying request [to /chat/completions] in 30.000000 seconds" (every 1.x release)
+# and httpx's line for the refused request itself (429, or a 5xx the client retries).
+MODEL_RETRY = re.compile(
+    r'Retrying request\b[^\n]*|HTTP Request: [A-Z]+ \S+ "HTTP/[\d.]+ (?:429|50[0234])\b[^"\n]*"'
+)
+_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?")
 SELECTED = re.compile(r"Selected speaker: (\S+)")
 # Magentic-One's orchestrator (autogen_agentchat trace logger, DEBUG): its progress ledger each
 # round, and its re-plan once the stall count reaches max_stalls.
@@ -223,6 +231,8 @@ class RecordParser:
                 self.sink.add("error", line, ts=when, is_error=True, content=unquote(m[1]))
             else:
                 self.sink.add("termination", line, ts=when, content=unquote(m[1]))
+        elif not logger.startswith("autogen") and self.foreign(line, message, when):
+            pass  # the model client retrying a refused call
         elif level in ("ERROR", "CRITICAL", "FATAL"):
             body = "\n".join(lines).strip()
             last = body.splitlines()[-1] if body else ""
@@ -237,6 +247,18 @@ class RecordParser:
                 content=body,
                 is_error=True,
             )
+
+    def foreign(self, line: int, text: str, when: str | None = None) -> bool:
+        """A record of another library (``openai``, ``httpx``): only a model call being
+        retried is read, with the record's time (``when``, else the first stamp before the
+        message). True if it was one."""
+        found = MODEL_RETRY.search(text)
+        if found is None:
+            return False
+        if when is None and (stamp := _STAMP.search(text, 0, found.start())):
+            when = stamp[0]
+        self.sink.add("other", line, ts=when, subkind="model_retry", content=found[0])
+        return True
 
     def hop_at(self, line: int, when: str | None, text: str, at: int) -> bool:
         """``record`` of a one-line ``autogen_core.events`` record whose message is

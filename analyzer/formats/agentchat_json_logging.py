@@ -19,7 +19,13 @@ from typing import Any, ClassVar
 import orjson
 import polars as pl
 
-from ._agentchat_records import EVENTS_LOGGER, HEAD_BYTES, RecordParser, first_contentless
+from ._agentchat_records import (
+    EVENTS_LOGGER,
+    HEAD_BYTES,
+    MODEL_RETRY,
+    RecordParser,
+    first_contentless,
+)
 from ._agentchat_records import WANTED as RECORD_WANTED
 from ._line_batches import Span, numbered_lines
 from ._record_layout import LOGGER_NAMES
@@ -88,7 +94,10 @@ def _parse_span(path: Path, span: Span) -> Part:
             continue
         if _hop_read(parser, number, record):
             continue
-        found = _fields(_flat(record))
+        flat = _flat(record)
+        found = _fields(flat)
+        if found is None and MODEL_RETRY.search(line):  # the model client retrying a call
+            found = _fields(flat, any_logger=True)
         if found is not None:
             parser.record(number, *found)
     sink.counted(span.lines, "records")  # one per line; other loggers' count as read
@@ -137,8 +146,9 @@ def _flat(record: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def _fields(record: Mapping[str, Any]) -> Record | None:
-    """(logger, level, time, message lines) of an AutoGen logger's record, else None."""
+def _fields(record: Mapping[str, Any], any_logger: bool = False) -> Record | None:
+    """(logger, level, time, message lines) of an AutoGen logger's record (of any logger's
+    with ``any_logger``), else None."""
     logger = None
     for key in LOGGER_KEYS:
         if _is_known_logger(value := record.get(key)):
@@ -149,6 +159,8 @@ def _fields(record: Mapping[str, Any]) -> Record | None:
             if _is_known_logger(value):
                 logger = value
                 break
+    if logger is None and any_logger:
+        logger = next((v for k in LOGGER_KEYS if isinstance(v := record.get(k), str)), "other")
     if logger is None:
         return None
     level = "INFO"

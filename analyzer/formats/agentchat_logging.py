@@ -20,7 +20,13 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from ._agentchat_records import EVENTS_LOGGER, HEAD_BYTES, RecordParser, first_contentless
+from ._agentchat_records import (
+    EVENTS_LOGGER,
+    HEAD_BYTES,
+    MODEL_RETRY,
+    RecordParser,
+    first_contentless,
+)
 from ._agentchat_records import WANTED as RECORD_WANTED
 from ._line_batches import Span, line_batches, numbered_lines
 from ._log_format import RecordFormat, compile_format
@@ -114,10 +120,13 @@ def _parse_span(path: Path, span: Span, log_format: str | None = None) -> Part:
                 record = None
                 continue
             record = [number, logger, level, when, [text[at:] if message is None else message]]
-        elif at == FOREIGN or RECORD_START.match(text):  # another library's record: ends ours
+        elif at == FOREIGN or RECORD_START.match(text) or MODEL_RETRY.search(text):
+            # another library's record (a layout without a time starts no line the same way:
+            # the client's retry records are known by their words): it ends ours
             if record:
                 parser.record(*record)
             record, foreign = None, True
+            parser.foreign(number, text)
         elif record is not None:
             record[4].append(text)
         elif not foreign and text.strip():

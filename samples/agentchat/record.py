@@ -143,6 +143,18 @@ SPECS: dict[str, tuple[str, list[tuple[float, int]], str, dict[str, tuple[str, s
             "otel.json": ("unknown", "*", ""),
         },
     ),
+    "blocking_model_rate_limited": (
+        FMT_A,
+        [(5.0, INT), (8.0, INT), (11.0, KILL)],
+        "none",
+        {
+            "*": ("blocking_model", "model_call", "Retrying request"),
+            # the async client sleeps in the event loop: the Console's interrupt shows only the
+            # idle loop, the spans only an agent's turn cut by the stop
+            "console.txt": ("unknown", "*", ""),
+            "otel.json": ("unknown", "*", ""),
+        },
+    ),
     "error_auth": (FMT_A, [(30.0, KILL)], "none", {"*": ("error", "*", "AuthenticationError")}),
     # team kinds (team_kinds.py): healthy runs of each, and the stalls a kind has
     **{

@@ -240,6 +240,19 @@ async def blocking_model_hang() -> Any:
     return team, "Summarise last quarter's sales."
 
 
+async def blocking_model_rate_limited() -> Any:
+    """Every call is refused with 429 and ``retry-after: 30``: the client sleeps between its
+    retries (max_retries 2) until the run is stopped. The app logs at INFO, as many do, so
+    openai's "Retrying request" and httpx's "HTTP Request" records are in the file."""
+    SCRIPTS["analyst"] = lambda m, t: Reply(status=429)
+    SCRIPTS["reviewer"] = lambda m, t: Reply("Reviewed.")
+    logging.getLogger().setLevel(logging.INFO)
+    team = RoundRobinGroupChat(
+        [agent("analyst"), agent("reviewer")], termination_condition=MaxMessageTermination(6)
+    )
+    return team, "Summarise last quarter's sales."
+
+
 async def error_auth() -> Any:
     """The key is refused (401): AuthenticationError ends the run."""
     SCRIPTS["analyst"] = lambda m, t: Reply(status=401)
@@ -365,6 +378,7 @@ SCENARIOS = {
         healthy_code_execution,
         blocking_code_execution,
         blocking_model_hang,
+        blocking_model_rate_limited,
         error_auth,
     )
 }

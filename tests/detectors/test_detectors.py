@@ -950,3 +950,55 @@ def test_reent03_fires_on_the_recorded_deadlock_and_not_on_the_finished_exchange
         done = analyze_file(SAMPLES / "agentchat/healthy_rpc_roundtrip" / form).runs[0]
         assert "REENT03" not in {f.code for f in done.findings}
         assert done.ending is not None and done.ending.kind == "no_end_recorded"
+
+
+# --- MODEL01 from the client's own retry records (no traceback) ------------------------------
+
+
+def _retry(text: str, **kw: Any) -> dict[str, Any]:
+    return {"kind": "other", "subkind": "model_retry", "content": text, **kw}
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Retrying request to /chat/completions in 30.000000 seconds",  # openai 1.x
+        "Retrying request in 30.000000 seconds (retry 1 of 2)",  # openai 2.x-3.x
+    ],
+)
+def test_model01_reads_a_run_that_ended_in_the_clients_back_off(said: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    asked = msg("user", "Summarise the sales.", "analyst", ts=t0)
+    refused = _retry(
+        'HTTP Request: POST http://x/v1/chat/completions "HTTP/1.1 429 Too Many Requests"', ts=t0
+    )
+    retrying = _retry(said, ts=t0 + timedelta(milliseconds=1))
+    stopped = {
+        "kind": "error",
+        "subkind": "interrupt",
+        "content": "cancelled",
+        "ts": t0 + timedelta(seconds=7),
+    }
+    (found,) = fire("MODEL01", make_events(asked, refused, retrying, stopped))
+    assert (found.stall_class, found.score) == ("blocking_model", 0.85)
+    assert "429" in found.summary and "of 30 s" in found.summary
+    assert found.metrics["rate_limited"] == 1.0
+    # Killed in the back-off (no stop record): the log just ends there, less sure.
+    (killed,) = fire("MODEL01", make_events(asked, refused, retrying))
+    assert killed.score == 0.7
+    # The retry got through: the run went on.
+    answered = msg("analyst", "Sales rose 4%.", "user", ts=t0 + timedelta(seconds=31))
+    assert fire("MODEL01", make_events(asked, refused, retrying, answered)) == []
+
+
+def test_retry_records_of_other_libraries_are_read_from_agentchat_logging() -> None:
+    from analyzer.formats import parse_log
+
+    log = SAMPLES / "agentchat" / "blocking_model_rate_limited" / "events.log"
+    _, parsed = parse_log(log)
+    retries = parsed.events.filter(pl.col("subkind") == "model_retry")
+    text = log.read_text()
+    assert retries.height == text.count("Retrying request") + text.count(" 429 Too Many") > 0
+    assert retries["ts"].null_count() == 0
