@@ -30,7 +30,7 @@ from ..config import Thresholds
 from ..findings import Finding
 from ..redact import excerpt
 from ..repetition import message_rows, scan
-from .base import Detector, RunFinding, evidence, family_text, rows_of, spread
+from .base import Detector, RunFinding, evidence, rows_of, spread
 
 NEW_NUMBERS = 0.5  # the weight of a repeat whose only news is its numbers
 # A code executor's report of a failed run: the classic ``exitcode: 1 (execution failed)`` and
@@ -110,8 +110,8 @@ class NearDuplicateMessages(Detector):
             f"The same code keeps failing{said} ({len(failed)} failed runs repeated): the agent "
             "re-sends it without fixing the cause. Tell it in its system message to change the "
             "code after a failure or stop and report the error, make sure the error reaches it "
-            f"whole, and {limit} so a fix that does not come ends the run early. "
-        ) + family_text(self.fix, self.family)
+            f"whole, and {limit} so a fix that does not come ends the run early."
+        )
 
     def _finding(
         self,

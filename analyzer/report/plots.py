@@ -225,7 +225,19 @@ def context_figure(run: RunResult, title: str) -> Figure:
         )
         ax2.set_ylabel("prompt tokens", color="#c44e52")
         ax2.legend(loc="upper left", bbox_to_anchor=(0, 0.9), fontsize=8, frameon=False)
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    if s["turn"] or s["prompt_tokens"]:
+        ax.legend(loc="upper left", fontsize=8, frameon=False)
+    else:  # agents that only exchange direct messages: no axes of made-up numbers
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.text(
+            0.5,
+            0.5,
+            "no messages or model calls to size",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
     ax.grid(alpha=0.3)
     ax.set_title(f"{chart_label(title, 80)}: context growth", fontsize=10)
     fig.tight_layout()

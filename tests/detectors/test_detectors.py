@@ -1002,3 +1002,16 @@ def test_retry_records_of_other_libraries_are_read_from_agentchat_logging() -> N
     text = log.read_text()
     assert retries.height == text.count("Retrying request") + text.count(" 429 Too Many") > 0
     assert retries["ts"].null_count() == 0
+
+
+def test_sequential_executions_an_old_release_prints_no_end_of_are_not_nesting() -> None:
+    """pyautogen 0.2.0 prints each function's start (EXECUTING FUNCTION) and never its end:
+    dozens of starts in a row are calls one after another, not calls inside calls."""
+    from analyzer import analyze_file
+
+    log = SAMPLES / "classic-releases/pyautogen-0.2.0__loop_tool_repeat/console.txt"
+    text = log.read_text()
+    assert text.count(">>>>>>>> EXECUTING FUNCTION") > 10 and "EXECUTED FUNCTION" not in text
+    run = analyze_file(log).runs[0]
+    assert not {f.code for f in run.findings} & {"REENT01", "REENT02", "REENT03"}
+    assert run.diagnosis.label == "loop"
