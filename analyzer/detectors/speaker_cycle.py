@@ -39,9 +39,10 @@ class SpeakerCycle(Detector):
         "(speaker_selection_method='round_robin' or a custom function, or "
         "allowed_or_disallowed_speaker_transitions), set max_round, and make the manager "
         "recognise the end (is_termination_msg on the GroupChatManager).",
-        "agentchat": "Speaker selection is stuck on the same members: give SelectorGroupChat a "
-        "selector_func / candidate_func (or allow_repeated_speaker=False), or use "
-        "RoundRobinGroupChat, and add a termination condition.",
+        "agentchat": "Speaker selection is stuck on the same members: add a termination "
+        "condition (MaxMessageTermination, TextMentionTermination); in a SelectorGroupChat give "
+        "it a selector_func / candidate_func (or allow_repeated_speaker=False); in a GraphFlow "
+        "give the cycle's exit edge a condition the messages really meet.",
     }
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
