@@ -15,13 +15,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import orjson
 import polars as pl
 
-from .detectors.base import by_run, evidence, is_manager, last_by_run, progress, rows
+from .detectors.base import (
+    agent_settings,
+    by_run,
+    evidence,
+    is_manager,
+    last_by_run,
+    progress,
+    rows,
+)
 from .findings import Evidence
 from .redact import excerpt
-from .traceback_frames import raised_at
+from .traceback_frames import final, raised_at
 
 EndingKind = Literal["terminated", "crashed", "interrupted", "cut_off", "no_end_recorded"]
 ENDING_KINDS: tuple[EndingKind, ...] = (
@@ -136,7 +143,7 @@ def condition_of(reason: str) -> str:
 
 def _final(err: Mapping[str, Any]) -> str:
     """An error event's last line: the exception that finally stopped it."""
-    return ((err["content"] or "").strip().splitlines()[-1:] or [""])[0]
+    return final(err["content"] or "")
 
 
 def _says_terminate(last: Mapping[str, Any] | None) -> bool:
@@ -177,14 +184,12 @@ def find_endings(events: pl.DataFrame) -> dict[str, RunEnding]:
     went_on = last_by_run(events.filter(pl.col("subkind").is_in(_WENT_ON)))
     # Agents that ask a person when a termination message arrives (human_input_mode ALWAYS or
     # TERMINATE): a TERMINATE sent to them opens a prompt, it does not end the chat.
+    settings = agent_settings(events)
     humans: dict[str, set[str]] = {}
-    configs = events.filter(
-        (pl.col("subkind") == "agent_config")
-        & pl.col("content").str.contains(r'"human_input_mode":\s*"(?:ALWAYS|TERMINATE)"')
-    )
-    for row in configs.select("run_id", "agent").iter_rows():
-        humans.setdefault(row[0], set()).add(row[1])
-    limits, quiet = _runtime_reply_facts(events, last_moves)
+    for (run_id, agent), conf in settings.items():
+        if conf.get("human_input_mode") in ("ALWAYS", "TERMINATE"):
+            humans.setdefault(run_id, set()).add(agent)
+    limits, quiet = _runtime_reply_facts(events, last_moves, settings)
     forms = events.group_by("run_id").agg(
         pl.col("source_format").drop_nulls().unique(),
         stats=(
@@ -228,7 +233,9 @@ def find_endings(events: pl.DataFrame) -> dict[str, RunEnding]:
 
 
 def _runtime_reply_facts(
-    events: pl.DataFrame, last_moves: dict[str, dict[str, Any]]
+    events: pl.DataFrame,
+    last_moves: dict[str, dict[str, Any]],
+    settings: Mapping[tuple[str, str], Mapping[str, Any]],
 ) -> tuple[dict[str, str], set[str]]:
     """What classic runtime logs (which log every reply function an agent runs, and each
     agent's settings) say about how a chat ended, per run:
@@ -243,16 +250,6 @@ def _runtime_reply_facts(
     funcs = events.filter(pl.col("subkind") == "reply_func")
     if funcs.is_empty():
         return {}, set()
-    settings: dict[tuple[str, str], dict[str, Any]] = {}
-    for run_id, agent, content in (
-        events.filter(pl.col("subkind") == "agent_config")
-        .select("run_id", "agent", "content")
-        .iter_rows()
-    ):
-        try:
-            settings[(run_id, agent)] = orjson.loads(content or "{}")
-        except orjson.JSONDecodeError:
-            continue
     last_func = {
         (run, agent): seq
         for run, agent, seq in funcs.group_by("run_id", "agent")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+import orjson
 import polars as pl
 
 from ..config import Thresholds
@@ -218,3 +219,28 @@ def seconds_between(start: Any, end: Any) -> float | None:
     if start is None or end is None:
         return None
     return max(0.0, float((end - start).total_seconds()))
+
+
+def caught_in_flight(wait: float | None, usual: float | None, cfg: Thresholds) -> bool:
+    """A stop ``wait`` seconds after the run's last step, in a run whose steps usually take
+    ``usual``: as quick as that (under ``slow_tool_factor`` times it, or 1 s) caught a step in
+    flight rather than one that never finished. Without a clock it cannot tell: False."""
+    return wait is not None and usual is not None and wait < max(1.0, cfg.slow_tool_factor * usual)
+
+
+def agent_settings(events: pl.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
+    """Each logged agent's settings (``agent_config`` rows: human_input_mode,
+    max_consecutive_auto_reply...), keyed by (run id, agent)."""
+    settings: dict[tuple[str, str], dict[str, Any]] = {}
+    for run_id, agent, content in (
+        events.filter(pl.col("subkind") == "agent_config")
+        .select("run_id", "agent", "content")
+        .iter_rows()
+    ):
+        try:
+            found = orjson.loads(content or "{}")
+        except orjson.JSONDecodeError:
+            continue
+        if agent and isinstance(found, dict):
+            settings[(run_id, agent)] = found
+    return settings

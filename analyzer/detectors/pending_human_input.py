@@ -21,12 +21,19 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
-import orjson
 import polars as pl
 
 from ..config import Thresholds
 from ..findings import Evidence, Finding
-from .base import PROGRESS, Detector, RunFinding, by_run, evidence, max_seq_by_run, rows
+from .base import (
+    PROGRESS,
+    Detector,
+    RunFinding,
+    agent_settings,
+    by_run,
+    evidence,
+    max_seq_by_run,
+)
 
 # The input call itself (``input``, ``getpass``, an IO stream's ``input`` method, classic
 # ``get_human_input``) or the EOFError it raises; not any frame of the console's output path
@@ -97,13 +104,9 @@ def _configured_waits(
     """Runtime logs have no prompt: use each agent's human_input_mode instead. Per run that
     did not terminate: the first delivery (from the last move on) to an agent that would ask."""
     modes: dict[str, dict[str, str]] = {}
-    for row in rows(events.filter(pl.col("subkind") == "agent_config")):
-        try:
-            mode = orjson.loads(row["content"] or "{}").get("human_input_mode")
-        except orjson.JSONDecodeError:
-            continue
-        if row["agent"] and mode:
-            modes.setdefault(row["run_id"], {})[row["agent"]] = str(mode).upper()
+    for (run_id, agent), conf in agent_settings(events).items():
+        if mode := conf.get("human_input_mode"):
+            modes.setdefault(run_id, {})[agent] = str(mode).upper()
     ended = max_seq_by_run(events.filter(pl.col("kind") == "termination"))
     waiting = [run for run in modes if run not in ended]
     if not waiting:

@@ -34,6 +34,7 @@ from .base import (
     Detector,
     RunFinding,
     by_run,
+    caught_in_flight,
     evidence,
     max_seq_by_run,
     pace_by_run,
@@ -84,12 +85,7 @@ class RpcWaitCycle(Detector):
                 continue  # the exchange went on: not stuck there
             stop = next((e for e in stops.get(run_id, []) if e["seq"] > closed["seq"]), None)
             wait = seconds_between(closed["ts"], stop["ts"] if stop else None)
-            usual = pace.get(run_id)
-            if (
-                wait is not None
-                and usual is not None
-                and wait < max(1.0, cfg.slow_tool_factor * usual)
-            ):
+            if caught_in_flight(wait, pace.get(run_id), cfg):
                 continue  # stopped as quickly as its messages usually go: caught in flight
             yield run_id, self._finding(cycle, stop, wait)
 

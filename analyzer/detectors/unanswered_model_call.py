@@ -37,6 +37,7 @@ from .base import (
     Detector,
     RunFinding,
     by_run,
+    caught_in_flight,
     evidence,
     family_text,
     last_by_run,
@@ -94,9 +95,9 @@ class UnansweredModelCall(Detector):
         moves = events.filter(PROGRESS)
         last_move = last_by_run(moves)
         pace = pace_by_run(moves)
-        errors = events.filter(pl.col("kind") == "error")
+        errors = by_run(events.filter(pl.col("kind") == "error"), "ts")
         found: set[str] = set()
-        for run_id, errs in by_run(errors, "ts").items():
+        for run_id, errs in errors.items():
             row = last_move.get(run_id)  # the run's last activity: the call's request
             after = [e for e in errs if e["seq"] > (row["seq"] if row else -1)]
             for err in after:
@@ -104,36 +105,32 @@ class UnansweredModelCall(Detector):
                 if not how:
                     continue
                 wait = seconds_between(row["ts"] if row else None, err["ts"])
-                usual = pace.get(run_id)
-                # With a clock: a stop that came as quickly as the run's calls usually return
-                # caught a call in flight, not one that never returned.
-                in_flight = (
-                    how != "timeout"
-                    and wait is not None
-                    and usual is not None
-                    and wait < max(1.0, cfg.slow_tool_factor * usual)
-                )
-                if in_flight:
+                # A stop as quick as the run's calls usually return caught a call in flight,
+                # not one that never returned (a timeout is the call's own end).
+                if how != "timeout" and caught_in_flight(wait, pace.get(run_id), cfg):
                     break
                 yield run_id, self._finding(err, how, row, wait)
                 found.add(run_id)
                 break
-        yield from self._retrying(events, last_move, found)
+        yield from self._retrying(events, errors, last_move, found)
 
     def _retrying(
-        self, events: pl.DataFrame, last_move: dict[str, dict[str, Any]], found: set[str]
+        self,
+        events: pl.DataFrame,
+        errors: dict[str, list[dict[str, Any]]],
+        last_move: dict[str, dict[str, Any]],
+        found: set[str],
     ) -> Iterator[RunFinding]:
         """Runs whose log ends in the model client's own retries of a refused call (openai's
         "Retrying request", httpx's 429, logged at INFO) with nothing answered after: stopped,
         or killed, while the client backed off. No traceback needed: an async client sleeps
         in the event loop, where an interrupt shows nothing."""
         retries = by_run(events.filter(pl.col("subkind") == "model_retry"), "ts")
-        errors = by_run(events.filter(pl.col("kind") == "error"), "ts")
-        for run_id, rows_ in retries.items():
+        for run_id, tries in retries.items():
+            if run_id in found:
+                continue  # its traceback already showed where the call waited
             row = last_move.get(run_id)
-            after = [
-                r for r in rows_ if run_id not in found and r["seq"] > (row["seq"] if row else -1)
-            ]
+            after = [r for r in tries if r["seq"] > (row["seq"] if row else -1)]
             if not after:
                 continue  # no retries, or the run went on after them: the call got through
             last = after[-1]

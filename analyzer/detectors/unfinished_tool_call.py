@@ -44,6 +44,7 @@ from .base import (
     Detector,
     RunFinding,
     by_run,
+    caught_in_flight,
     evidence,
     family_text,
     last_by_run,
@@ -143,12 +144,7 @@ class UnfinishedToolCall(Detector):
                 if stop is None:
                     continue
                 wait = seconds_between(row["ts"] if row else None, err["ts"])
-                usual = pace.get(run_id)
-                if (
-                    wait is not None
-                    and usual is not None
-                    and wait < max(1.0, cfg.slow_tool_factor * usual)
-                ):
+                if caught_in_flight(wait, pace.get(run_id), cfg):
                     break  # stopped as quickly as its steps usually take: in flight
                 yield run_id, self._interrupted_finding(err, stop, row, wait)
                 break
