@@ -6,9 +6,13 @@ STAMP   := $(VENV)/.installed
 SAMPLES_VENV := .venv-samples
 AGENTCHAT_VENV := .venv-agentchat
 AGENTCHAT04_VENV := .venv-agentchat-0.4
+MAF_VENV := .venv-maf
+PHOENIX_VENV := .venv-phoenix
+AGENTCHAT_PHOENIX_VENV := .venv-agentchat-phoenix
+OTLP_JSON := opentelemetry-exporter-otlp-json-file==0.66b1
 SRC     := analyzer tests bench samples
 
-.PHONY: dev demo test lint browser fmt golden samples corpus corpus-score bench fuzz clean
+.PHONY: dev demo test lint browser fmt golden samples samples-phoenix corpus corpus-score bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -53,15 +57,32 @@ samples:
 	$(SAMPLES_VENV)/bin/pip install -q --disable-pip-version-check 'autogen[openai,tracing]==0.14.1'
 	$(SAMPLES_VENV)/bin/python samples/classic/record.py
 	test -x $(AGENTCHAT_VENV)/bin/python || $(PY) -m venv $(AGENTCHAT_VENV)
-	$(AGENTCHAT_VENV)/bin/pip install -q --disable-pip-version-check 'autogen-agentchat==0.7.5' 'autogen-ext[openai]==0.7.5' opentelemetry-sdk python-json-logger==4.2.0
+	$(AGENTCHAT_VENV)/bin/pip install -q --disable-pip-version-check 'autogen-agentchat==0.7.5' 'autogen-ext[openai]==0.7.5' opentelemetry-sdk python-json-logger==4.2.0 $(OTLP_JSON) openinference-instrumentation-autogen-agentchat==0.1.22
 	$(AGENTCHAT_VENV)/bin/python samples/agentchat/record.py
+	$(AGENTCHAT_VENV)/bin/python samples/agentchat/record.py --traces otlp
+	$(AGENTCHAT_VENV)/bin/python samples/agentchat/record.py --traces openinference
+	test -x $(MAF_VENV)/bin/python || $(PY) -m venv $(MAF_VENV)
+	$(MAF_VENV)/bin/pip install -q --disable-pip-version-check agent-framework-core==1.23.0 agent-framework-openai==1.17.0 agent-framework-orchestrations==1.4.0 $(OTLP_JSON)
+	$(MAF_VENV)/bin/python samples/agent_framework/record.py
 	test -x $(AGENTCHAT04_VENV)/bin/python || $(PY) -m venv $(AGENTCHAT04_VENV)
 	$(AGENTCHAT04_VENV)/bin/pip install -q --disable-pip-version-check 'autogen-agentchat==0.4.9' 'autogen-ext[openai]==0.4.9' opentelemetry-sdk
 	$(AGENTCHAT04_VENV)/bin/python samples/agentchat/record.py --agentchat-0.4
 
+## OpenInference spans sent to a local Phoenix server, exported as `px traces` writes them
+## (own venvs: autogen-core pins protobuf 5, the OTLP/HTTP exporter's newest wants 6+)
+samples-phoenix:
+	test -x $(PHOENIX_VENV)/bin/python || $(PY) -m venv $(PHOENIX_VENV)
+	$(PHOENIX_VENV)/bin/pip install -q --disable-pip-version-check arize-phoenix==20.26.1
+	test -x $(AGENTCHAT_PHOENIX_VENV)/bin/python || $(PY) -m venv $(AGENTCHAT_PHOENIX_VENV)
+	$(AGENTCHAT_PHOENIX_VENV)/bin/pip install -q --disable-pip-version-check 'autogen-agentchat==0.7.5' 'autogen-ext[openai]==0.7.5' openinference-instrumentation-autogen-agentchat==0.1.22 opentelemetry-exporter-otlp-proto-http
+	mkdir -p .phoenix && PHOENIX_WORKING_DIR=.phoenix $(PHOENIX_VENV)/bin/phoenix serve > .phoenix/serve.log 2>&1 & echo $$! > .phoenix/pid; \
+	  sleep 20; $(AGENTCHAT_PHOENIX_VENV)/bin/python samples/agentchat/record.py --traces phoenix; \
+	  status=$$?; kill $$(cat .phoenix/pid); exit $$status
+
 ## record the classic program on every release line into corpus/ (git-ignored; own venvs)
 corpus: $(STAMP)
 	$(BIN)/python samples/releases/record.py
+	$(BIN)/python samples/releases/record.py ag2-0.11.5 ag2-0.14.0 autogen-0.14.1 --forms ag2-traces,openinference
 
 ## score the analyzer on corpus/: HALF=tune while tuning, HALF=held_out once, untouched
 corpus-score: $(STAMP)

@@ -28,7 +28,7 @@ from .detectors.base import (
 )
 from .findings import Evidence
 from .redact import excerpt
-from .traceback_frames import final, raised_at
+from .traceback_frames import TEARDOWN, final, raised_at
 
 EndingKind = Literal["terminated", "crashed", "interrupted", "cut_off", "no_end_recorded"]
 ENDING_KINDS: tuple[EndingKind, ...] = (
@@ -83,12 +83,6 @@ _NO_END = {
     "classic-events-json": "IOStream events record an end from ag2/autogen 0.8.2 on",
 }
 TERMINATE_WORD = re.compile(r"\bTERMINATE\b")
-# What a runtime raises while it is being torn down by a stop (SIGTERM, a cancelled task),
-# after whatever it was doing: a sign of the stop, not a crash.
-TEARDOWN = re.compile(
-    r"task_done\(\) called too many times|CancelledError|Event loop is closed"
-    r"|cannot schedule new futures after (interpreter )?shutdown|GeneratorExit|SystemExit"
-)
 _WENT_ON = ("speaker_selected", "llm_start", "selector_call")
 
 

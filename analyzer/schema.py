@@ -38,6 +38,7 @@ SUBKINDS = {
     "auto_reply": "no human input was received and the auto-reply was used",
     "traceback": "a Python traceback; content is the whole traceback",
     "interrupt": "a traceback ending in KeyboardInterrupt (the run was stopped by SIGINT)",
+    "cancelled": "a span closed as its run crashed (its task cancelled): its operation unfinished",
     "rpc_send": "a direct runtime message that expects a response",
     "rpc_respond": "the response to a direct runtime message",
     "stream_chunk": "a streamed model-output chunk",

@@ -18,6 +18,14 @@ _FRAME = re.compile(
 STOPPED = re.compile(r"\b(?:KeyboardInterrupt|CancelledError)\b")
 
 
+# What a runtime raises while it is being torn down by a stop (SIGTERM, a cancelled task),
+# after whatever it was doing: a sign of the stop, not a crash.
+TEARDOWN = re.compile(
+    r"task_done\(\) called too many times|CancelledError|Event loop is closed"
+    r"|cannot schedule new futures after (interpreter )?shutdown|GeneratorExit|SystemExit"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Frame:
     path: str

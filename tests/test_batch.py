@@ -195,3 +195,34 @@ def test_cli_reports_cache_hits_and_no_cache_forces_analysis(logs: Path, tmp_pat
     assert "(4 unchanged, from cache)" in again.stdout
     forced = CliRunner().invoke(main, [*args, "--no-cache"])
     assert "(0 unchanged, from cache)" in forced.stdout
+
+
+def test_a_directory_of_every_form_gives_one_summary(tmp_path: Path) -> None:
+    # One recorded file of each format, names hidden: each is sniffed from its content, and
+    # its row carries that format and the verdict its label expects.
+    from analyzer.formats import ALL_FORMATS, detect_format
+
+    from .conftest import labelled_samples
+
+    picked: dict[str, tuple[Path, str]] = {}
+    for path, expected in labelled_samples():
+        if (
+            path.suffix in (".jsonl", ".json", ".log", ".txt", ".db")
+            and expected.get("runs", 1) == 1
+        ):
+            fmt = detect_format(path).name
+            key = fmt if fmt != "otlp-json" else f"otlp-json/{path.parent.parent.name}"
+            picked.setdefault(key, (path, expected["verdict"]))
+    assert {detect_format(p).name for p, _ in picked.values()} == {f.name for f in ALL_FORMATS}
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    for i, (path, _) in enumerate(picked.values()):
+        shutil.copy(path, mixed / f"{i:02d}.log")
+    out = tmp_path / "out"
+    result = run_batch(list(gather([str(mixed)]).files), BatchOptions(out), workers=2)
+    write_outputs(result, out)
+    df = pl.read_parquet(out / "summary.parquet")
+    assert not result.errors and not result.skipped
+    got = {Path(s).name: (f, v) for s, f, v in df.select("source", "format", "verdict").iter_rows()}
+    for i, (path, verdict) in enumerate(picked.values()):
+        assert got[f"{i:02d}.log"] == (detect_format(path).name, verdict), path

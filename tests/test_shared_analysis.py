@@ -75,11 +75,12 @@ def test_every_sample_and_fixture_analysed_together_equals_alone(shared_calls: l
         for r in together
         if isinstance(r, AnalysisResult) and _events(r) <= pipeline.SHARED_MAX_EVENTS
     ]
-    assert {r.family for r in small} == {"classic", "agentchat"}
+    families = ("classic", "agentchat", "agent_framework")
+    assert {r.family for r in small} == set(families)
     # One shared table per family, plus one call per large log.
-    per_family = sorted(sum(1 for r in small if r.family == f) for f in ("classic", "agentchat"))
+    per_family = sorted(sum(1 for r in small if r.family == f) for f in families)
     assert sorted(c for c in made if c > 1) == per_family
-    assert len(made) == 2 + (
+    assert len(made) == len(families) + (
         len(together) - len(small) - sum(isinstance(r, Exception) for r in together)
     )
 

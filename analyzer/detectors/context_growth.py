@@ -84,6 +84,12 @@ class ContextGrowth(Detector):
         "agentchat": "The context grows geometrically: bound the agent's model_context "
         "(BufferedChatCompletionContext / TokenLimitedChatCompletionContext), truncate tool "
         "outputs, and stop agents from quoting previous messages in full.",
+        "agent_framework": (
+            "The context grows geometrically: give the chat client a "
+            "compaction_strategy (SlidingWindowStrategy, TokenBudgetComposedStrategy, "
+            "ToolResultCompactionStrategy), truncate tool outputs, and stop agents from "
+            "quoting previous messages in full."
+        ),
     }
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:

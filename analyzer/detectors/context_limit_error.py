@@ -43,6 +43,12 @@ class ContextLimitError(Detector):
         "agentchat": "The prompt outgrew the model's context window: give the agent a bounded "
         "model_context (BufferedChatCompletionContext / TokenLimitedChatCompletionContext), "
         "truncate large tool outputs, and summarise history between runs.",
+        "agent_framework": (
+            "The prompt outgrew the model's context window: give the chat client a "
+            "compaction_strategy (SlidingWindowStrategy or "
+            "TokenBudgetComposedStrategy), truncate large tool results "
+            "(ToolResultCompactionStrategy), and start a new session for a new task."
+        ),
     }
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:

@@ -30,6 +30,11 @@ class EmptyReplies(Detector):
         "empty message as the end (lambda m: not (m.get('content') or '').strip()).",
         "agentchat": "Agents are exchanging empty messages: add a termination condition that "
         "stops on an empty reply and check the model client's response handling.",
+        "agent_framework": (
+            "Agents are exchanging empty messages: give the workflow a "
+            "termination_condition that stops on an empty reply and check the chat "
+            "client's response handling."
+        ),
     }
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:

@@ -52,6 +52,12 @@ class NearDuplicateMessages(Detector):
         "agentchat": "Agents are repeating themselves: add a termination condition "
         "(TextMentionTermination | MaxMessageTermination | TimeoutTermination) and give each "
         "agent a concrete exit criterion in its system message.",
+        "agent_framework": (
+            "Agents are repeating themselves: give the group chat a "
+            "termination_condition and max_rounds (GroupChatBuilder(..., "
+            "termination_condition=..., max_rounds=...)), and give each agent a "
+            "concrete exit criterion in its instructions."
+        ),
     }
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:

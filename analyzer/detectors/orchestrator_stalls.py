@@ -45,6 +45,11 @@ class OrchestratorStalls(Detector):
         "what blocked it makes the give-up useful.",
         "classic": "The orchestrator's own ledger says the team is looping. Give the agent it "
         "keeps asking what it lacks, or lower its round and stall limits so it gives up sooner.",
+        "agent_framework": (
+            "The orchestrator's own ledger says the team is looping: give the agent it "
+            "keeps asking what it lacks, or lower the Magentic manager's "
+            "max_stall_count and max_round_count so it gives up sooner."
+        ),
     }
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:

@@ -55,6 +55,13 @@ class PendingHumanInput(Detector):
         "agentchat": "The run waited for a human who never answered: drop the UserProxyAgent for "
         "unattended runs, or give it an input_func that times out, and add HandoffTermination/"
         "ExternalTermination so a missing reply ends the run.",
+        "agent_framework": (
+            "The run waited for a person who never answered: a tool with "
+            'approval_mode="always_require" returns user_input_requests that the '
+            "program must answer (request.to_function_approval_response(...)); answer "
+            'them with a timeout, or use approval_mode="never_require" for unattended '
+            "runs."
+        ),
     }
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:

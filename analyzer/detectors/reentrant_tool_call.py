@@ -8,7 +8,8 @@ call again: executions nest dozens deep until ``maximum recursion depth exceeded
 message into the conversation, the same tool is called again (from another message), or another
 execution starts inside it (nesting depth >= 2).
 
-**False positives**: parallel tool calls of one message are not nested; a tool that
+**False positives**: parallel tool calls of one message are not nested (nor are their
+executions, which AgentChat runs concurrently and spans show starting together); a tool that
 finishes before the next message is not open; a tool retried after its result is not nested.
 Releases before 0.8 print ``EXECUTING FUNCTION`` and never ``EXECUTED``: the tool's response
 (same call id, or the same function where the log gives no id) closes the execution.
@@ -29,7 +30,7 @@ _WALK_ALL = 2000  # rows; walking fewer costs less than the ~10 queries that nar
 # What the walk reads of a row.
 _WALKED = (
     *("run_id", "kind", "subkind", "tool_call_id"),
-    *("tool_name", "source_line", "agent", "recipient"),
+    *("tool_name", "source_line", "ts", "agent", "recipient"),
 )
 
 
@@ -45,6 +46,12 @@ class ReentrantToolCall(Detector):
         "agentchat": "A tool handler re-enters the team it runs in: never call team.run() or "
         "send_message to the running team from a tool; return the request as the tool result, "
         "use a separate team instance, or a Swarm handoff.",
+        "agent_framework": (
+            "A tool re-enters the agent or workflow that runs it: never call "
+            "agent.run() or workflow.run() on the running instance from a tool; return "
+            "the request as the tool result, or run a separate agent instance "
+            "(agent.as_tool())."
+        ),
     }
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
@@ -82,7 +89,7 @@ class ReentrantToolCall(Detector):
                     max_depth = max(max_depth, len(open_calls) + 1)
                 open_calls[cid] = row
             elif sub == "tool_exec_start":
-                if executing:
+                if executing and not _siblings(open_calls, executing[-1], row):
                     nested.append(
                         (
                             row,
@@ -122,6 +129,19 @@ class ReentrantToolCall(Detector):
             ),
             metrics={"reentries": len(nested), "max_depth": max_depth},
         )
+
+
+def _siblings(open_calls: dict[str, dict], running: dict, start: dict) -> bool:
+    """Two executions of calls one message asked for together (AgentChat runs a message's
+    parallel calls concurrently, and spans show each start): not one inside the other."""
+    first = open_calls.get(running["tool_call_id"] or "")
+    second = open_calls.get(start["tool_call_id"] or "")
+    return (
+        first is not None
+        and second is not None
+        and (first["source_line"], first["ts"], first["agent"])
+        == (second["source_line"], second["ts"], second["agent"])
+    )
 
 
 def _close(executing: list[dict], answer: dict) -> None:

@@ -60,6 +60,11 @@ class ReentryError(Detector):
         "agentchat": "Separate orchestration from handlers: a tool must not call team.run()/"
         "run_stream() on the team executing it; use a separate team instance or return the "
         "request as a result.",
+        "agent_framework": (
+            "A tool must not call workflow.run() or agent.run() on the instance "
+            "executing it: use a separate instance (agent.as_tool()) or return the "
+            "request as a result."
+        ),
     }
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:

@@ -45,6 +45,12 @@ class RepeatedToolCall(Detector):
         "agentchat": "The model keeps requesting the same tool call: return a result that ends the "
         "attempt, add a termination condition (e.g. TextMentionTermination | "
         "MaxMessageTermination), set max_tool_iterations, and de-duplicate identical calls.",
+        "agent_framework": (
+            "The model keeps requesting the same tool call: return a result that ends "
+            "the attempt, lower the chat client's "
+            'function_invocation_configuration["max_iterations"] (and '
+            "max_function_calls), and tell the agent in its instructions when to stop."
+        ),
     }
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:

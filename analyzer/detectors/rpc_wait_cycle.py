@@ -62,6 +62,12 @@ class RpcWaitCycle(Detector):
         "none), publish the question instead of sending it, or pass what the callee needs in "
         "the request; and bound each send_message with asyncio.wait_for so a cycle fails "
         "loudly.",
+        "agent_framework": (
+            "Executors are waiting on each other: a handler that awaits a message whose "
+            "answer needs a message back from it deadlocks. Send the request and "
+            "return, handle the answer in its own handler, and bound the run with "
+            "asyncio.wait_for."
+        ),
     }
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:

@@ -88,6 +88,12 @@ class RunEnd(Detector):
         "agentchat": "The log ends without a stall signal. Log the autogen_core.events and "
         "autogen_agentchat loggers at DEBUG to a file with timestamps, and record how the "
         "process was stopped.",
+        "agent_framework": (
+            "The trace ends without a stall signal: export spans with a "
+            "BatchSpanProcessor flushed on exit (provider.shutdown()), keep "
+            "enable_sensitive_data on while debugging, and record how the process was "
+            "stopped."
+        ),
     }
     crash_fix: ClassVar[dict[str, str]] = {
         "classic": "The run died on an exception, not a stall: fix its cause at the line "
@@ -98,6 +104,10 @@ class RunEnd(Detector):
         "cited (an API key or endpoint for authentication errors; the prompt for a content "
         "filter; the tool's own code for a bug in it). Wrap team.run()/run_stream() in "
         "try/except to save the messages so far.",
+        "agent_framework": "The run died on an exception, not a stall: fix its cause at the "
+        "line cited (an API key or endpoint for authentication errors; the prompt for a "
+        "content filter; the tool's own code for a bug in it). Wrap agent.run()/workflow.run() "
+        "in try/except, and let tools return their errors as text.",
     }
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:

@@ -35,6 +35,12 @@ class SlowToolCall(Detector):
         "run it asynchronously so the chat is not frozen while it works.",
         "agentchat": "A tool took far longer than the rest of the run: add a timeout "
         "(asyncio.wait_for) and keep blocking work off the event loop (asyncio.to_thread).",
+        "agent_framework": (
+            "A tool took far longer than the rest of the run: bound it "
+            "(asyncio.wait_for inside the tool, or "
+            'function_invocation_configuration["max_duration_seconds"]) and keep '
+            "blocking work off the event loop (asyncio.to_thread)."
+        ),
     }
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:

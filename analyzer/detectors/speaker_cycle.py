@@ -43,6 +43,11 @@ class SpeakerCycle(Detector):
         "condition (MaxMessageTermination, TextMentionTermination); in a SelectorGroupChat give "
         "it a selector_func / candidate_func (or allow_repeated_speaker=False); in a GraphFlow "
         "give the cycle's exit edge a condition the messages really meet.",
+        "agent_framework": (
+            "Speaker selection is stuck on the same members: give the group chat a "
+            "termination_condition and max_rounds, and make the selection_func (or "
+            "orchestrator agent) move on once a member has answered."
+        ),
     }
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:

@@ -38,6 +38,10 @@ class TurnLimit(Detector):
         "condition so the task ends when it is done.",
         "agentchat": "The run only stopped because a limit ran out: add an explicit termination "
         "condition so the task ends when it is done.",
+        "agent_framework": (
+            "The run only stopped because a limit ran out (max_rounds, max_iterations): "
+            "add a termination_condition so the task ends when it is done."
+        ),
     }
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:

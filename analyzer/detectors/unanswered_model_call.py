@@ -80,6 +80,12 @@ class UnansweredModelCall(Detector):
         "budget (OpenAIChatCompletionClient(..., timeout=60, max_retries=2)), bound the run "
         "with TimeoutTermination or asyncio.wait_for, and for 429s lower the request rate or "
         "raise the quota rather than the retry count.",
+        "agent_framework": (
+            "A model call never returned: give the OpenAI client a timeout and a retry "
+            "budget (OpenAIChatCompletionClient(async_client=AsyncOpenAI(timeout=60, "
+            "max_retries=2))), bound the run with asyncio.wait_for, and for 429s lower "
+            "the request rate or raise the quota rather than the retry count."
+        ),
     }
 
     # What to change for this wait, before the client settings (``fix``) of the framework.

@@ -76,6 +76,12 @@ class UnfinishedToolCall(Detector):
         "agentchat": "A tool never returned: make it async and non-blocking (no time.sleep or "
         "blocking I/O inside async def; use asyncio.to_thread for sync work), wrap it in "
         "asyncio.wait_for with a timeout, and pass a CancellationToken.",
+        "agent_framework": (
+            "A tool never returned: make it async and non-blocking (no time.sleep or "
+            "blocking I/O inside async def; asyncio.to_thread for sync work), and bound "
+            "it with asyncio.wait_for or "
+            'function_invocation_configuration["max_duration_seconds"].'
+        ),
     }
 
     # A blocked code block: the code executor's own timeout, not a tool's HTTP timeout.

@@ -23,6 +23,8 @@ from .classic_events_json import ClassicEventsJson
 from .classic_runtime_file import ClassicRuntimeFile
 from .classic_runtime_sqlite import ClassicRuntimeSqlite
 from .otel_spans import OtelSpans
+from .otlp_json import OtlpJson
+from .phoenix_traces import PhoenixTraces
 
 ALL_FORMATS: tuple[type[LogFormat], ...] = (
     ClassicConsole,
@@ -34,6 +36,8 @@ ALL_FORMATS: tuple[type[LogFormat], ...] = (
     AgentchatLogging,
     AgentchatJsonLogging,
     OtelSpans,
+    OtlpJson,
+    PhoenixTraces,
 )
 FORMATS_BY_NAME = {fmt.name: fmt for fmt in ALL_FORMATS}
 # The line-record formats, which a growing file can be parsed of span by span (``watch``).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import json
 import reprlib
 from collections.abc import Iterator, Sequence, Sized
 from dataclasses import dataclass
@@ -210,6 +211,26 @@ def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
 def loads(text: str | bytes) -> Any:
     """JSON decode; orjson is 3-5x faster than json on the large runtime-log lines."""
     return orjson.loads(text)
+
+
+def json_documents(
+    raw: str, first_line: int = 1
+) -> Iterator[tuple[int, str, Any] | tuple[int, None, None]]:
+    """The JSON documents of ``raw`` back to back (pretty-printed or not), each as (line it
+    starts on, its text, its value); (line, None, None) where one does not decode, after
+    which nothing more is read (a file cut mid-document)."""
+    decoder = json.JSONDecoder()
+    pos, line = 0, first_line
+    while (start := raw.find("{", pos)) >= 0:
+        line += raw.count("\n", pos, start)
+        try:
+            doc, end = decoder.raw_decode(raw, start)
+        except json.JSONDecodeError:
+            yield line, None, None
+            return
+        yield line, raw[start:end], doc
+        line += raw.count("\n", start, end)
+        pos = end
 
 
 def canonical_json(value: Any) -> str:

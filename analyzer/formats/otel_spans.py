@@ -12,10 +12,9 @@ spans (``autogen publish/send/process``) are skipped.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
@@ -24,9 +23,10 @@ from typing import Any, ClassVar
 import orjson
 
 from ..errors import LogFormatError
-from ..traceback_frames import final
+from ..traceback_frames import TEARDOWN, final
 from ._agentchat_messages import agent_name
-from .base import EventSink, ParsedLog, canonical_json, open_text, parse_ts
+from ._span_vocab import KNOWN, OUTPUT, as_genai
+from .base import EventSink, ParsedLog, canonical_json, json_documents, open_text, parse_ts
 
 _OPERATION = re.compile(
     r"^(invoke_agent|create_agent|execute_tool|chat|await_human_input|conversation) ?(.*)$"
@@ -61,83 +61,123 @@ class OtelSpans:
         with open_text(path) as fh:
             raw = fh.read()
         sink = EventSink(OtelSpans.name)
-        spans = list(_objects(path, raw, sink))
-        by_id = {s.get("context", {}).get("span_id"): s for _, s in spans}
-        cut = _interrupted(spans, by_id)
-        requested = _requested_calls(spans)
-        rows: list[Row] = _open_parents(spans, by_id)
-        for line, span in spans:
-            mine = _rows(line, span, by_id, id(span) in cut, requested)
-            if not mine and not _RUNTIME_SPAN.match(str(span.get("name") or "")):
-                name = str(span.get("name") or "")[:40].split(" ")[0] or "unnamed"
-                sink.unread(line, f"span with nothing read ({name} ...)")
-            rows.extend(mine)
-        sink.counted(len(spans), "spans")
-        ag2 = any(k.startswith("ag2.") for _, s in spans for k in s.get("attributes", {}))
-        seen: set[str] = set()
-        for _, _, line, kind, fields in sorted(rows, key=lambda r: (r[0], r[1])):
-            if kind in ("error", "termination", "input_request"):
-                # Once per raised exception (each span it unwound records its own stack), and
-                # once per request (each subscriber's span carries the same message).
-                key = f"{kind}|{fields.get('ts')}|" if kind == "input_request" else ""
-                key += final(fields["content"])
-                if key in seen:
-                    continue
-                seen.add(key)
-            sink.add(kind, line, **fields)
-        if not len(sink):
-            raise LogFormatError(
-                path, "no AutoGen spans (invoke_agent, execute_tool, chat...) found"
-            )
-        return sink.result(family="classic" if ag2 else "agentchat")
+        return read_spans(path, list(_objects(path, raw, sink)), sink)
 
 
-def _objects(path: Path, raw: str, sink: EventSink) -> Any:
-    decoder = json.JSONDecoder()
-    pos, line = 0, 1
-    while True:
-        start = raw.find("{", pos)
-        if start < 0:
-            return
-        line += raw.count("\n", pos, start)
-        try:
-            obj, end = decoder.raw_decode(raw, start)
-        except json.JSONDecodeError:
+Span = dict[str, Any]  # as ConsoleSpanExporter writes one (``ReadableSpan.to_json``)
+
+
+def read_spans(path: Path, spans: list[tuple[int, Span]], sink: EventSink) -> ParsedLog:
+    """The events of ``spans`` (each with the line it starts on), in ConsoleSpanExporter's
+    shape: every span export form is read by this one reader once converted to it."""
+    total = len(spans)  # a twin folded into its OpenInference span is read, and counted
+    spans = as_genai(spans)
+    by_id = {s.get("context", {}).get("span_id"): s for _, s in spans}
+    cut = _interrupted(spans, by_id)
+    requested = _requested_calls(spans)
+    rows: list[Row] = _open_parents(spans, by_id)
+    for line, span in spans:
+        mine = _rows(line, span, by_id, cut.get(id(span)), requested)
+        known = (span.get("attributes") or {}).get(KNOWN)
+        if not mine and not known and not _RUNTIME_SPAN.match(str(span.get("name") or "")):
+            name = str(span.get("name") or "")[:40].split(" ")[0] or "unnamed"
+            sink.unread(line, f"span with nothing read ({name} ...)")
+        rows.extend(mine)
+    sink.counted(total, "spans")
+    seen: set[str] = set()
+    ended = ""  # the last end recorded, until the run moves on
+    for _, _, line, kind, fields in sorted(rows, key=lambda r: (r[0], r[1])):
+        if kind == "termination":
+            # Once per end: each subscriber's span carries the team's GroupChatTermination.
+            # The same end again after the run moved on is another chat's (initiate_chats).
+            if fields["content"] == ended:
+                continue
+            ended = fields["content"]
+        elif kind in ("error", "input_request"):
+            # Once per raised exception (each span it unwound records its own stack), and
+            # once per request (each subscriber's span carries the same message).
+            key = f"{kind}|{fields.get('ts')}|" if kind == "input_request" else ""
+            key += final(fields["content"])
+            if key in seen:
+                continue
+            seen.add(key)
+        elif kind in _MOVES:
+            ended = ""
+        sink.add(kind, line, **fields)
+    if not len(sink):
+        raise LogFormatError(path, "no AutoGen spans (invoke_agent, execute_tool, chat...) found")
+    return sink.result(family=_family(spans))
+
+
+def _family(spans: list[tuple[int, Span]]) -> str:
+    """Who wrote the spans, for the fix: AG2 (its own tracing, or OpenInference's ``ag2.*``
+    attributes) writes the classic API; Agent Framework names itself in its instrumentation
+    scope (OTLP) or as the agent's ``gen_ai.provider.name``; else AutoGen 0.4+."""
+    for _, span in spans:
+        attrs = span.get("attributes") or {}
+        if (span.get("resource") or {}).get("scope") == "agent_framework" or (
+            attrs.get("gen_ai.provider.name") == "microsoft.agent_framework"
+        ):
+            return "agent_framework"
+        if any(k.startswith("ag2.") for k in attrs):
+            return "classic"
+    return "agentchat"
+
+
+def span_line(span_id: Any, line: int, text: str | None) -> int:
+    """A pretty-printed document's span is on the line of its own id (not of a child's
+    ``parentSpanId``); a one-line batch's spans all share its line."""
+    if text is None or not isinstance(span_id, str) or not span_id:
+        return line
+    found = re.search(r'"span_?[iI]d"\s*:\s*"' + re.escape(span_id) + '"', text)
+    return line + text.count("\n", 0, found.start()) if found else line
+
+
+_MOVES = ("message", "tool_call", "tool_result", "llm_call")
+
+
+def _objects(path: Path, raw: str, sink: EventSink) -> Iterator[tuple[int, Span]]:
+    for line, text, obj in json_documents(raw):
+        if text is None:
             sink.skip(line, "truncated or invalid span JSON")
-            return
-        if isinstance(obj, dict) and "context" in obj:
+        elif isinstance(obj, dict) and "context" in obj:
             yield line, obj
-        line += raw.count("\n", start, end)
-        pos = end
 
 
-# Spans an interrupt unwinds end together (the exception passes through each ``with`` at once).
-_TOGETHER_S = 0.005
+# Spans an interrupt unwinds end together: the exception passes through each ``with`` and
+# each cancelled task in a few event-loop turns (5 to 7 ms measured on a loaded 2-core
+# machine; 5 ms, the first rule, missed half of them). 50 ms leaves room for a slower machine;
+# the rule below that no operation started after the span ended keeps a turn that finished
+# just before the stop from counting as cut.
+_TOGETHER_S = 0.05
 _OPERATIONS_CUT = ("invoke_agent ", "execute_tool ", "chat ")
 
 
-def _interrupted(spans: list[tuple[int, dict[str, Any]]], by_id: dict[str, Any]) -> set[int]:
+def _interrupted(spans: list[tuple[int, dict[str, Any]]], by_id: dict[str, Any]) -> dict[int, str]:
     """The agent, tool and model-call spans an interrupt closed: not OK, ended at the file's
     last instant together with all their ancestors (exported, as an interrupt unwinds them;
-    a span whose ancestors were never exported ended while the run went on), in a run that
-    recorded no end (a
-    team publishes GroupChatTermination however it ends; an AG2 conversation span closes).
-    Such a span's end is the process stopping, not its operation finishing: autogen-core
-    sets nothing on a finished span that an interrupted one lacks, so the run's own end is
-    what tells a last turn from a cut one."""
+    a span whose ancestors were never exported ended while the run went on), with no
+    operation started after them, in a run that recorded no end (a team publishes
+    GroupChatTermination however it ends; an AG2 conversation span closes). Such a span's
+    end is the process stopping, not its operation finishing: autogen-core sets nothing on a
+    finished span that an interrupted one lacks, so the run's own end is what tells a last
+    turn from a cut one."""
     ends = [t for _, s in spans if (t := parse_ts(s.get("end_time")))]
     if not ends or any(_ends_run(s) for _, s in spans):
-        return set()
+        return {}
     last = max(ends)
-    cut: set[int] = set()
-    for _, span in spans:
+    operations = [s for _, s in spans if str(s.get("name") or "").startswith(_OPERATIONS_CUT)]
+    last_start = max((t for s in operations if (t := parse_ts(s.get("start_time")))), default=None)
+    cut: dict[int, str] = {}
+    for span in operations:
         end = parse_ts(span.get("end_time"))
-        name = str(_as_genai(span).get("name") or "")
         status = (span.get("status") or {}).get("status_code")
-        if end is None or status == "OK" or not name.startswith(_OPERATIONS_CUT):
+        if end is None or status == "OK" or (last - end).total_seconds() > _TOGETHER_S:
             continue
-        if (last - end).total_seconds() > _TOGETHER_S:
-            continue
+        if status == "ERROR" and _failed(span):
+            continue  # it ended on its own exception (a 401, a tool's bug), not a stop
+        if last_start is not None and last_start > end:
+            continue  # the run went on to another operation: this one finished
         ancestors = _ancestors(span, by_id)
         if not ancestors or (ancestors[-1].get("parent_id") or None) is not None:
             continue  # an ancestor was never exported: still open, so not unwound by a signal
@@ -146,8 +186,25 @@ def _interrupted(spans: list[tuple[int, dict[str, Any]]], by_id: dict[str, Any])
             and abs((a_end - end).total_seconds()) <= _TOGETHER_S
             for a in ancestors
         ):
-            cut.add(id(span))
+            # The root failing on an exception of its own (Agent Framework's workflow.run on
+            # WorkflowConvergenceException) cancelled the chain: a crash, not a stop.
+            cut[id(span)] = "cancelled" if _failed(ancestors[-1]) else "interrupt"
     return cut
+
+
+def _failed(span: dict[str, Any]) -> bool:
+    """The span recorded an exception that is neither a stop (a signal, a cancelled task)
+    nor what a runtime raises as a stop tears it down (``task_done() called too many
+    times``)."""
+    for event in span.get("events") or []:
+        if not isinstance(event, dict) or event.get("name") != "exception":
+            continue
+        attrs = event.get("attributes") or {}
+        kind = str(attrs.get("exception.type", ""))
+        raised = f"{kind}: {attrs.get('exception.message', '')}"
+        if not kind.endswith("KeyboardInterrupt") and not TEARDOWN.search(raised):
+            return True
+    return False
 
 
 def _open_parents(spans: list[tuple[int, dict[str, Any]]], by_id: dict[str, Any]) -> list[Row]:
@@ -177,30 +234,12 @@ def _open_parents(spans: list[tuple[int, dict[str, Any]]], by_id: dict[str, Any]
                     "ts": at,
                     "subkind": "span_open",
                     "agent": agent,
-                    "content": f"span {parent} never ended: {len(inside)} exported span(s) ran "
-                    f"inside it ({', '.join(names[:3])})",
+                    "content": f"span {parent.removeprefix('0x')} never ended: {len(inside)} "
+                    f"exported span(s) ran inside it ({', '.join(names[:3])})",
                 },
             )
         )
     return rows
-
-
-def _as_genai(span: dict[str, Any]) -> dict[str, Any]:
-    """autogen-core 0.5.x's tool span (named after the tool; ``tool_name``, ``tool_args``:
-    read in ``tools/_base.py`` before the GenAI conventions) as the ``execute_tool`` span
-    0.6+ writes; any other span as it is."""
-    attrs = span.get("attributes")
-    if not isinstance(attrs, dict) or "tool_name" not in attrs or "tool_args" not in attrs:
-        return span
-    if str(span.get("name") or "") != str(attrs["tool_name"]):
-        return span
-    genai = {
-        **attrs,
-        "gen_ai.operation.name": "execute_tool",
-        "gen_ai.tool.name": attrs["tool_name"],
-        "gen_ai.tool.call.arguments": attrs["tool_args"],
-    }
-    return {**span, "name": f"execute_tool {attrs['tool_name']}", "attributes": genai}
 
 
 def _rpc_rows(
@@ -250,7 +289,24 @@ def _ends_run(span: dict[str, Any]) -> bool:
     if attrs.get("messaging.message.type") == "GroupChatTermination":
         return True
     status = (span.get("status") or {}).get("status_code")
-    return str(span.get("name") or "").startswith("conversation ") and status != "ERROR"
+    return status != "ERROR" and (
+        str(span.get("name") or "").startswith("conversation ") or _agent_returned(span)
+    )
+
+
+def _agent_returned(span: dict[str, Any]) -> bool:
+    """A run of one agent, not inside a team or workflow (Agent Framework's ``agent.run``:
+    a root ``invoke_agent`` span), that returned the model's final answer: its span carries
+    the response's finish reason, which an interrupted run never got. A run that returned a
+    request for a person's approval has paused, not ended."""
+    attrs = span.get("attributes") or {}
+    return (
+        not span.get("parent_id")
+        and str(span.get("name") or "").startswith("invoke_agent ")
+        and bool(attrs.get("gen_ai.response.finish_reasons"))
+        and (span.get("status") or {}).get("status_code") != "ERROR"
+        and not _output_parts(attrs.get("gen_ai.output.messages")).asks  # paused for a person
+    )
 
 
 def _ancestors(span: dict[str, Any], by_id: dict[str, Any]) -> list[dict[str, Any]]:
@@ -269,13 +325,13 @@ def _rows(
     line: int,
     span: dict[str, Any],
     by_id: dict[str, Any],
-    interrupted: bool = False,
+    interrupted: str | None = None,
     requested: frozenset[str] = frozenset(),
 ) -> list[Row]:
-    """``interrupted``: the span was closed by the process stopping (``_interrupted``): its
-    operation never finished, so it gives its start and an interrupt, not its end.
+    """``interrupted``: how the span was closed unfinished (``_interrupted``): "interrupt"
+    (the process stopping) or "cancelled" (its run crashing); it gives its start and that,
+    not its end.
     ``requested``: the tool call ids agents' output messages asked for."""
-    span = _as_genai(span)
     m = _OPERATION.match(span.get("name") or "")
     start, end = parse_ts(span.get("start_time")), parse_ts(span.get("end_time"))
     attrs = span.get("attributes") or {}
@@ -316,15 +372,11 @@ def _rows(
                     },
                 )
             )
-            output = _output_parts(attrs.get("gen_ai.output.messages"))
-            rows.extend(
-                (end, order, line, "message", {"ts": end, "agent": target, "content": text})
-                for text in output.texts
-            )
-            rows.extend(
-                (end, order + 1, line, "tool_call", {"ts": end, "agent": target, **call})
-                for call in output.calls
-            )
+            rows.extend(_said(attrs.get("gen_ai.output.messages"), target, end, line))
+            if _agent_returned(span):
+                reasons = attrs["gen_ai.response.finish_reasons"]
+                ended = {"ts": end, "agent": target, "content": f"{target} returned ({reasons})"}
+                rows.append((end, order + 2, line, "termination", ended))
         elif op == "create_agent":
             rows.append(
                 (
@@ -368,14 +420,20 @@ def _rows(
                         },
                     )
                 )
+                if cid is not None and cid in requested:  # the call asked for is answered
+                    result = {"ts": end, **common, "duration_ms": duration, "content": ""}
+                    rows.append((end, order + 1, line, "tool_result", result))
             else:
                 # A call its agent's output messages asked for: this span is it running.
                 ran = cid is not None and cid in requested
                 kind, extra = (
                     ("other", {"subkind": "tool_exec_start"}) if ran else ("tool_call", {})
                 )
+                # A call's row shows its arguments; its execution's names the tool too, as a
+                # console's "EXECUTING FUNCTION" line does.
+                said = f"{tool}({args if args is not None else ''})" if ran else args
                 rows.append(
-                    (start, order, line, kind, {"ts": start, **common, **extra, "content": args})
+                    (start, order, line, kind, {"ts": start, **common, **extra, "content": said})
                 )
                 rows.append(
                     (
@@ -410,6 +468,8 @@ def _rows(
                     },
                 )
             )
+            speaker = attrs.get("gen_ai.agent.name") or owner
+            rows.extend(_said(attrs.get(OUTPUT), speaker, end, line))
         elif op == "await_human_input":
             rows.append(
                 (
@@ -424,6 +484,13 @@ def _rows(
                     },
                 )
             )
+            reply = attrs.get("ag2.human_input.response")
+            if reply is not None:  # the person answered (AG2 records it as the span ends)
+                answer = {"ts": end, "agent": target, "content": str(reply)}
+                rows.append((end, order + 1, line, "input_reply", answer))
+                if str(reply).strip() == "exit":  # check_termination_and_human_reply ends it
+                    ended = {"ts": end, "agent": target, "content": "a person typed exit"}
+                    rows.append((end, order + 2, line, "termination", ended))
         elif op == "conversation" and status.get("status_code") != "ERROR":
             rows.append(
                 (
@@ -444,12 +511,15 @@ def _rows(
                 {"ts": end, "is_error": True, "content": _error_text(span, status)},
             )
         )
-    return _cut_short(rows, span, start, end, line) if interrupted else rows
+    return _cut_short(rows, span, start, end, line, interrupted) if interrupted else rows
 
 
-def _cut_short(rows: list[Row], span: dict[str, Any], start: Any, end: Any, line: int) -> list[Row]:
-    """An interrupted span's rows: what its start says (the call, the agent's turn), none of
-    what its end would (a result, a reply, output messages), and the interrupt itself."""
+def _cut_short(
+    rows: list[Row], span: dict[str, Any], start: Any, end: Any, line: int, how: str
+) -> list[Row]:
+    """An unfinished span's rows: what its start says (the call, the agent's turn), none of
+    what its end would (a result, a reply, output messages), and how it was cut (``how``).
+    A cancellation is context (``other``): the crash that caused it is the run's error."""
     name = str(span.get("name") or "")
     kept = [r for r in rows if r[0] == start and r[3] in ("tool_call", "other")]
     kept = [r for r in kept if r[3] != "error"]
@@ -458,21 +528,15 @@ def _cut_short(rows: list[Row], span: dict[str, Any], start: Any, end: Any, line
             (start, 0, line, "other", {"ts": start, "subkind": "llm_start", "content": name})
         )
     seconds = (end - start).total_seconds()
-    kept.append(
-        (
-            end,
-            3,
-            line,
-            "error",
-            {
-                "ts": end,
-                "is_error": True,
-                "subkind": "interrupt",
-                "content": f"interrupted inside {name} after {seconds:.1f} s: the span ended "
-                "with the process, together with every span around it",
-            },
-        )
+    said = (
+        f"cancelled inside {name} after {seconds:.1f} s: the span ended as its run crashed, "
+        "together with every span around it"
+        if how == "cancelled"
+        else f"interrupted inside {name} after {seconds:.1f} s: the span ended with the "
+        "process, together with every span around it"
     )
+    cut = {"ts": end, "is_error": how == "interrupt", "subkind": how, "content": said}
+    kept.append((end, 3, line, "other" if how == "cancelled" else "error", cut))
     return kept
 
 
@@ -492,6 +556,7 @@ class _Output:
 
     texts: list[str]
     calls: list[dict[str, Any]]  # tool_call event fields
+    asks: list[str] = field(default_factory=list)  # what a person is asked to approve
 
 
 def _output_parts(value: Any) -> _Output:
@@ -522,20 +587,56 @@ def _output_parts(value: Any) -> _Output:
                 "content": args if isinstance(args, str) else orjson.dumps(args).decode(),
             }
         )
-    return _Output(texts, calls)
+    return _Output(texts, calls, [_approval(p) for p in parts if p.get("type") in _ASKS])
+
+
+# Agent Framework's parts for a run that waits on a person (a tool with approval_mode
+# "always_require"): the run returns them, and the program must answer.
+_ASKS = ("function_approval_request", "user_input_request")
+
+
+def _approval(part: dict[str, Any]) -> str:
+    call = part.get("function_call") or {}
+    name = call.get("name") if isinstance(call, dict) else None
+    what = f"{name}({call.get('arguments') or ''})" if name else str(part.get("type"))
+    return f"approval requested: {what}"
+
+
+def _said(output: Any, agent: str | None, end: Any, line: int) -> list[Row]:
+    """The messages and tool calls of an agent's output (GenAI output messages)."""
+    parts = _output_parts(output)
+    said: list[Row] = [
+        (end, 0, line, "message", {"ts": end, "agent": agent, "content": text})
+        for text in parts.texts
+    ]
+    said += [
+        (end, 1, line, "tool_call", {"ts": end, "agent": agent, **call}) for call in parts.calls
+    ]
+    said += [
+        (end, 2, line, "input_request", {"ts": end, "agent": agent, "content": ask})
+        for ask in parts.asks
+    ]
+    return said
 
 
 def _requested_calls(spans: list[tuple[int, dict[str, Any]]]) -> frozenset[str]:
-    """The tool call ids agent spans' output messages asked for."""
+    """The tool call ids agent spans' (or OpenInference model spans') output messages
+    asked for."""
     return frozenset(
         call["tool_call_id"]
         for _, span in spans
-        if str(span.get("name") or "").startswith("invoke_agent ")
-        for call in _output_parts(
-            (span.get("attributes") or {}).get("gen_ai.output.messages")
-        ).calls
+        for output in _outputs(span)
+        for call in _output_parts(output).calls
         if call["tool_call_id"]
     )
+
+
+def _outputs(span: dict[str, Any]) -> Iterator[Any]:
+    attrs = span.get("attributes") or {}
+    if str(span.get("name") or "").startswith("invoke_agent "):
+        yield attrs.get("gen_ai.output.messages")
+    if OUTPUT in attrs:
+        yield attrs[OUTPUT]
 
 
 def _error_text(span: dict[str, Any], status: dict[str, Any]) -> str:

@@ -13,9 +13,11 @@ forms under sample_logs/agentchat-0.4/ (Console then printed only the source in 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import tempfile
+import time
 from importlib.metadata import version
 from pathlib import Path
 
@@ -27,6 +29,40 @@ OUT = HERE.parent.parent / "sample_logs" / "agentchat"
 OUT_JSON = HERE.parent.parent / "sample_logs" / "agentchat-json"
 OUT_DEFAULT_CONSOLE = HERE.parent.parent / "sample_logs" / "agentchat-console-default"
 OUT_04 = HERE.parent.parent / "sample_logs" / "agentchat-0.4"
+# --traces MODE: the spans again, written by the official OTLP JSON file exporter (otlp), or with
+# OpenInference's instrumentation on as well (openinference); only traces.jsonl is kept
+OUT_TRACES = {
+    "otlp": HERE.parent.parent / "sample_logs" / "agentchat-otlp",
+    "openinference": HERE.parent.parent / "sample_logs" / "agentchat-openinference",
+    # OpenInference's spans sent to a Phoenix server ($PHOENIX_HOST, `phoenix serve`), then
+    # exported as `px traces` writes them; the run's own trace (its most spans) is kept
+    "phoenix": HERE.parent.parent / "sample_logs" / "agentchat-phoenix",
+}
+TRACE_FILES = {
+    "otlp": "traces.jsonl",
+    "openinference": "traces.jsonl",
+    "phoenix": "phoenix-trace.json",
+}
+TRACE_RUNS = (
+    "healthy_roundrobin_tool",
+    "healthy_swarm_handoffs",
+    "healthy_graphflow",
+    "healthy_parallel_tools",
+    "loop_swarm_pingpong",
+    "loop_selector_same_agent",
+    "loop_graphflow_cycle",
+    "blocking_tool_sync",
+    "input_wait_userproxy",
+    "reentry_team_run",
+    "context_explosion_tool",
+    "error_auth",
+)
+# (mode, scenario) -> the verdict of its traces where it differs from otel.json's: autogen-core
+# 0.7 writes each delivered message on its process span (the input request is there)
+TRACE_EXPECTED: dict[tuple[str, str], tuple[str, str, str]] = {
+    (mode, "input_wait_userproxy"): ("input_wait", "human_input", "UserInputRequestedEvent")
+    for mode in ("otlp", "openinference", "phoenix")
+}
 RUNS_04 = (
     "healthy_roundrobin_tool",
     "loop_swarm_pingpong",
@@ -71,10 +107,7 @@ SPECS: dict[str, tuple[str, list[tuple[float, int]], str, dict[str, tuple[str, s
         FMT_A,
         STOP_HARD,
         "none",
-        {
-            "*": ("blocking_tool", "tool_execution", "query_db"),
-            "otel.json": ("unknown", "*", ""),
-        },
+        {"*": ("blocking_tool", "tool_execution", "query_db")},
     ),
     "input_wait_userproxy": (
         FMT_B,
@@ -214,7 +247,11 @@ DEFAULT_CONSOLE_RUNS = {
 
 
 def record(
-    scenario: str, json_fmt: str | None = None, default_console: bool = False, out: Path = OUT
+    scenario: str,
+    json_fmt: str | None = None,
+    default_console: bool = False,
+    out: Path = OUT,
+    traces: str | None = None,
 ) -> None:
     fmt, schedule, stdin_kind, expected = SPECS[scenario]
     forms_kept, extra = LOG_FORMS, []
@@ -226,6 +263,11 @@ def record(
     if default_console:  # again, with Console's defaults; only the transcript is kept
         out, forms_kept, extra = OUT_DEFAULT_CONSOLE, ("console.txt",), ["default-console"]
         expected = {"*": DEFAULT_CONSOLE_RUNS[scenario]}
+    if traces:  # again, exporting spans another way; only the trace file is kept
+        out, forms_kept, extra = OUT_TRACES[traces], (TRACE_FILES[traces],), [traces]
+        os.environ["PHOENIX_PROJECT"] = f"{scenario}-{time.time_ns()}"
+        same = expected.get("otel.json", expected["*"])
+        expected = {"*": TRACE_EXPECTED.get((traces, scenario), same)}
     dest = out / scenario
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
@@ -233,6 +275,8 @@ def record(
         work = Path(tmp)
         argv = [sys.executable, str(HERE / "scenarios.py"), scenario, str(work), fmt, *extra]
         code, how = run_program(argv, work, schedule, stdin_kind)
+        if traces == "phoenix":
+            _phoenix_trace(work)
         for name in forms_kept:
             if (work / name).exists() and (work / name).stat().st_size:
                 shutil.copy(work / name, dest / name)
@@ -251,13 +295,44 @@ def record(
         "framework": f"autogen-agentchat=={version('autogen-agentchat')}, openai=={version('openai')}, "
         "real OpenAI client against a scripted local stub"
         + (f", python-json-logger=={version('python-json-logger')}" if json_fmt else "")
-        + (", Console with its defaults (output_stats=False)" if default_console else ""),
+        + (", Console with its defaults (output_stats=False)" if default_console else "")
+        + (_trace_packages(traces) if traces else ""),
         "logging_format": fmt,
         "runs": {"run": {"exit_code": code, "stopped_by": how}},
         "expected": forms,
     }
     (dest / "label.json").write_text(json.dumps(label, indent=2) + "\n")
     print(f"{scenario}: {how} -> exit {code}")
+
+
+def _phoenix_trace(work: Path) -> None:
+    """The run's spans from the Phoenix server, exported as ``px traces`` writes them; its
+    own trace (the one with most spans; agent creation makes traces of its own) is kept."""
+    from phoenix_export import export
+
+    time.sleep(3)  # the exporter's last batch, sent as the process exits
+    base = os.environ.get("PHOENIX_HOST", "http://127.0.0.1:6006")
+    written = export(base, os.environ["PHOENIX_PROJECT"], work / "phoenix")
+    if written:
+        shutil.copy(written[0], work / "phoenix-trace.json")
+
+
+def _trace_packages(mode: str) -> str:
+    names = ["opentelemetry-sdk"]
+    names.append(
+        "opentelemetry-exporter-otlp-proto-http"
+        if mode == "phoenix"
+        else "opentelemetry-exporter-otlp-json-file"
+    )
+    if mode in ("openinference", "phoenix"):
+        names.append("openinference-instrumentation-autogen-agentchat")
+    if mode == "phoenix":
+        return (
+            ", "
+            + ", ".join(f"{n}=={version(n)}" for n in names)
+            + ", arize-phoenix==20.26.1 (px traces layout)"
+        )
+    return ", " + ", ".join(f"{n}=={version(n)}" for n in names)
 
 
 if __name__ == "__main__":
@@ -267,6 +342,13 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--corpus"]:
         for name in sys.argv[3:] or list(SPECS):
             record(name, out=Path(sys.argv[2]))
+        sys.exit(0)
+    if sys.argv[1:2] == ["--traces"]:  # --traces MODE [--corpus DIR] [SCENARIO...]
+        mode, rest = sys.argv[2], sys.argv[3:]
+        if rest[:1] == ["--corpus"]:
+            OUT_TRACES[mode], rest = Path(rest[1]), rest[2:]
+        for name in rest or TRACE_RUNS:
+            record(name, traces=mode)
         sys.exit(0)
     if sys.argv[1:2] == ["--agentchat-0.4"]:
         for name in sys.argv[2:] or RUNS_04:

@@ -414,6 +414,44 @@ def log_handler(workdir: str, fmt: str) -> logging.Handler:
     return handler
 
 
+def tracer_provider(workdir: str, mode: list[str]) -> TracerProvider:
+    """ConsoleSpanExporter to otel.json by default. ``otlp``: the official OTLP JSON file
+    exporter behind a BatchSpanProcessor, as a production setup batches (traces.jsonl).
+    ``openinference``: the same exporter, with OpenInference's autogen-agentchat
+    instrumentation on as Phoenix's guide sets it up. ``phoenix``: OpenInference's spans sent
+    over OTLP/HTTP to a Phoenix server (project ``$PHOENIX_PROJECT``)."""
+    provider = TracerProvider()
+    if mode == ["phoenix"]:  # OpenInference spans sent to a Phoenix server, as its guide does
+        from openinference.instrumentation.autogen_agentchat import AutogenAgentChatInstrumentor
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+        project = {"openinference.project.name": os.environ["PHOENIX_PROJECT"]}
+        provider = TracerProvider(resource=Resource.create(project))
+        endpoint = os.environ.get("PHOENIX_COLLECTOR_ENDPOINT", "http://127.0.0.1:6006/v1/traces")
+        exporter = OTLPSpanExporter(endpoint=endpoint)
+        provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=1000))
+        AutogenAgentChatInstrumentor().instrument(tracer_provider=provider)
+        return provider
+    if mode in (["otlp"], ["openinference"]):
+        from opentelemetry.exporter.otlp.json.file import FileSpanExporter
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+        exporter = FileSpanExporter(os.path.join(workdir, "traces.jsonl"))
+        provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=1000))
+        if mode == ["openinference"]:
+            from openinference.instrumentation.autogen_agentchat import (
+                AutogenAgentChatInstrumentor,
+            )
+
+            AutogenAgentChatInstrumentor().instrument(tracer_provider=provider)
+        return provider
+    span_file = open(os.path.join(workdir, "otel.json"), "w")  # noqa: SIM115
+    provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=span_file)))
+    return provider
+
+
 def main() -> None:
     global PORT, WORKDIR
     scenario, workdir, fmt = sys.argv[1:4]
@@ -423,10 +461,7 @@ def main() -> None:
     logging.basicConfig(handlers=[log_handler(workdir, fmt)], level=logging.WARNING)
     for name in LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG)
-    provider = TracerProvider()
-    span_file = open(os.path.join(workdir, "otel.json"), "w")  # noqa: SIM115
-    provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=span_file)))
-    trace.set_tracer_provider(provider)
+    trace.set_tracer_provider(tracer_provider(workdir, sys.argv[4:5]))
     PORT = start()
     asyncio.run(amain(scenario, output_stats))
 

@@ -550,9 +550,62 @@ def _sqlite_takes_base_url(workdir: str) -> bool:
         os.remove(probe)
 
 
+def _start_tracing(mode: str, workdir: str) -> Any:
+    """Spans to ``<mode>.jsonl`` through the official OTLP JSON file exporter, batched as in
+    production. ``ag2-traces``: AG2's own tracing (``autogen.opentelemetry``, ag2 0.11+),
+    every agent and group chat instrumented as its docs say, with messages captured.
+    ``openinference``: OpenInference's AG2 instrumentation. None for other modes."""
+    if mode not in ("ag2-traces", "openinference"):
+        return None
+    from opentelemetry import trace
+    from opentelemetry.exporter.otlp.json.file import FileSpanExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    provider = TracerProvider()
+    exporter = FileSpanExporter(os.path.join(workdir, f"{mode}.jsonl"))
+    provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=1000))
+    trace.set_tracer_provider(provider)
+    if mode == "openinference":
+        from openinference.instrumentation.ag2 import AG2Instrumentor
+
+        # It declares ag2 0.14+ (and autogen/pyautogen 0.5+); on earlier ag2 it instruments
+        # nothing unless told to skip that check, as a user on those releases must.
+        AG2Instrumentor().instrument(tracer_provider=provider, skip_dep_check=True)
+        return provider
+    try:
+        from autogen import opentelemetry as ag2_otel
+        from autogen.opentelemetry.instrumentators.pattern import instrument_groupchat
+    except ImportError as exc:
+        raise Unsupported(f"no autogen.opentelemetry: {exc}") from exc
+    ag2_otel.instrument_llm_wrapper(tracer_provider=provider, capture_messages=True)
+    for cls, instrument in (
+        (autogen.ConversableAgent, ag2_otel.instrument_agent),
+        (autogen.GroupChat, instrument_groupchat),
+    ):
+        _instrument_on_init(cls, instrument, provider)
+    return provider
+
+
+def _instrument_on_init(cls: Any, instrument: Callable[..., Any], provider: Any) -> None:
+    original = cls.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        instrument(self, tracer_provider=provider)
+
+    cls.__init__ = init
+
+
 def main() -> None:
     scenario, mode, workdir = sys.argv[1:4]
     history: History = {}
+    try:
+        tracing = _start_tracing(mode, workdir)
+    except Unsupported as exc:
+        with open(os.path.join(workdir, "unsupported.txt"), "w") as fh:
+            fh.write(str(exc))
+        return
     logging_on = _start_logging(mode, workdir)
     try:
         SCENARIOS[scenario](history)
@@ -562,6 +615,8 @@ def main() -> None:
     finally:
         if logging_on:
             autogen.runtime_logging.stop()
+        if tracing is not None:
+            tracing.shutdown()
         if mode == "file" and "chat" in history:
             with open(os.path.join(workdir, "chat_history.json"), "w", encoding="utf-8") as fh:
                 json.dump(history["chat"](), fh, indent=2, default=str)

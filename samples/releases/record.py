@@ -63,30 +63,50 @@ SCENARIOS = {
     },
 }
 FORMS = {"file": ("console.txt", "runtime.log", "chat_history.json"), "sqlite": ("logs.db",)}
+# spans, recorded on demand (--forms ag2-traces,openinference) into the scenario's directory
+TRACE_FORMS = {"ag2-traces": ("ag2-traces.jsonl",), "openinference": ("openinference.jsonl",)}
 
 
-def venv(release: str, requirement: str) -> Path:
+# what the span forms need besides the release (AG2's tracing imports opentelemetry-sdk)
+TRACING = (
+    "opentelemetry-sdk",
+    "opentelemetry-exporter-otlp-json-file",
+    "openinference-instrumentation-ag2",
+)
+
+
+def venv(release: str, requirement: str, extra: tuple[str, ...] = ()) -> Path:
     where = ROOT / f".venv-rel-{release}"
     python = where / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(where)], check=True)
     subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", requirement],
+        [
+            *(str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"),
+            *(requirement, *extra),
+        ],
         check=True,
     )
     return python
 
 
-def record(release: str, requirement: str, half: str, only: set[str]) -> None:
-    python = venv(release, requirement)
+def record(
+    release: str, requirement: str, half: str, only: set[str], forms: dict[str, tuple[str, ...]]
+) -> None:
+    python = venv(release, requirement, () if forms is FORMS else TRACING)
     for scenario, (truth, schedule, stdin) in SCENARIOS.items():
         if only and scenario not in only:
             continue
         target = OUT / release / scenario
-        shutil.rmtree(target, ignore_errors=True)
-        target.mkdir(parents=True)
         runs = {}
-        for mode, keep in FORMS.items():
+        if forms is FORMS:  # a fresh recording; other forms are added to an existing one
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir(parents=True)
+        elif (target / "label.json").exists():
+            runs = json.loads((target / "label.json").read_text())["runs"]
+        else:
+            continue
+        for mode, keep in forms.items():
             with tempfile.TemporaryDirectory() as tmp:
                 work = Path(tmp)
                 argv = [str(python), str(HERE / "program.py"), scenario, mode, str(work)]
@@ -104,6 +124,10 @@ def record(release: str, requirement: str, half: str, only: set[str]) -> None:
             "truth": truth,
             "runs": runs,
         }
+        if forms is not FORMS:
+            (target / "label.json").write_text(json.dumps({**label, "runs": runs}, indent=2) + "\n")
+            print(f"{release:18s} {scenario:28s} {[(m, runs[m]) for m in forms]}")
+            continue
         if all("unsupported" in run for run in runs.values()):
             shutil.rmtree(target)
             print(f"{release:18s} {scenario:28s} not in this release: {runs}")
@@ -115,9 +139,13 @@ def record(release: str, requirement: str, half: str, only: set[str]) -> None:
 def main() -> None:
     releases = [a for a in sys.argv[1:] if a in RELEASES] or list(RELEASES)
     only = {a for a in sys.argv[1:] if a in SCENARIOS}
+    forms = FORMS
+    if "--forms" in sys.argv:  # --forms ag2-traces,openinference: add span recordings
+        names = sys.argv[sys.argv.index("--forms") + 1].split(",")
+        forms = {name: TRACE_FORMS[name] for name in names}
     for release in releases:
         requirement, half = RELEASES[release]
-        record(release, requirement, half, only)
+        record(release, requirement, half, only, forms)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,17 @@ from analyzer.detectors.base import rows_of
 
 from ..conftest import SAMPLES, call, make_events, msg, result
 
+
+def _exec_start(tool: str, cid: str) -> dict[str, Any]:
+    return {
+        "kind": "other",
+        "subkind": "tool_exec_start",
+        "agent": "p",
+        "tool_name": tool,
+        "tool_call_id": cid,
+    }
+
+
 BY_CODE = {d.code: d for d in ALL_DETECTORS}
 
 
@@ -408,6 +419,30 @@ CASES: list[tuple[str, str, list[dict], list[int]]] = [
             },
         ],
         [3, 4],
+    ),
+    (
+        "REENT01",
+        "parallel calls of one message executing concurrently",
+        [
+            call("p", "weather", '{"city": "Paris"}', "call_1") | {"line": 1},
+            call("p", "population", '{"city": "Paris"}', "call_2") | {"line": 1},
+            _exec_start("weather", "call_1"),
+            _exec_start("population", "call_2"),
+            result("p", "call_1", "18C", "weather"),
+            result("p", "call_2", "2.1 million", "population"),
+        ],
+        [],
+    ),
+    (
+        "REENT01",
+        "an execution started inside a call of an earlier message",
+        [
+            call("p", "weather", '{"city": "Paris"}', "call_1") | {"line": 1},
+            _exec_start("weather", "call_1"),
+            call("p", "population", '{"city": "Paris"}', "call_2") | {"line": 2},
+            _exec_start("population", "call_2"),
+        ],
+        [3],
     ),
     (
         "REENT01",

@@ -122,9 +122,14 @@ def test_truncated_span_file_keeps_what_was_complete(tmp_path: Path) -> None:
     assert any(f.code == "AZ00" for f in result.runs[0].findings)
 
 
-def test_spans_of_a_stuck_tool_are_missing_so_the_verdict_is_unknown() -> None:
+def test_spans_of_a_stuck_tool_show_it_cut_by_the_interrupt() -> None:
+    # The sync tool's span ended 5.1 ms after its agent's, as the interrupt unwound them: a
+    # 5 ms "together" window read it as finished, and the verdict as unknown.
+    _, parsed = parse_log(AC / "blocking_tool_sync/otel.json")
+    cut = parsed.events.filter(parsed.events["subkind"] == "interrupt")["content"].to_list()
+    assert any(c.startswith("interrupted inside execute_tool query_db") for c in cut)
     d = analyze_file(AC / "blocking_tool_sync/otel.json").runs[0].diagnosis
-    assert d.label == "unknown"
+    assert (d.label, d.phase) == ("blocking_tool", "tool_execution")
 
 
 def test_agentchat_fixes_speak_agentchat() -> None:

@@ -25,6 +25,11 @@ BY_FILE = {
     "agentchat/loop_swarm_pingpong/events.log": "agentchat-logging",
     "agentchat/loop_swarm_pingpong/otel.json": "otel-spans",
     "agentchat-json/loop_swarm_pingpong/events.jsonl": "agentchat-json-logging",
+    "agentchat-otlp/loop_swarm_pingpong/traces.jsonl": "otlp-json",
+    "agentchat-openinference/loop_swarm_pingpong/traces.jsonl": "otlp-json",
+    "agent-framework/loop_group_chat/traces.jsonl": "otlp-json",
+    "classic-releases/ag2-0.11.5__loop_tool_repeat/ag2-traces.jsonl": "otlp-json",
+    "agentchat-phoenix/loop_swarm_pingpong/phoenix-trace.json": "phoenix-traces",
 }
 
 

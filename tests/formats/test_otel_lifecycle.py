@@ -188,9 +188,16 @@ def test_a_human_input_request_on_a_process_span_is_read_once(run: str) -> None:
 
 def test_a_stack_on_an_exception_event_is_the_errors_text_once_per_exception() -> None:
     _, parsed = parse_log(SAMPLES / "blocking_tool_async/otel.json")
-    errors = parsed.events.filter(parsed.events["kind"] == "error")["content"].to_list()
+    raised = parsed.events.filter(parsed.events["kind"] == "error")
+    errors = raised.filter(raised["subkind"].is_null())["content"].to_list()
     # Two spans recorded the same shutdown error, each with its own stack: read once, with
-    # the stack (the interrupt inside the tool is in its first chunk).
+    # the stack (the interrupt inside the tool is in its first chunk). The spans it cut (the
+    # tool's and its agent's) are interrupts of their own.
     assert len(errors) == 1
+    cut = raised.filter(raised["subkind"] == "interrupt")["content"].to_list()
+    assert [c.split(" after ")[0] for c in cut] == [
+        "interrupted inside execute_tool fetch_report",
+        "interrupted inside invoke_agent analyst",
+    ]
     assert errors[0].startswith("Traceback") and "in fetch_report" in errors[0]
     assert errors[0].endswith("ValueError: task_done() called too many times")
