@@ -57,10 +57,11 @@ samples:
 	$(SAMPLES_VENV)/bin/pip install -q --disable-pip-version-check 'autogen[openai,tracing]==0.14.1'
 	$(SAMPLES_VENV)/bin/python samples/classic/record.py
 	test -x $(AGENTCHAT_VENV)/bin/python || $(PY) -m venv $(AGENTCHAT_VENV)
-	$(AGENTCHAT_VENV)/bin/pip install -q --disable-pip-version-check 'autogen-agentchat==0.7.5' 'autogen-ext[openai]==0.7.5' opentelemetry-sdk python-json-logger==4.2.0 $(OTLP_JSON) openinference-instrumentation-autogen-agentchat==0.1.22
+	$(AGENTCHAT_VENV)/bin/pip install -q --disable-pip-version-check 'autogen-agentchat==0.7.5' 'autogen-ext[openai]==0.7.5' opentelemetry-sdk python-json-logger==4.2.0 $(OTLP_JSON) openinference-instrumentation-autogen-agentchat==0.1.22 langfuse==5.0.4
 	$(AGENTCHAT_VENV)/bin/python samples/agentchat/record.py
 	$(AGENTCHAT_VENV)/bin/python samples/agentchat/record.py --traces otlp
 	$(AGENTCHAT_VENV)/bin/python samples/agentchat/record.py --traces openinference
+	$(AGENTCHAT_VENV)/bin/python samples/agentchat/record.py --traces langfuse
 	test -x $(MAF_VENV)/bin/python || $(PY) -m venv $(MAF_VENV)
 	$(MAF_VENV)/bin/pip install -q --disable-pip-version-check agent-framework-core==1.23.0 agent-framework-openai==1.17.0 agent-framework-orchestrations==1.4.0 $(OTLP_JSON)
 	$(MAF_VENV)/bin/python samples/agent_framework/record.py

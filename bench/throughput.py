@@ -126,6 +126,20 @@ def repeat_to(
     return dest
 
 
+SPAN_ID = re.compile(r'("(?:trace|span|parentSpan)Id":")([0-9a-f]{16,32})"')
+
+
+def repeat_spans_to(src: Path, dest: Path, target_mb: float) -> Path:
+    """Repeat an OTLP JSON file's batches until ``dest`` reaches ``target_mb``, each copy's
+    trace and span ids made its own (the same ids again would merge the copies' spans)."""
+    body = src.read_text()
+    reps = max(1, int(target_mb * 1024 * 1024 / max(1, len(body.encode()))))
+    with dest.open("w") as fh:
+        for k in range(reps):
+            fh.write(SPAN_ID.sub(lambda m, k=k: f'{m[1]}{m[2][:-8]}{k:08x}"', body))
+    return dest
+
+
 def measure(script: str, path: Path) -> dict:
     out = subprocess.run(
         [sys.executable, "-c", script, str(path)],
@@ -183,11 +197,19 @@ def main() -> None:
                 mb / 2,
             ),
         ),
+        (
+            "OTLP JSON spans (loop, OpenInference)",
+            repeat_spans_to(
+                ROOT / "sample_logs/agentchat-openinference/loop_swarm_pingpong/traces.jsonl",
+                OUT / "otlp-large.jsonl",
+                mb / 2,
+            ),
+        ),
     ]
     rows = []
     for label, path in inputs:
         rows.append((label, path, measure(MEASURE, path)))
-    with_ceiling = (1, 3, 4)  # the logs made of JSON: one orjson pass is their floor
+    with_ceiling = (1, 3, 4, 6)  # the logs made of JSON: one orjson pass is their floor
     for i in with_ceiling:
         label, path = inputs[i]
         rows.append((f"  ceiling for {label.split(' (')[0]}", path, measure(CEILING_ANY, path)))

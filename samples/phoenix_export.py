@@ -10,6 +10,7 @@ the spans; ``src/trace.ts``: group by trace, build each trace). The spans are th
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
@@ -23,8 +24,13 @@ def fetch_spans(base: str, project: str) -> list[dict[str, Any]]:
     while True:
         query = {"limit": "1000", **({"cursor": cursor} if cursor else {})}
         url = f"{base}/v1/projects/{urllib.parse.quote(project)}/spans?{urllib.parse.urlencode(query)}"
-        with urllib.request.urlopen(url, timeout=30) as response:  # a local Phoenix server
-            page = json.load(response)
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:  # a local Phoenix server
+                page = json.load(response)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:  # no span ever reached the server: no project of that name
+                return spans
+            raise
         spans.extend(page["data"])
         cursor = page.get("next_cursor")
         if not cursor:

@@ -22,6 +22,7 @@ OI_KIND = "openinference.span.kind"
 # row reads it, where AG2's and autogen-core's chat spans carry no text of their own.
 OUTPUT = "postmortem.output.messages"
 KNOWN = "postmortem.known"  # a span read as context only (its twin or parent holds its rows)
+_LANGFUSE_ROOT = "langfuse.internal.is_app_root"
 
 
 def as_genai(spans: list[tuple[int, Span]]) -> list[tuple[int, Span]]:
@@ -38,6 +39,10 @@ def as_genai(spans: list[tuple[int, Span]]) -> list[tuple[int, Span]]:
         if not isinstance(attrs, dict):
             out.append((line, span))
             continue
+        if attrs.get(_LANGFUSE_ROOT) and span.get("parent_id"):
+            # Langfuse's export drops spans it does not keep (the runtime's messaging) and
+            # marks the spans whose parent it dropped: filtered out, not still open.
+            span = {**span, "parent_id": None}
         kind = attrs.get(OI_KIND)
         if kind is None:
             out.append((line, _workflows(span) or _autogen_05_tool(span, attrs)))

@@ -37,11 +37,14 @@ OUT_TRACES = {
     # OpenInference's spans sent to a Phoenix server ($PHOENIX_HOST, `phoenix serve`), then
     # exported as `px traces` writes them; the run's own trace (its most spans) is kept
     "phoenix": HERE.parent.parent / "sample_logs" / "agentchat-phoenix",
+    # Langfuse's SDK with a file exporter: what it would send to a Langfuse server
+    "langfuse": HERE.parent.parent / "sample_logs" / "agentchat-langfuse",
 }
 TRACE_FILES = {
     "otlp": "traces.jsonl",
     "openinference": "traces.jsonl",
     "phoenix": "phoenix-trace.json",
+    "langfuse": "langfuse.jsonl",
 }
 TRACE_RUNS = (
     "healthy_roundrobin_tool",
@@ -62,6 +65,10 @@ TRACE_RUNS = (
 TRACE_EXPECTED: dict[tuple[str, str], tuple[str, str, str]] = {
     (mode, "input_wait_userproxy"): ("input_wait", "human_input", "UserInputRequestedEvent")
     for mode in ("otlp", "openinference", "phoenix")
+} | {
+    # Langfuse's export keeps GenAI and OpenInference spans only: the runtime's messaging
+    # spans, where 0.7 writes the input request, are filtered out
+    ("langfuse", "input_wait_userproxy"): ("unknown", "*", ""),
 }
 RUNS_04 = (
     "healthy_roundrobin_tool",
@@ -324,8 +331,10 @@ def _trace_packages(mode: str) -> str:
         if mode == "phoenix"
         else "opentelemetry-exporter-otlp-json-file"
     )
-    if mode in ("openinference", "phoenix"):
+    if mode in ("openinference", "phoenix", "langfuse"):
         names.append("openinference-instrumentation-autogen-agentchat")
+    if mode == "langfuse":
+        names.append("langfuse")
     if mode == "phoenix":
         return (
             ", "

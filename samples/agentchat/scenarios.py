@@ -419,8 +419,26 @@ def tracer_provider(workdir: str, mode: list[str]) -> TracerProvider:
     exporter behind a BatchSpanProcessor, as a production setup batches (traces.jsonl).
     ``openinference``: the same exporter, with OpenInference's autogen-agentchat
     instrumentation on as Phoenix's guide sets it up. ``phoenix``: OpenInference's spans sent
-    over OTLP/HTTP to a Phoenix server (project ``$PHOENIX_PROJECT``)."""
+    over OTLP/HTTP to a Phoenix server (project ``$PHOENIX_PROJECT``). ``langfuse``: Langfuse's
+    SDK (its span processor, filter and transforms) with OpenInference's instrumentation, as
+    Langfuse's AutoGen guide sets it up, exporting to langfuse.jsonl (OTLP JSON) instead of
+    its server."""
     provider = TracerProvider()
+    if mode == ["langfuse"]:  # Langfuse's SDK writing what it would send, to a file
+        from langfuse import Langfuse
+        from openinference.instrumentation.autogen_agentchat import AutogenAgentChatInstrumentor
+        from opentelemetry.exporter.otlp.json.file import FileSpanExporter
+
+        Langfuse(
+            public_key="pk-lf-offline",
+            secret_key="sk-lf-offline",
+            base_url="http://127.0.0.1:9",  # never reached: the exporter below replaces it
+            tracer_provider=provider,
+            span_exporter=FileSpanExporter(os.path.join(workdir, "langfuse.jsonl")),
+            flush_interval=1,  # as the other recordings batch: a kill loses the last second
+        )
+        AutogenAgentChatInstrumentor().instrument(tracer_provider=provider)
+        return provider
     if mode == ["phoenix"]:  # OpenInference spans sent to a Phoenix server, as its guide does
         from openinference.instrumentation.autogen_agentchat import AutogenAgentChatInstrumentor
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter

@@ -554,8 +554,9 @@ def _start_tracing(mode: str, workdir: str) -> Any:
     """Spans to ``<mode>.jsonl`` through the official OTLP JSON file exporter, batched as in
     production. ``ag2-traces``: AG2's own tracing (``autogen.opentelemetry``, ag2 0.11+),
     every agent and group chat instrumented as its docs say, with messages captured.
-    ``openinference``: OpenInference's AG2 instrumentation. None for other modes."""
-    if mode not in ("ag2-traces", "openinference"):
+    ``openinference``: OpenInference's AG2 instrumentation. ``phoenix``: that one's spans sent
+    over OTLP/HTTP to a Phoenix server (project ``$PHOENIX_PROJECT``). None for other modes."""
+    if mode not in ("ag2-traces", "openinference", "phoenix"):
         return None
     from opentelemetry import trace
     from opentelemetry.exporter.otlp.json.file import FileSpanExporter
@@ -563,10 +564,18 @@ def _start_tracing(mode: str, workdir: str) -> Any:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     provider = TracerProvider()
-    exporter = FileSpanExporter(os.path.join(workdir, f"{mode}.jsonl"))
+    if mode == "phoenix":  # OpenInference's spans sent to a Phoenix server, as its guide does
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.sdk.resources import Resource
+
+        project = {"openinference.project.name": os.environ["PHOENIX_PROJECT"]}
+        provider = TracerProvider(resource=Resource.create(project))
+        exporter: Any = OTLPSpanExporter(endpoint="http://127.0.0.1:6006/v1/traces")
+    else:
+        exporter = FileSpanExporter(os.path.join(workdir, f"{mode}.jsonl"))
     provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=1000))
     trace.set_tracer_provider(provider)
-    if mode == "openinference":
+    if mode in ("openinference", "phoenix"):
         from openinference.instrumentation.ag2 import AG2Instrumentor
 
         # It declares ag2 0.14+ (and autogen/pyautogen 0.5+); on earlier ag2 it instruments

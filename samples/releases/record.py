@@ -10,10 +10,12 @@ the ``tune`` half only, and the ``held_out`` half is measured once, untouched
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -64,13 +66,19 @@ SCENARIOS = {
 }
 FORMS = {"file": ("console.txt", "runtime.log", "chat_history.json"), "sqlite": ("logs.db",)}
 # spans, recorded on demand (--forms ag2-traces,openinference) into the scenario's directory
-TRACE_FORMS = {"ag2-traces": ("ag2-traces.jsonl",), "openinference": ("openinference.jsonl",)}
+TRACE_FORMS = {
+    "ag2-traces": ("ag2-traces.jsonl",),
+    "openinference": ("openinference.jsonl",),
+    # sent to a Phoenix server (`phoenix serve` on 127.0.0.1:6006), exported as px traces does
+    "phoenix": ("phoenix-trace.json",),
+}
 
 
 # what the span forms need besides the release (AG2's tracing imports opentelemetry-sdk)
 TRACING = (
     "opentelemetry-sdk",
     "opentelemetry-exporter-otlp-json-file",
+    "opentelemetry-exporter-otlp-proto-http",
     "openinference-instrumentation-ag2",
 )
 
@@ -110,7 +118,10 @@ def record(
             with tempfile.TemporaryDirectory() as tmp:
                 work = Path(tmp)
                 argv = [str(python), str(HERE / "program.py"), scenario, mode, str(work)]
+                os.environ["PHOENIX_PROJECT"] = f"{release}-{scenario}-{time.time_ns()}"
                 code, stopped = run_program(argv, work, schedule, stdin)
+                if mode == "phoenix":
+                    _phoenix_trace(work)
                 runs[mode] = {"exit_code": code, "stopped_by": stopped}
                 if (work / "unsupported.txt").exists():
                     runs[mode]["unsupported"] = (work / "unsupported.txt").read_text()
@@ -134,6 +145,16 @@ def record(
             continue
         (target / "label.json").write_text(json.dumps(label, indent=2) + "\n")
         print(f"{release:18s} {scenario:28s} {runs}")
+
+
+def _phoenix_trace(work: Path) -> None:
+    """The run's own trace (its most spans) from the Phoenix server, as px traces writes it."""
+    from phoenix_export import export
+
+    time.sleep(3)  # the exporter's last batch, sent as the process exits
+    written = export("http://127.0.0.1:6006", os.environ["PHOENIX_PROJECT"], work / "phoenix")
+    if written:
+        shutil.copy(written[0], work / "phoenix-trace.json")
 
 
 def main() -> None:

@@ -137,3 +137,20 @@ def test_spans_cut_by_their_run_crashing_are_cancelled_not_interrupted() -> None
     run = analyze_file(path).runs[-1]
     assert run.ending is not None and run.ending.kind == "crashed"
     assert run.diagnosis.label == "loop"
+
+
+LANGFUSE = SAMPLES / "agentchat-langfuse"
+
+
+def test_spans_langfuse_filtered_out_are_not_read_as_still_open() -> None:
+    # Langfuse's export keeps GenAI and OpenInference spans only; it marks a span whose parent
+    # it dropped (the runtime's messaging) as an app root. That parent is not "never ended".
+    for path in sorted(LANGFUSE.glob("healthy_*/langfuse.jsonl")):
+        events = _events(path)
+        assert "span_open" not in events["subkind"].drop_nulls().to_list(), path
+    # ...so a tool cut by Ctrl-C is still seen ending with every span around it.
+    cut = _events(LANGFUSE / "blocking_tool_sync/langfuse.jsonl")
+    assert any(
+        c.startswith("interrupted inside execute_tool query_db")
+        for c in cut.filter(pl.col("subkind") == "interrupt")["content"].to_list()
+    )
