@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ from .base import EventSink, ParsedLog, json_documents, open_text
 from .otel_spans import Span, read_spans, span_line
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_HEX_ID = re.compile(r"[0-9a-fA-F]{16}(?:[0-9a-fA-F]{16})?")
 _STATUS = {0: "UNSET", 1: "OK", 2: "ERROR"}
 _KINDS = {1: "INTERNAL", 2: "SERVER", 3: "CLIENT", 4: "PRODUCER", 5: "CONSUMER"}
 # what a document holds besides spans (exporters of logs and metrics may share the file)
@@ -147,7 +149,7 @@ def _id(value: Any) -> str | None:
     """A span or trace id as lowercase hex: OTLP JSON writes hex, protobuf's mapping base64."""
     if not value or not isinstance(value, str):
         return None
-    if len(value) in (16, 32) and all(c in "0123456789abcdefABCDEF" for c in value):
+    if _HEX_ID.fullmatch(value):
         return value.lower()
     try:
         return base64.b64decode(value, validate=True).hex() or None
