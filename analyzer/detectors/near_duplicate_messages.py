@@ -15,7 +15,9 @@ reporting a count towards the same total, advanced ("Loaded batch 3 of 20", then
 is progress, not a repeat, and so is a message using a word its speaker never used
 ("Migrated `orders`" after "Migrated `users`"); a repeat whose only news is its numbers (a
 bare counter, "v2", "v4": a loop's drafts count too) weighs half, so it needs twice the
-repeats; Magentic-One's task ledger (a framework template) is not compared at all.
+repeats; Magentic-One's task ledger (a framework template) is not compared at all; what is
+said while a tool pages forward (3+ calls in a row whose number argument rises: page=1, 2, 3)
+goes with the reading and is not counted ("Keep reading." between pages).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+import orjson
 import polars as pl
 
 from ..config import Thresholds
@@ -38,6 +41,60 @@ NEW_NUMBERS = 0.5  # the weight of a repeat whose only news is its numbers
 FAILED_RUN = r"exitcode: [1-9]\d* \(execution failed\)|exited with an error \(POSIX exit code"
 # The error a failed run ended in: its last "SomeError: ..." line.
 _ERROR_LINE = re.compile(r"^\s*((?:[\w.]+(?:Error|Exception|Exit|Interrupt))\b.*?)\s*$", re.M)
+
+
+# Pages read in order: a tool called 3+ times in a row with a number argument that rises each
+# time (page=1, 2, 3; offset=0, 50, 100). What is said between such calls ("Keep reading.",
+# "Reading page 4.") goes with the reading, which advances; a stuck search repeats its page.
+PAGING_STEPS = 3
+
+
+def _paging_spans(events: pl.DataFrame) -> list[tuple[str, int, int]]:
+    """(run, first seq, last seq) of each run of calls of one tool whose arguments hold a
+    number that rises from call to call."""
+    calls = events.filter((pl.col("kind") == "tool_call") & pl.col("tool_args").is_not_null())
+    spans: list[tuple[str, int, int]] = []
+    for (run_id, _), group in calls.group_by("run_id", "tool_name", maintain_order=True):
+        steps = list(zip(group["seq"], map(_numbers, group["tool_args"]), strict=True))
+        start = 0
+        for i in range(1, len(steps) + 1):
+            rising = i < len(steps) and _rises(steps[i - 1][1], steps[i][1])
+            if not rising:
+                if i - start >= PAGING_STEPS:
+                    spans.append((str(run_id), steps[start][0], steps[i - 1][0]))
+                start = i
+    return spans
+
+
+def _numbers(args: str) -> dict[str, float]:
+    try:
+        parsed = orjson.loads(args)
+    except orjson.JSONDecodeError:
+        return {}
+    if not isinstance(parsed, dict):
+        return {}
+    return {
+        k: float(v)
+        for k, v in parsed.items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
+
+
+def _rises(before: dict[str, float], after: dict[str, float]) -> bool:
+    """Some number rose, and nothing else changed (the same query, the next page)."""
+    if not before or before.keys() != after.keys():
+        return False
+    return any(after[k] > before[k] for k in before) and all(after[k] >= before[k] for k in before)
+
+
+def _paced_by_paging(found: pl.DataFrame, events: pl.DataFrame) -> pl.Series:
+    """The rows of ``found`` said while their run was paging forward (``_paging_spans``)."""
+    spans = _paging_spans(events)
+    if not spans:
+        return pl.Series("row", [], pl.UInt32)
+    frame = pl.DataFrame(spans, schema=["run_id", "lo", "hi"], orient="row")
+    inside = found.join(frame, on="run_id").filter(pl.col("seq").is_between("lo", "hi"))
+    return inside["row"].unique()
 
 
 class NearDuplicateMessages(Detector):
@@ -65,8 +122,10 @@ class NearDuplicateMessages(Detector):
         big = msgs.group_by("run_id").len().filter(pl.col("len") > cfg.dup_min_repeats)
         msgs = msgs.filter(pl.col("run_id").is_in(big["run_id"].implode()))
         found = scan(msgs, cfg).with_row_index("row")
+        paced = _paced_by_paging(found, events)
         runs = (
-            found.with_columns(
+            found.filter(~pl.col("row").is_in(paced.implode()))
+            .with_columns(
                 index=pl.int_range(pl.len()).over("run_id"), total=pl.len().over("run_id")
             )
             # A repeat reporting a count towards a total ("batch 4 of 20") is progress, and so

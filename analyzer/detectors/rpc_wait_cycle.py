@@ -7,6 +7,11 @@ planner's second handler cannot run while its first holds it (an ``asyncio.Lock`
 (``MessageKind.DIRECT ... DeliveryStage.SEND``) going round and no response coming back; a Ctrl-C
 then cancels every waiting handler at once (``MessageHandlerException``).
 
+**Forms**: logging's ``Message`` records (DIRECT/RESPOND); spans' ``autogen send`` and
+``autogen process`` (the handler's message context names the sender). A handler span a stop
+cancelled ends as an answered one does: the span reader reads it as cut, not as an answer,
+only when the stop came after a silence (1 s with nothing started).
+
 **Signal**: the run's unanswered direct messages (``rpc_send`` rows that no ``rpc_respond`` from
 the receiver to the sender answers, matched last-in first-out per pair) whose senders wait on
 their receivers in a cycle (A waits on B, B on A), with nothing answered or said after the cycle

@@ -21,6 +21,7 @@ verdict threshold.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import ClassVar
 
 import polars as pl
@@ -28,6 +29,39 @@ import polars as pl
 from ..config import Thresholds
 from ..findings import Finding
 from .base import Detector, RunFinding, by_run, evidence, is_manager, spread
+
+# The remedy by AgentChat team kind, where the run names its manager (logging's and the spans'
+# runtime traffic do; the Console does not): else the general text, which covers both.
+_MANAGERS = {
+    "GraphManager": "graphflow",  # the runtime agent type of GraphFlow's GraphFlowManager
+    "GraphFlowManager": "graphflow",
+    "SelectorGroupChatManager": "selector",
+}
+_TEAM_FIX = {
+    "graphflow": "The graph keeps running its cycle without taking the exit: give the cycle's "
+    "exit edge a condition the messages really meet (DiGraphBuilder.add_edge(source, target, "
+    "condition=...)), and bound the team with a termination condition (MaxMessageTermination).",
+    "selector": "The selector keeps choosing the same members: give the SelectorGroupChat a "
+    "selector_func or candidate_func (or allow_repeated_speaker=False), and a termination "
+    "condition (MaxMessageTermination, TextMentionTermination).",
+}
+
+
+def _team_kinds(events: pl.DataFrame) -> dict[str, str]:
+    """Run -> its AgentChat team kind, from the manager its runtime traffic names."""
+    names = pl.col("agent").is_in(list(_MANAGERS)) | pl.col("recipient").is_in(list(_MANAGERS))
+    named = (
+        events.filter(names)
+        .select(
+            "run_id",
+            manager=pl.coalesce(
+                pl.when(pl.col("agent").is_in(list(_MANAGERS))).then(pl.col("agent")),
+                pl.col("recipient"),
+            ),
+        )
+        .unique(subset="run_id", keep="first", maintain_order=True)
+    )
+    return {r: _MANAGERS[m] for r, m in named.iter_rows() if m in _MANAGERS}
 
 
 class SpeakerCycle(Detector):
@@ -75,6 +109,7 @@ class SpeakerCycle(Detector):
         )
         members = dict(zip(agents["run_id"].to_list(), agents["agent"].to_list(), strict=True))
         fallbacks = by_run(events.filter(pl.col("subkind") == "selector_fallback"))
+        kinds = _team_kinds(events) if self.family == "agentchat" else {}
         for run_id, speakers, at in zip(
             *(per_run[c].to_list() for c in per_run.columns), strict=True
         ):
@@ -86,7 +121,7 @@ class SpeakerCycle(Detector):
             fell_back = fallbacks.get(run_id, [])
             enough = (len(roster) >= 2 or fell_back) and len(speakers) >= cfg.speaker_cycle_min
             if enough and (finding := self._cycle(turns, speakers, at, roster, fell_back, cfg)):
-                yield run_id, finding
+                yield run_id, replace(finding, fix=_TEAM_FIX.get(kinds.get(run_id, ""), ""))
 
     def _cycle(
         self,

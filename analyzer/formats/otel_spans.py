@@ -75,9 +75,10 @@ def read_spans(path: Path, spans: list[tuple[int, Span]], sink: EventSink) -> Pa
     by_id = {s.get("context", {}).get("span_id"): s for _, s in spans}
     cut = _interrupted(spans, by_id)
     requested = _requested_calls(spans)
+    senders = _rpc_senders(spans)
     rows: list[Row] = _open_parents(spans, by_id)
     for line, span in spans:
-        mine = _rows(line, span, by_id, cut.get(id(span)), requested)
+        mine = _rows(line, span, by_id, cut.get(id(span)), requested, senders)
         known = (span.get("attributes") or {}).get(KNOWN)
         if not mine and not known and not _RUNTIME_SPAN.match(str(span.get("name") or "")):
             name = str(span.get("name") or "")[:40].split(" ")[0] or "unnamed"
@@ -151,6 +152,7 @@ def _objects(path: Path, raw: str, sink: EventSink) -> Iterator[tuple[int, Span]
 # just before the stop from counting as cut.
 _TOGETHER_S = 0.05
 _OPERATIONS_CUT = ("invoke_agent ", "execute_tool ", "chat ")
+_RPC_SILENCE_S = 1.0
 
 
 def _interrupted(spans: list[tuple[int, dict[str, Any]]], by_id: dict[str, Any]) -> dict[int, str]:
@@ -166,10 +168,19 @@ def _interrupted(spans: list[tuple[int, dict[str, Any]]], by_id: dict[str, Any])
     if not ends or any(_ends_run(s) for _, s in spans):
         return {}
     last = max(ends)
-    operations = [s for _, s in spans if str(s.get("name") or "").startswith(_OPERATIONS_CUT)]
+    operations = [
+        s
+        for _, s in spans
+        if str(s.get("name") or "").startswith(_OPERATIONS_CUT) or _rpc_context(s) is not None
+    ]
     last_start = max((t for s in operations if (t := parse_ts(s.get("start_time")))), default=None)
+    # A direct message's handler ending with the stop is told from one answering only after a
+    # silence: a quick exchange of bare agents answers everything within milliseconds too.
+    silent = last_start is not None and (last - last_start).total_seconds() >= _RPC_SILENCE_S
     cut: dict[int, str] = {}
     for span in operations:
+        if _rpc_context(span) is not None and not silent:
+            continue
         end = parse_ts(span.get("end_time"))
         status = (span.get("status") or {}).get("status_code")
         if end is None or status == "OK" or (last - end).total_seconds() > _TOGETHER_S:
@@ -243,23 +254,62 @@ def _open_parents(spans: list[tuple[int, dict[str, Any]]], by_id: dict[str, Any]
 
 
 def _rpc_rows(
-    span: dict[str, Any], attrs: dict[str, Any], start: Any, end: Any, line: int
+    span: dict[str, Any],
+    attrs: dict[str, Any],
+    start: Any,
+    end: Any,
+    line: int,
+    senders: dict[Any, str | None],
 ) -> list[Row]:
-    """autogen-core's direct messages: ``autogen send X`` is an RPC to X (sent at its start),
-    ``autogen process X`` of an RPC (``is_rpc`` in its message context) is X answering it."""
+    """autogen-core's direct messages: ``autogen send X`` is an RPC to X (sent at its start,
+    by the sender its handler's message context names), ``autogen process X`` of an RPC
+    (``is_rpc`` in its message context) is X answering its sender."""
     name = str(span.get("name") or "")
-    context = attrs.get("message_context")
+    context = _rpc_context(span)
     if name.startswith("autogen send "):
         target = _runtime_agent(name[len("autogen send ") :])
-        at, order, fields = start, 0, {"subkind": "rpc_send", "recipient": target}
+        sender = senders.get(span.get("context", {}).get("span_id"))
+        at, order = start, 0
+        fields = {"subkind": "rpc_send", "agent": sender, "recipient": target}
         text = f"direct message -> {target}"
-    elif name.startswith("autogen process ") and '"is_rpc": true' in str(context or ""):
+    elif name.startswith("autogen process ") and context is not None:
         target = _runtime_agent(name[len("autogen process ") :])
-        at, order, fields = end, 1, {"subkind": "rpc_respond", "agent": target}
+        at, order = end, 1
+        fields = {"subkind": "rpc_respond", "agent": target, "recipient": _sender(context)}
         text = f"response {target} ->"
     else:
         return []
     return [(at, order, line, "other", {"ts": at, **fields, "content": text})]
+
+
+def _rpc_context(span: dict[str, Any]) -> dict[str, Any] | None:
+    """The message context of an RPC's handler span (``is_rpc``), else None."""
+    if not str(span.get("name") or "").startswith("autogen process "):
+        return None
+    raw = (span.get("attributes") or {}).get("message_context")
+    if not isinstance(raw, str) or '"is_rpc": true' not in raw:
+        return None
+    try:
+        context = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return context if isinstance(context, dict) else None
+
+
+def _sender(context: dict[str, Any]) -> str | None:
+    """``planner/default`` -> ``planner``; the program's own ``send_message`` is "None"."""
+    sender = str(context.get("sender") or "None")
+    return None if sender == "None" else _runtime_agent(sender.split("/", 1)[0])
+
+
+def _rpc_senders(spans: list[tuple[int, Span]]) -> dict[Any, str | None]:
+    """Each ``autogen send`` span's sender, from its handler span's message context (the
+    send span is the handler's parent)."""
+    senders: dict[Any, str | None] = {}
+    for _, span in spans:
+        if (context := _rpc_context(span)) is not None and span.get("parent_id"):
+            senders[span["parent_id"]] = _sender(context)
+    return senders
 
 
 def _input_request_rows(attrs: dict[str, Any], start: Any, line: int) -> list[Row]:
@@ -327,11 +377,14 @@ def _rows(
     by_id: dict[str, Any],
     interrupted: str | None = None,
     requested: frozenset[str] = frozenset(),
+    senders: dict[Any, str | None] | None = None,
 ) -> list[Row]:
     """``interrupted``: how the span was closed unfinished (``_interrupted``): "interrupt"
     (the process stopping) or "cancelled" (its run crashing); it gives its start and that,
     not its end.
-    ``requested``: the tool call ids agents' output messages asked for."""
+    ``requested``: the tool call ids agents' output messages asked for; ``senders``: each
+    direct message's sender (``_rpc_senders``)."""
+    senders = senders or {}
     m = _OPERATION.match(span.get("name") or "")
     start, end = parse_ts(span.get("start_time")), parse_ts(span.get("end_time"))
     attrs = span.get("attributes") or {}
@@ -340,7 +393,7 @@ def _rows(
         return rows
     status = span.get("status") or {}
     order = 0
-    rows.extend(_rpc_rows(span, attrs, start, end, line))
+    rows.extend(_rpc_rows(span, attrs, start, end, line, senders))
     rows.extend(_input_request_rows(attrs, start, line))
     message_type = attrs.get("messaging.message.type")
     if message_type == "GroupChatTermination":  # the team published its end

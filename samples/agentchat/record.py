@@ -220,9 +220,7 @@ SPECS: dict[str, tuple[str, list[tuple[float, int]], str, dict[str, tuple[str, s
         "none",
         {
             "*": ("recursive_reentry", "tool_execution", "planner"),
-            # spans of a cancelled handler end as an answered one does; the transcript shows
-            # only the program's own send_message interrupted
-            "otel.json": ("unknown", "*", ""),
+            # the transcript shows only the program's own send_message interrupted
             "console.txt": ("unknown", "*", ""),
         },
     ),

@@ -5,6 +5,7 @@ Cases are built in code (``make_events``); the real sample logs are covered by t
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -978,13 +979,40 @@ def test_reent03_reads_the_stop_by_its_clock() -> None:
 def test_reent03_fires_on_the_recorded_deadlock_and_not_on_the_finished_exchange() -> None:
     from analyzer import analyze_file
 
-    stuck = analyze_file(SAMPLES / "agentchat/reentry_rpc_deadlock/events.log").runs[0]
-    (found,) = [f for f in stuck.findings if f.code == "REENT03"]
-    assert found.score == 0.85 and "planner -> worker -> planner" in found.summary
+    for form in ("events.log", "otel.json"):
+        stuck = analyze_file(SAMPLES / "agentchat/reentry_rpc_deadlock" / form).runs[0]
+        (found,) = [f for f in stuck.findings if f.code == "REENT03"]
+        assert found.score == 0.85 and "planner -> worker -> planner" in found.summary
     for form in ("events.log", "otel.json"):
         done = analyze_file(SAMPLES / "agentchat/healthy_rpc_roundtrip" / form).runs[0]
         assert "REENT03" not in {f.code for f in done.findings}
         assert done.ending is not None and done.ending.kind == "no_end_recorded"
+
+
+def test_reent03_in_spans_needs_the_stop_to_come_after_a_silence(tmp_path: Path) -> None:
+    # The recorded deadlock's spans, with every end moved to 0.3 s after the last start: a
+    # stop that quick cannot be told from handlers answering, so nothing is called a cycle.
+    import json
+
+    from analyzer import analyze_file
+
+    raw = (SAMPLES / "agentchat/reentry_rpc_deadlock/otel.json").read_text()
+    decoder, pos, spans = json.JSONDecoder(), 0, []
+    while (start := raw.find("{", pos)) >= 0:
+        span, pos = decoder.raw_decode(raw, start)
+        spans.append(span)
+    last_start = max(s["start_time"] for s in spans)
+    quick = last_start[:17] + f"{float(last_start[17:23]) + 0.3:09.6f}" + last_start[26:]
+    for span in spans:
+        span["end_time"] = quick
+    path = tmp_path / "otel.json"
+    path.write_text("\n".join(json.dumps(s) for s in spans) + "\n")
+    from analyzer.formats import parse_log
+
+    events = parse_log(path)[1].events
+    assert events.filter(pl.col("subkind") == "rpc_respond").height == 3  # read as answered
+    run = analyze_file(path).runs[0]
+    assert "REENT03" not in {f.code for f in run.findings}
 
 
 # --- MODEL01 from the client's own retry records (no traceback) ------------------------------
@@ -1050,3 +1078,37 @@ def test_sequential_executions_an_old_release_prints_no_end_of_are_not_nesting()
     run = analyze_file(log).runs[0]
     assert not {f.code for f in run.findings} & {"REENT01", "REENT02", "REENT03"}
     assert run.diagnosis.label == "loop"
+
+
+def _reading(pages: list[int]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for page in pages:
+        rows.append(call("reader", "read_log", f'{{"page":{page}}}', f"call_{len(rows)}"))
+        rows.append(result("reader", f"call_{len(rows) - 1}", "worker-7 retrying", "read_log"))
+        rows.append(msg("reviewer", "Keep reading, the cause is not in this part yet."))
+    return rows
+
+
+def test_loop02_leaves_alone_what_is_said_while_a_tool_pages_forward() -> None:
+    assert fire("LOOP02", make_events(*_reading([1, 2, 3, 4, 5]))) == []
+    # the same page again and again: the same words are a loop
+    assert len(fire("LOOP02", make_events(*_reading([1, 1, 1, 1, 1])))) == 1
+    # a page number going back is not reading forward
+    assert len(fire("LOOP02", make_events(*_reading([1, 2, 1, 2, 1])))) == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        ("agentchat/loop_graphflow_cycle/otel.json", "DiGraphBuilder.add_edge"),
+        ("agentchat/loop_selector_same_agent/events.log", "selector_func"),
+    ],
+)
+def test_loop03_fix_is_the_one_for_the_team_kind_the_run_names(path: str, words: str) -> None:
+    from analyzer import analyze_file
+
+    run = analyze_file(SAMPLES / path).runs[0]
+    (found,) = [f for f in run.findings if f.code == "LOOP03"]
+    assert words in found.fix
+    other = "selector_func" if words != "selector_func" else "DiGraphBuilder"
+    assert other not in found.fix
