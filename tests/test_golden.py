@@ -34,7 +34,17 @@ def test_findings_golden(update_golden: bool, monkeypatch: pytest.MonkeyPatch) -
     target = GOLDEN / "findings.json"
     if update_golden:
         target.write_text(json.dumps(actual, indent=1, sort_keys=True) + "\n")
-    assert actual == json.loads(target.read_text())
+    expected = json.loads(target.read_text())
+    # Which samples changed, each with its old and new reading: not a diff of every key.
+    changed = {
+        name: {"golden": expected.get(name), "now": actual.get(name)}
+        for name in sorted(actual.keys() | expected.keys())
+        if actual.get(name) != expected.get(name)
+    }
+    assert not changed, (
+        f"{len(changed)} sample(s) read differently (make golden to accept):\n"
+        + json.dumps(changed, indent=1)
+    )
 
 
 @pytest.mark.parametrize(
