@@ -27,11 +27,14 @@ _LANGFUSE_ROOT = "langfuse.internal.is_app_root"
 
 def as_genai(spans: list[tuple[int, Span]]) -> list[tuple[int, Span]]:
     """``spans`` in the GenAI vocabulary, framework twins of OpenInference spans left out."""
-    by_id = {s.get("context", {}).get("span_id"): s for _, s in spans}
+    by_id = {_span_id(s): s for _, s in spans}
     children: dict[str, list[Span]] = {}
     for _, span in spans:
         if parent := span.get("parent_id"):
             children.setdefault(str(parent), []).append(span)
+    # The framework's spans an OpenInference span stands for. They pass through unchanged (an
+    # execute_tool span under its TOOL span is neither converted nor a Langfuse root), so
+    # the objects themselves are what is left out.
     twins: set[int] = set()
     out: list[tuple[int, Span]] = []
     for line, span in spans:
@@ -47,7 +50,7 @@ def as_genai(spans: list[tuple[int, Span]]) -> list[tuple[int, Span]]:
         if kind is None:
             out.append((line, _workflows(span) or _autogen_05_tool(span, attrs)))
             continue
-        mine = children.get(str(span.get("context", {}).get("span_id")), [])
+        mine = children.get(str(_span_id(span)), [])
         if kind == "TOOL":
             twin = next((c for c in mine if _is_tool_twin(c, attrs)), None)
             if twin is not None:
@@ -62,6 +65,10 @@ def as_genai(spans: list[tuple[int, Span]]) -> list[tuple[int, Span]]:
         else:  # RETRIEVER, EMBEDDING, RERANKER, GUARDRAIL, EVALUATOR: nothing the table holds
             out.append((line, _known(span)))
     return [(line, s) for line, s in out if id(s) not in twins]
+
+
+def _span_id(span: Span) -> Any:
+    return (span.get("context") or {}).get("span_id")
 
 
 def _renamed(span: Span, name: str, extra: dict[str, Any]) -> Span:

@@ -13,7 +13,7 @@ spans (``autogen publish/send/process``) are skipped.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -125,13 +125,22 @@ def _family(spans: list[tuple[int, Span]]) -> str:
     return "agentchat"
 
 
-def span_line(span_id: Any, line: int, text: str | None) -> int:
-    """A pretty-printed document's span is on the line of its own id (not of a child's
-    ``parentSpanId``); a one-line batch's spans all share its line."""
-    if text is None or not isinstance(span_id, str) or not span_id:
-        return line
-    found = re.search(r'"span_?[iI]d"\s*:\s*"' + re.escape(span_id) + '"', text)
-    return line + text.count("\n", 0, found.start()) if found else line
+_SPAN_ID_KEY = re.compile(r'"span_?[iI]d"\s*:\s*"([^"]+)"')
+
+
+def span_lines(text: str | None, line: int) -> Callable[[Any], int]:
+    """The line of each span of a document that starts on ``line``: a pretty-printed one's
+    span is on the line of its own id (not of a child's ``parentSpanId``), found in one pass
+    over the text; a one-line batch's spans (``text`` None) all share its line."""
+    if text is None:
+        return lambda _: line
+    lines: dict[str, int] = {}
+    at, newlines = 0, 0
+    for found in _SPAN_ID_KEY.finditer(text):
+        newlines += text.count("\n", at, found.start())
+        at = found.start()
+        lines.setdefault(found[1], line + newlines)
+    return lambda span_id: lines.get(span_id, line) if isinstance(span_id, str) else line
 
 
 _MOVES = ("message", "tool_call", "tool_result", "llm_call")

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import orjson
 
 from .base import EventSink, ParsedLog, json_documents, open_text
-from .otel_spans import Span, read_spans, span_line
+from .otel_spans import Span, read_spans, span_lines
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _HEX_ID = re.compile(r"[0-9a-fA-F]{16}(?:[0-9a-fA-F]{16})?")
@@ -93,6 +93,7 @@ def _pretty(first: int, raw: str, sink: EventSink) -> Iterator[tuple[int, str | 
 
 
 def _spans(batches: Any, line: int, text: str | None) -> Iterator[tuple[int, Span]]:
+    line_of = span_lines(text, line)
     for batch in batches if isinstance(batches, list) else []:
         if not isinstance(batch, dict):
             continue
@@ -107,7 +108,7 @@ def _spans(batches: Any, line: int, text: str | None) -> Iterator[tuple[int, Spa
             for raw in _field(scope, "spans") or []:
                 if isinstance(raw, dict):
                     span = _span(raw, resource, str(library.get("name") or ""))
-                    yield span_line(_field(raw, "spanId"), line, text), span
+                    yield line_of(_field(raw, "spanId")), span
 
 
 def _span(raw: dict[str, Any], resource: dict[str, Any], scope: str) -> Span:

@@ -22,7 +22,7 @@ import orjson
 
 from ._span_vocab import OI_KIND
 from .base import EventSink, ParsedLog, json_documents, open_text
-from .otel_spans import Span, read_spans, span_line
+from .otel_spans import Span, read_spans, span_lines
 
 
 class PhoenixTraces:
@@ -52,12 +52,13 @@ class PhoenixTraces:
             if text is None:
                 sink.skip(line, "truncated or invalid trace JSON")
                 continue
+            line_of = span_lines(text, line)
             for trace in doc if isinstance(doc, list) else [doc]:
                 if not isinstance(trace, dict) or not isinstance(trace.get("spans"), list):
                     sink.unread(line, "not a Phoenix trace")
                     continue
                 spans.extend(
-                    (span_line(_context(s).get("span_id"), line, text), _span(s))
+                    (line_of(_context(s).get("span_id")), _span(s))
                     for s in trace["spans"]
                     if isinstance(s, dict)
                 )
