@@ -221,6 +221,11 @@ def seconds_between(start: Any, end: Any) -> float | None:
     return max(0.0, float((end - start).total_seconds()))
 
 
+# How sure a stop read by its clock is: one that came well after the run's last step (past
+# ``caught_in_flight``) 0.85; without a clock a quick step caught in flight looks the same: 0.7.
+CLOCKED, NO_CLOCK = 0.85, 0.7
+
+
 def caught_in_flight(wait: float | None, usual: float | None, cfg: Thresholds) -> bool:
     """A stop ``wait`` seconds after the run's last step, in a run whose steps usually take
     ``usual``: as quick as that (under ``slow_tool_factor`` times it, or 1 s) caught a step in

@@ -35,6 +35,8 @@ import polars as pl
 from ..config import Thresholds
 from ..findings import Finding
 from .base import (
+    CLOCKED,
+    NO_CLOCK,
     PROGRESS,
     Detector,
     RunFinding,
@@ -47,7 +49,6 @@ from .base import (
 )
 
 RPC = pl.col("subkind").is_in(["rpc_send", "rpc_respond"])
-NO_CLOCK = 0.7
 
 
 class RpcWaitCycle(Detector):
@@ -116,7 +117,7 @@ class RpcWaitCycle(Detector):
             items.append(evidence(stop, "stopped while they waited"))
         return self.finding(
             phase="tool_execution",
-            score=0.85 if wait is not None else NO_CLOCK,
+            score=CLOCKED if wait is not None else NO_CLOCK,
             summary=summary,
             evidence=items,
             metrics={"agents": float(len(cycle)), **({"wait_s": wait} if wait is not None else {})},

@@ -33,6 +33,8 @@ from ..config import Thresholds
 from ..findings import Finding
 from ..traceback_frames import STOPPED, chunks, final, frames
 from .base import (
+    CLOCKED,
+    NO_CLOCK,
     PROGRESS,
     Detector,
     RunFinding,
@@ -63,8 +65,7 @@ BACKOFF = re.compile(r"_sleep_for_retry|_retry_request")
 RATE_LIMITED = re.compile(r"\b429\b|RateLimit|rate.limit", re.I)
 _SLEEP = re.compile(r"in (\d+(?:\.\d+)?) seconds")
 TIMED_OUT = re.compile(r"APITimeoutError|ReadTimeout|Request timed out|TimeoutException")
-_SCORES = {"read": 0.85, "backoff": 0.85, "timeout": 0.8}
-NO_CLOCK = 0.7
+_SCORES = {"read": CLOCKED, "backoff": CLOCKED, "timeout": 0.8}
 
 
 class UnansweredModelCall(Detector):
@@ -158,7 +159,7 @@ class UnansweredModelCall(Detector):
                 items.append(evidence(stop, "stopped during the back-off"))
             # A stop seen inside the announced sleep is the back-off; a log that just ends
             # there (SIGKILL, a cut) is less sure.
-            score = 0.85 if wait is not None else NO_CLOCK
+            score = CLOCKED if wait is not None else NO_CLOCK
             yield (
                 run_id,
                 self.finding(

@@ -38,6 +38,8 @@ from ..formats import ALL_FORMATS
 from ..schema import CODE_TOOL
 from ..traceback_frames import STOPPED, Frame, frames, stopped_chunk
 from .base import (
+    CLOCKED,
+    NO_CLOCK,
     PROGRESS,
     TOOL_ANSWER,
     TOOL_TRAFFIC,
@@ -180,7 +182,7 @@ class UnfinishedToolCall(Detector):
         # A second Ctrl-C raised by asyncio's handler: the first one's cancellation never ran,
         # so the loop stayed blocked between the two. A clock shows the wait; without either,
         # the stop may have caught a quick tool in flight.
-        score = 0.85 if wait is not None else (0.8 if stop.second_interrupt else 0.7)
+        score = CLOCKED if wait is not None else (0.8 if stop.second_interrupt else NO_CLOCK)
         fix = f"`{stop.tool}` blocks at {where}. " + (
             LOOP_FIX if on_loop else family_text(self.fix, self.family)
         )
