@@ -88,8 +88,10 @@ def _rises(before: dict[str, float], after: dict[str, float]) -> bool:
 
 
 def _paced_by_paging(found: pl.DataFrame, events: pl.DataFrame) -> pl.Series:
-    """The rows of ``found`` said while their run was paging forward (``_paging_spans``)."""
-    spans = _paging_spans(events)
+    """The rows of ``found`` said while their run was paging forward (``_paging_spans``).
+    Only runs with a repeat can lose one: the others' tool calls are not read."""
+    repeating = found.filter(pl.col("earlier_seq").is_not_null())["run_id"].unique()
+    spans = _paging_spans(events.filter(pl.col("run_id").is_in(repeating.implode())))
     if not spans:
         return pl.Series("row", [], pl.UInt32)
     frame = pl.DataFrame(spans, schema=["run_id", "lo", "hi"], orient="row")
