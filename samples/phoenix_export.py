@@ -10,6 +10,9 @@ the spans; ``src/trace.ts``: group by trace, build each trace). The spans are th
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -82,3 +85,14 @@ def export(base: str, project: str, directory: Path) -> list[Path]:
         path.write_text(json.dumps(build_trace(spans), indent=2), encoding="utf-8")
         written.append(path)
     return written
+
+
+def keep_run_trace(work: Path) -> None:
+    """After a run that sent its spans to Phoenix (project ``$PHOENIX_PROJECT`` on
+    ``$PHOENIX_HOST``): its own trace, the one with most spans (autogen-core starts a trace
+    per agent creation), as ``work/phoenix-trace.json``."""
+    time.sleep(3)  # the exporter's last batch, sent as the process exits
+    base = os.environ.get("PHOENIX_HOST", "http://127.0.0.1:6006")
+    written = export(base, os.environ["PHOENIX_PROJECT"], work / "phoenix")
+    if written:
+        shutil.copy(written[0], work / "phoenix-trace.json")

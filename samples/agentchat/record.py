@@ -23,6 +23,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+from phoenix_export import keep_run_trace  # noqa: E402
 from runner import INT, KILL, TERM, run_program  # noqa: E402
 
 OUT = HERE.parent.parent / "sample_logs" / "agentchat"
@@ -281,7 +282,7 @@ def record(
         argv = [sys.executable, str(HERE / "scenarios.py"), scenario, str(work), fmt, *extra]
         code, how = run_program(argv, work, schedule, stdin_kind)
         if traces == "phoenix":
-            _phoenix_trace(work)
+            keep_run_trace(work)
         for name in forms_kept:
             if (work / name).exists() and (work / name).stat().st_size:
                 shutil.copy(work / name, dest / name)
@@ -308,18 +309,6 @@ def record(
     }
     (dest / "label.json").write_text(json.dumps(label, indent=2) + "\n")
     print(f"{scenario}: {how} -> exit {code}")
-
-
-def _phoenix_trace(work: Path) -> None:
-    """The run's spans from the Phoenix server, exported as ``px traces`` writes them; its
-    own trace (the one with most spans; agent creation makes traces of its own) is kept."""
-    from phoenix_export import export
-
-    time.sleep(3)  # the exporter's last batch, sent as the process exits
-    base = os.environ.get("PHOENIX_HOST", "http://127.0.0.1:6006")
-    written = export(base, os.environ["PHOENIX_PROJECT"], work / "phoenix")
-    if written:
-        shutil.copy(written[0], work / "phoenix-trace.json")
 
 
 def _trace_packages(mode: str) -> str:

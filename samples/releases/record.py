@@ -21,6 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE.parent))
+from phoenix_export import keep_run_trace  # noqa: E402
 from runner import INT, KILL, TERM, run_program  # noqa: E402
 
 OUT = ROOT / "corpus" / "releases"
@@ -121,7 +122,7 @@ def record(
                 os.environ["PHOENIX_PROJECT"] = f"{release}-{scenario}-{time.time_ns()}"
                 code, stopped = run_program(argv, work, schedule, stdin)
                 if mode == "phoenix":
-                    _phoenix_trace(work)
+                    keep_run_trace(work)
                 runs[mode] = {"exit_code": code, "stopped_by": stopped}
                 if (work / "unsupported.txt").exists():
                     runs[mode]["unsupported"] = (work / "unsupported.txt").read_text()
@@ -145,16 +146,6 @@ def record(
             continue
         (target / "label.json").write_text(json.dumps(label, indent=2) + "\n")
         print(f"{release:18s} {scenario:28s} {runs}")
-
-
-def _phoenix_trace(work: Path) -> None:
-    """The run's own trace (its most spans) from the Phoenix server, as px traces writes it."""
-    from phoenix_export import export
-
-    time.sleep(3)  # the exporter's last batch, sent as the process exits
-    written = export("http://127.0.0.1:6006", os.environ["PHOENIX_PROJECT"], work / "phoenix")
-    if written:
-        shutil.copy(written[0], work / "phoenix-trace.json")
 
 
 def main() -> None:
