@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from analyzer.formats.base import EventSink
+from analyzer.formats.base import EventSink, json_documents
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_logs"
@@ -44,6 +44,11 @@ def labelled_samples() -> list[tuple[Path, dict[str, Any]]]:
         for name, expected in sorted(label["expected"].items()):
             out.append((label_file.parent / name, expected))
     return out
+
+
+def console_spans(path: Path) -> list[dict[str, Any]]:
+    """The spans of a ConsoleSpanExporter file (objects back to back, pretty or not)."""
+    return [doc for _, text, doc in json_documents(path.read_text()) if text is not None]
 
 
 def make_events(*rows: dict[str, Any], with_time: bool = False) -> pl.DataFrame:

@@ -15,7 +15,7 @@ from analyzer.config import DEFAULT
 from analyzer.detectors import ALL_DETECTORS, run_detectors
 from analyzer.detectors.base import rows_of
 
-from ..conftest import SAMPLES, call, make_events, msg, result
+from ..conftest import SAMPLES, call, console_spans, make_events, msg, result
 
 
 def _exec_start(tool: str, cid: str) -> dict[str, Any]:
@@ -996,11 +996,7 @@ def test_reent03_in_spans_needs_the_stop_to_come_after_a_silence(tmp_path: Path)
 
     from analyzer import analyze_file
 
-    raw = (SAMPLES / "agentchat/reentry_rpc_deadlock/otel.json").read_text()
-    decoder, pos, spans = json.JSONDecoder(), 0, []
-    while (start := raw.find("{", pos)) >= 0:
-        span, pos = decoder.raw_decode(raw, start)
-        spans.append(span)
+    spans = console_spans(SAMPLES / "agentchat/reentry_rpc_deadlock/otel.json")
     last_start = max(s["start_time"] for s in spans)
     quick = last_start[:17] + f"{float(last_start[17:23]) + 0.3:09.6f}" + last_start[26:]
     for span in spans:

@@ -9,6 +9,8 @@ import pytest
 
 from analyzer.formats import parse_log
 
+from ..conftest import console_spans
+
 SAMPLES = Path(__file__).parents[2] / "sample_logs" / "agentchat"
 
 
@@ -36,11 +38,7 @@ def test_a_tool_span_ended_with_its_ancestors_at_the_last_instant_is_an_open_cal
 ) -> None:
     # The healthy run, cut where its first tool ran: the tool span and its ancestors made to
     # end at that instant (what an interrupt leaves), everything after dropped.
-    raw = (SAMPLES / "healthy_roundrobin_tool/otel.json").read_text()
-    decoder, pos, spans = json.JSONDecoder(), 0, []
-    while (start := raw.find("{", pos)) >= 0:
-        span, pos = decoder.raw_decode(raw, start)
-        spans.append(span)
+    spans = console_spans(SAMPLES / "healthy_roundrobin_tool/otel.json")
     tool = next(s for s in spans if s["name"].startswith("execute_tool "))
     by_id = {s["context"]["span_id"]: s for s in spans}
     chain, parent = [tool], by_id.get(tool["parent_id"])
@@ -89,15 +87,6 @@ def test_tool_spans_before_the_genai_conventions_are_tool_calls() -> None:
     assert parsed.coverage is not None and parsed.coverage.fraction == 1.0
 
 
-def _spans(path: Path) -> list[dict]:
-    raw = path.read_text()
-    decoder, pos, spans = json.JSONDecoder(), 0, []
-    while (start := raw.find("{", pos)) >= 0:
-        span, pos = decoder.raw_decode(raw, start)
-        spans.append(span)
-    return spans
-
-
 KILLED = ["healthy_roundrobin_tool", "healthy_selector_streaming", "healthy_code_execution"]
 
 
@@ -109,7 +98,7 @@ def test_spans_of_a_run_killed_after_each_turn_prove_it_unfinished(
     # around the turn (the team's, the runtime's) were still open and are missing.
     from analyzer.pipeline import analyze_file
 
-    spans = _spans(SAMPLES / run / "otel.json")
+    spans = console_spans(SAMPLES / run / "otel.json")
     turns = sorted(s["end_time"] for s in spans if s["name"].startswith("invoke_agent "))
     assert turns
     for stop in turns[:-1]:
@@ -146,7 +135,7 @@ def test_tool_call_parts_of_an_agents_output_are_calls(tmp_path: Path) -> None:
     assert calls["tool_args"].to_list() == ['{"url":"https://example.com"}']
     assert not events.filter(events["kind"] == "tool_result").height
     # Its execution span, once exported, is that call running, not a second call.
-    spans = _spans(fixture)
+    spans = console_spans(fixture)
     agent = spans[0]
     tool = {
         "name": "execute_tool fetch_page",

@@ -16,20 +16,12 @@ import pytest
 from analyzer import analyze_file
 from analyzer.formats import detect_format, parse_log
 
-from ..conftest import SAMPLES
+from ..conftest import SAMPLES, console_spans
 
 OTEL_SAMPLES = sorted(SAMPLES.glob("agentchat*/*/otel.json"))
 # what the container decides; everything else must not change
 _CONTAINER = ("source_line", "source_format", "seq")
 _STATUS = {"UNSET": 0, "OK": 1, "ERROR": 2}
-
-
-def _console_spans(path: Path) -> list[dict[str, Any]]:
-    raw, decoder, pos, spans = path.read_text(), json.JSONDecoder(), 0, []
-    while (start := raw.find("{", pos)) >= 0:
-        span, pos = decoder.raw_decode(raw, start)
-        spans.append(span)
-    return spans
 
 
 def _nanos(stamp: str | None) -> str:
@@ -123,7 +115,7 @@ def _events(path: Path) -> pl.DataFrame:
 def test_the_same_spans_in_otlp_json_give_the_same_events_and_verdict(
     sample: Path, protobuf: bool, tmp_path: Path
 ) -> None:
-    spans = _console_spans(sample)
+    spans = console_spans(sample)
     otlp = _write(tmp_path / "traces.jsonl", spans, batch=7, protobuf=protobuf)
     assert detect_format(otlp).name == "otlp-json"
     assert _events(otlp).equals(_events(sample))
@@ -133,7 +125,7 @@ def test_the_same_spans_in_otlp_json_give_the_same_events_and_verdict(
 
 def test_a_pretty_printed_document_gives_each_span_its_own_line(tmp_path: Path) -> None:
     sample = SAMPLES / "agentchat/healthy_roundrobin_tool/otel.json"
-    spans = _console_spans(sample)
+    spans = console_spans(sample)
     pretty = tmp_path / "export.json"
     pretty.write_text(json.dumps(_document(spans), indent=2) + "\n")
     assert _events(pretty).equals(_events(sample))
@@ -145,7 +137,7 @@ def test_a_pretty_printed_document_gives_each_span_its_own_line(tmp_path: Path) 
 
 def test_a_batch_cut_mid_line_keeps_the_batches_before_it(tmp_path: Path) -> None:
     # SIGKILL while the exporter wrote a batch: the last line stops mid-document.
-    spans = _console_spans(SAMPLES / "agentchat/healthy_roundrobin_tool/otel.json")
+    spans = console_spans(SAMPLES / "agentchat/healthy_roundrobin_tool/otel.json")
     whole = _write(tmp_path / "whole.jsonl", spans, batch=10)
     text = whole.read_text().splitlines()
     cut = tmp_path / "cut.jsonl"
@@ -157,7 +149,7 @@ def test_a_batch_cut_mid_line_keeps_the_batches_before_it(tmp_path: Path) -> Non
 
 
 def test_logs_and_metrics_sharing_the_file_are_counted_not_read(tmp_path: Path) -> None:
-    spans = _console_spans(SAMPLES / "agentchat/healthy_roundrobin_tool/otel.json")
+    spans = console_spans(SAMPLES / "agentchat/healthy_roundrobin_tool/otel.json")
     path = _write(tmp_path / "all.jsonl", spans, batch=50)
     with path.open("a") as fh:
         fh.write(json.dumps({"resourceLogs": [{"scopeLogs": []}]}) + "\n")
