@@ -196,6 +196,8 @@ def _interrupted(spans: list[tuple[int, dict[str, Any]]], by_id: dict[str, Any])
             continue
         if status == "ERROR" and _failed(span):
             continue  # it ended on its own exception (a 401, a tool's bug), not a stop
+        if (span.get("attributes") or {}).get("gen_ai.response.finish_reasons"):
+            continue  # the model's answer came (a cut call never gets its finish reason)
         if last_start is not None and last_start > end:
             continue  # the run went on to another operation: this one finished
         ancestors = _ancestors(span, by_id)

@@ -53,6 +53,8 @@ def test_an_agent_run_that_returned_is_its_end_and_one_paused_for_approval_is_no
     ]
     paused = _events(AGENT_FRAMEWORK / "input_wait/traces.jsonl")
     assert paused.filter(pl.col("kind") == "termination").is_empty()
+    # its model call ended with a finish reason: answered, not cut by the stop that followed
+    assert "interrupt" not in paused["subkind"].drop_nulls().to_list()
     asked = paused.filter(pl.col("kind") == "input_request")["content"].to_list()
     assert asked == ['approval requested: refund({"order": "A-1042"})']
 
@@ -126,17 +128,28 @@ def test_an_agentchat_agent_span_marked_ok_at_its_start_says_nothing_of_its_end(
     assert turn["status"]["status_code"] == "UNSET"
 
 
-def test_spans_cut_by_their_run_crashing_are_cancelled_not_interrupted() -> None:
-    # The group chat never converged: Agent Framework's runner raised after 100 supersteps
-    # and the reviewer's turn under way was cancelled with it. The run crashed; no signal.
+def test_spans_cut_by_their_run_crashing_are_cancelled_not_interrupted(tmp_path: Path) -> None:
+    # The group chat never converged: Agent Framework's runner raised after 100 supersteps,
+    # just after the reviewer's last turn answered (its spans carry the finish reason). The
+    # run crashed; nothing was cut and no signal came.
     path = AGENT_FRAMEWORK / "loop_group_chat/traces.jsonl"
     events = _events(path)
-    assert "interrupt" not in events["subkind"].drop_nulls().to_list()
-    cut = events.filter(pl.col("subkind") == "cancelled")["content"].to_list()
-    assert cut and all(c.startswith("cancelled inside ") for c in cut)
+    assert not {"interrupt", "cancelled"} & set(events["subkind"].drop_nulls().to_list())
     run = analyze_file(path).runs[-1]
     assert run.ending is not None and run.ending.kind == "crashed"
     assert run.diagnosis.label == "loop"
+    # The same run with that last turn still under way when the runner raised (its spans
+    # without the answer a cut call never gets): the turn was cancelled by the crash.
+    text = path.read_text()
+    last = text.rsplit('"key":"gen_ai.response.finish_reasons"', 2)
+    assert len(last) == 3  # the reviewer's chat span and its invoke_agent span
+    cut = tmp_path / "traces.jsonl"
+    cut.write_text(last[0] + '"key":"postmortem.x"' + last[1] + '"key":"postmortem.y"' + last[2])
+    events = _events(cut)
+    said = events.filter(pl.col("subkind") == "cancelled")["content"].to_list()
+    assert said and all(c.startswith("cancelled inside ") for c in said)
+    assert "interrupt" not in events["subkind"].drop_nulls().to_list()
+    assert analyze_file(cut).runs[-1].ending.kind == "crashed"  # type: ignore[union-attr]
 
 
 LANGFUSE = SAMPLES / "agentchat-langfuse"
