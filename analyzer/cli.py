@@ -13,6 +13,8 @@ Heavy modules (polars, matplotlib) are imported inside the commands: ``--version
 from __future__ import annotations
 
 import functools
+import logging
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ import click
 
 from . import __version__
 from .config import CHARTED_RUNS
+from .fastpaths import ENV_MODE, Mode
 from .gate import EXIT_GATE
 
 if TYPE_CHECKING:
@@ -153,8 +156,51 @@ class _Main(click.Group):
 
 @click.group(cls=_Main)
 @click.version_option(__version__, prog_name="autogen-postmortem")
-def main() -> None:
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Log what the analyzer does besides its results (a fast path that fell back).",
+)
+@click.option(
+    "--fast-paths",
+    type=click.Choice([m.value for m in Mode]),
+    envvar=ENV_MODE,
+    default=Mode.AUTO.value,
+    show_default=True,
+    help="off: the reference parsers and scans only (to rule a fast path out); "
+    "always: every fast path whatever the input's size.",
+)
+def main(verbose: bool, fast_paths: str) -> None:
     """Explain why an AutoGen run froze, looped or died, from its saved logs."""
+    _set_env(ENV_MODE, fast_paths)  # the one setting, seen by worker processes too
+    logger = logging.getLogger("analyzer")
+    if verbose and not any(isinstance(h, _Stderr) for h in logger.handlers):
+        logger.addHandler(_Stderr())
+        logger.setLevel(logging.INFO)
+
+
+def _set_env(name: str, value: str) -> None:
+    """``name=value`` in the environment until the command ends (a CliRunner test's too)."""
+    old = os.environ.get(name)
+    if old == value:
+        return
+    os.environ[name] = value
+
+    def restore() -> None:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+
+    click.get_current_context().call_on_close(restore)
+
+
+class _Stderr(logging.Handler):
+    """The library's log records on stderr (``-v``), one line each."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"autogen-postmortem: {record.getMessage()}", err=True)
 
 
 @main.command()

@@ -15,6 +15,7 @@ from .cost import PRICES, Price, run_costs
 from .detectors import UNPARSED_CODE, Detector, run_detectors, selected
 from .ending import RunEnding, find_endings
 from .errors import display_path
+from .fastpaths import declare, fell_back, take
 from .findings import STALL_CLASSES, Diagnosis, Evidence, Finding
 from .formats import parse_log
 from .formats.base import Coverage, ParsedLog, Skipped
@@ -59,6 +60,7 @@ class _Log:
 # Logs larger than this (in events) are analysed alone, and a shared table is analysed once
 # it holds more: sharing only pays off on small logs, and a shared table is a copy of its parts.
 SHARED_MAX_EVENTS = 20_000
+SHARED_TABLES = declare("shared-tables", 0, "logs", "small logs analysed in one table")
 _TAG = "\x1f"  # between a file's index and its run id in a shared table
 
 
@@ -139,7 +141,7 @@ def iter_analyses(
         except Exception as exc:
             yield i, exc
             continue
-        if len(log.parsed.events) > SHARED_MAX_EVENTS:
+        if len(log.parsed.events) > SHARED_MAX_EVENTS or not take(SHARED_TABLES, 1):
             yield i, _analyze_or_error(log, cfg, detectors, prices)
             del log  # before reading the next file: two large logs never held at once
             continue
@@ -161,7 +163,8 @@ def _analyze_together(
     results: list[AnalysisResult | Exception]
     try:
         results = list(_analyze([log for _, log in members], cfg, detectors, prices))
-    except Exception:
+    except Exception as exc:
+        fell_back(SHARED_TABLES, repr(exc))
         results = [_analyze_or_error(log, cfg, detectors, prices) for _, log in members]
     yield from ((i, result) for (i, _), result in zip(members, results, strict=True))
 

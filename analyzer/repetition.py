@@ -15,12 +15,13 @@ import polars as pl
 from rapidfuzz import fuzz, process, utils
 
 from .config import Thresholds
+from .fastpaths import declare, take
 from .masking import MASKS, NUMBER, masked
 
 MIN_CHARS = 12  # shorter messages ("OK", "Done") carry nothing worth comparing
 Speaker = tuple[str, str]  # (run id, agent): repeats are looked for per speaker of a run
 SPEAKER = ("run_id", "agent")
-FIRST_USES_SHARE = 0.5  # at most this share of distinct (speaker, text) pairs: by first uses
+FIRST_USES = declare("first-uses", 0.5, "share of repeats", "only first uses of a text compared")
 WORD = r"[a-z][a-z0-9_]{2,}"  # a word worth noticing: three or more characters, not a number
 # "3 of 20", "3/20", "step 3 out of 20": a count towards a total (dates are masked before)
 PROGRESS_COUNT = r"\b(?<done>\d+)\s*(?:of|/|out of)\s*(?<total>\d+)\b"
@@ -51,7 +52,8 @@ def scan(msgs: pl.DataFrame, cfg: Thresholds) -> pl.DataFrame:
     kept = _numbers_kept(msgs)
     rows = _numbers_masked(kept)
     distinct = rows.select(pl.struct(*SPEAKER, "text").n_unique()).item() if rows.height else 0
-    found = (_first_uses if distinct <= FIRST_USES_SHARE * rows.height else _each)(rows, cfg)
+    repeats = 1 - distinct / rows.height if rows.height else 1.0
+    found = (_first_uses if take(FIRST_USES, repeats) else _each)(rows, cfg)
     return _with_numbers(found, kept).with_columns(new_words=_new_words(rows))
 
 

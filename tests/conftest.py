@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,7 +13,12 @@ from typing import Any
 import polars as pl
 import pytest
 
+from analyzer import fastpaths
 from analyzer.formats.base import EventSink, json_documents
+
+# A fast path that gives up raises in the tests instead of quietly taking its reference path
+# (set here, before any test, so worker processes inherit it); see ``fallbacks``.
+os.environ[fastpaths.ENV_STRICT] = "1"
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_logs"
@@ -34,6 +42,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture(params=[fastpaths.Mode.OFF, fastpaths.Mode.ALWAYS])
+def fast_paths(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> fastpaths.Mode:
+    """The test runs twice: on the reference paths only, and on every fast path however small
+    its input (an equivalence test compares what it gets in each with the other)."""
+    monkeypatch.setenv(fastpaths.ENV_MODE, request.param.value)
+    return fastpaths.Mode(request.param)
+
+
+@pytest.fixture
+def fallbacks(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> Callable[[], list[str]]:
+    """For a test that makes a fast path give up: fallbacks are logged (not raised), and this
+    returns the messages logged so far."""
+    monkeypatch.setenv(fastpaths.ENV_STRICT, "0")
+    caplog.set_level(logging.INFO, logger=fastpaths.log.name)
+    return lambda: [r.getMessage() for r in caplog.records if r.name == fastpaths.log.name]
 
 
 def labelled_samples() -> list[tuple[Path, dict[str, Any]]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzer import analyze_file
+from analyzer import analyze_file, fastpaths
 from analyzer.report.markdown import render_markdown
 
 from .conftest import ROOT, labelled_samples
@@ -28,11 +28,16 @@ def summary(path: Path) -> dict:
     }
 
 
-def test_findings_golden(update_golden: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("mode", list(fastpaths.Mode))
+def test_findings_golden(
+    mode: fastpaths.Mode, update_golden: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every fast path taken, none, or each by its size: every sample reads the same."""
     monkeypatch.chdir(ROOT)
+    monkeypatch.setenv(fastpaths.ENV_MODE, mode.value)
     actual = {str(p.relative_to(ROOT)): summary(p) for p, _ in labelled_samples()}
     target = GOLDEN / "findings.json"
-    if update_golden:
+    if update_golden and mode is fastpaths.Mode.AUTO:
         target.write_text(json.dumps(actual, indent=1, sort_keys=True) + "\n")
     expected = json.loads(target.read_text())
     # Which samples changed, each with its old and new reading: not a diff of every key.

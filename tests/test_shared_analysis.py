@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -100,7 +100,7 @@ def test_two_copies_of_one_log_keep_their_runs_apart(
 
 
 def test_a_failing_shared_stage_falls_back_to_one_file_at_a_time(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, fallbacks: Callable[[], list[str]]
 ) -> None:
     real = pipeline.run_detectors
 
@@ -112,6 +112,7 @@ def test_a_failing_shared_stage_falls_back_to_one_file_at_a_time(
     monkeypatch.setattr(pipeline, "run_detectors", fails_on_shared_tables)
     paths = [path for path, _ in labelled_samples()][:12]
     _assert_same(paths, analyze_files(paths))
+    assert fallbacks() and all("shared-tables" in m and "shared table" in m for m in fallbacks())
 
 
 def test_large_logs_are_analysed_alone(

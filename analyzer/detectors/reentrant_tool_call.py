@@ -23,10 +23,12 @@ from typing import ClassVar
 import polars as pl
 
 from ..config import Thresholds
+from ..fastpaths import declare, take
 from ..findings import Finding
 from .base import TOOL_ANSWER, TOOL_TRAFFIC, Detector, RunFinding, by_run, evidence, spread
 
-_WALK_ALL = 2000  # rows; walking fewer costs less than the ~10 queries that narrow them
+# Walking fewer rows costs less than the ~10 queries that narrow them.
+NARROWING = declare("reentry-prefilter", 2001, "events", "runs that cannot nest dropped")
 # What the walk reads of a row.
 _WALKED = (
     *("run_id", "kind", "subkind", "tool_call_id"),
@@ -161,7 +163,7 @@ def _suspect_rows(events: pl.DataFrame) -> pl.DataFrame:
     of its three signs, so the walk finds the same nestings, in far fewer rows."""
     kind, cid = pl.col("kind"), pl.col("tool_call_id")
     rows = events.filter(TOOL_TRAFFIC | (kind == "message"))
-    if rows.height <= _WALK_ALL:
+    if not take(NARROWING, rows.height):
         return rows
     rows = rows.with_row_index("pos")
     calls = rows.filter((kind == "tool_call") & cid.is_not_null())

@@ -20,6 +20,7 @@ from typing import ClassVar
 import polars as pl
 
 from ..config import Thresholds
+from ..fastpaths import declare, take
 from ..findings import Finding
 from .base import TOOL_ANSWER, Detector, RunFinding, by_run, evidence
 
@@ -81,9 +82,14 @@ class SlowToolCall(Detector):
         )
 
 
+PREFILTER = declare("slow-tool-prefilter", 0, "events", "runs without a slow answer dropped")
+
+
 def _runs_with_a_slow_answer(timed: pl.DataFrame, cfg: Thresholds) -> pl.DataFrame:
     """The rows of the runs where some answer comes ``slow_tool_s`` after the first call with
     its id: a call's time is never before that first one, so no other run has a slow call."""
+    if not take(PREFILTER, timed.height):
+        return timed
     key = ["run_id", "tool_call_id"]
     first_call = (
         timed.filter(pl.col("kind") == "tool_call").group_by(key).agg(first=pl.col("ts").min())

@@ -16,7 +16,9 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
+import polars as pl
 
+from ..fastpaths import declare, take
 from ._agentchat_messages import (
     TEAM_ID,
     TOOL_REPR_KINDS,
@@ -30,12 +32,26 @@ from .base import EventSink, canonical_json, loads, text_of
 
 EVENTS_LOGGER = "autogen_core.events"  # one JSON event per record
 # What a record needs for ``RecordParser.record`` to read anything from it (besides an error
-# level, which each form writes its own way): the prefilter both logging forms drop the rest by.
-WANTED = (
+# level, which each form writes its own way): a new branch there adds its words here.
+_WANTED = (
     r"autogen_core\.events|autogen_agentchat|GroupChatTermination|UserInputRequestedEvent"
     r"|Publishing message of type GroupChatMessage|Sending message of type GroupChatStart"
     r"|Retrying request|HTTP Request: "
 )
+PREFILTER = declare("record-prefilter", 0, "lines", "records no parser branch reads dropped")
+HOP_IN_PLACE = declare("hop-in-place", 0, "records", "a Message hop read without decoding it")
+KNOWN_HOPS = declare("known-hops", 0, "records", "a hop adding no new message not decoded")
+
+
+def wanted(text: pl.Expr, error_levels: str) -> pl.Expr:
+    """The lines (``text``) of records ``RecordParser.record`` can read anything from, for
+    the logging form whose error levels match ``error_levels``: the prefilter both forms drop
+    the rest by, in polars; every line with the fast path off."""
+    if not take(PREFILTER, 0):
+        return pl.lit(True)
+    return text.str.contains(f"{_WANTED}|{error_levels}")
+
+
 # The model client retrying a refused call, from an app that logs other libraries at INFO:
 # openai's "Retrying request [to /chat/completions] in 30.000000 seconds" (every 1.x release)
 # and httpx's line for the refused request itself (429, or a 5xx the client retries).
@@ -185,6 +201,7 @@ class RecordParser:
         # the first payload naming a source; id-less published texts wait until then.
         self.contentless: bool | None = None
         self.deferred: list[tuple[dict[str, Any], int, str | None]] = []
+        self.in_place, self.skip_known = take(HOP_IN_PLACE, 0), take(KNOWN_HOPS, 0)
 
     def record(
         self, line: int, logger: str, level: str, when: str | None, lines: list[str]
@@ -264,7 +281,7 @@ class RecordParser:
         """``record`` of a one-line ``autogen_core.events`` record whose message is
         ``text[at:]``, if it is a Message hop (True), read without copying the message unless
         its payload must be decoded; False if not a hop (the caller reads it as a record)."""
-        hop = _hop(text, at)
+        hop = _hop(text, at) if self.in_place else None
         if hop is None:
             return False
         self._learn(hop)
@@ -326,7 +343,7 @@ class RecordParser:
         id in it is known. The latter is conservative: every chat message has a ``source``, so
         there must be at least as many distinct known ids as ``source`` keys. Any doubt (``hop``
         is None, an error payload) means decoding it."""
-        if hop is None:
+        if hop is None or not self.skip_known:
             return False
         payload, route = hop
         if payload not in self.recent:

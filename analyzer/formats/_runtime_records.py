@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 import polars as pl
 
+from ..fastpaths import declare, take
 from .base import (
     EventSink,
     ParsedLog,
@@ -299,7 +300,8 @@ def resolved(parsed: ParsedLog) -> ParsedLog:
     return replace(parsed, events=resolve_tool_names(parsed.events))
 
 
-BULK_NAMES = 5000  # fewer rows are walked in Python: polars' joins cost ~4 ms a small log
+# Fewer rows are walked in Python: polars' joins cost ~4 ms a small log.
+BULK_NAMES = declare("bulk-names", 5000, "events", "tool names resolved by polars joins")
 
 
 def resolve_tool_names(events: pl.DataFrame) -> pl.DataFrame:
@@ -307,7 +309,7 @@ def resolve_tool_names(events: pl.DataFrame) -> pl.DataFrame:
     the calls seen so far would: a tool result takes the name of the last call before it with
     its id; a function_use record without ``function_name`` (older ag2), that of the last call
     before it with the same arguments."""
-    if events.height < BULK_NAMES:
+    if not take(BULK_NAMES, events.height):
         return _resolve_one_by_one(events)
     named = events.with_row_index("_at")
     calls = named.filter(pl.col("kind") == "tool_call")

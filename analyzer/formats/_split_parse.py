@@ -21,20 +21,24 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import pickle
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import polars as pl
 
+from ..fastpaths import Mode, declare, fell_back, mode, take
 from ._line_batches import Span
 from .base import Coverage, EventSink, ParsedLog, Skipped, is_plain, require_events
 
 PENDING_RUN = "\x00pending"  # a span's run before it names one; never a real run id
-MIN_SPLIT_BYTES = 128 << 20  # below this a worker's start-up (~0.35 s, imports) is not repaid
+# Below its limit a worker's start-up (~0.35 s, imports) is not repaid.
+SPLIT_PARSE = declare("split-parse", 128 << 20, "bytes", "a large plain log parsed on every core")
 # Span sizes: guided, each a share of what is left, so the processes finish within a small span
 # of each other; bounded because each span restarts the parser's memory of what it saw (on
 # 100 MB, 12 spans cost no measurable CPU over 1) and the smallest still repays its start.
@@ -91,15 +95,15 @@ def parse_log_in_spans(
     return parsed
 
 
-def plan(path: Path, starts_record: StartsRecord, min_split: int = 0) -> list[Span]:
+def plan(path: Path, starts_record: StartsRecord) -> list[Span]:
     """The spans to parse ``path`` in: one (the whole file) unless it is a large plain file
-    (``min_split``, by default ``MIN_SPLIT_BYTES``) and there are spare cores."""
+    (``SPLIT_PARSE``) and there are spare cores."""
     try:
         size = path.stat().st_size
     except OSError:
         return [Span()]
     processes = _processes()
-    if processes < 2 or size < (min_split or MIN_SPLIT_BYTES) or not is_plain(path):
+    if processes < 2 or not take(SPLIT_PARSE, size) or not is_plain(path):
         return [Span()]
     return cut_at(path, guided(size, processes), starts_record)
 
@@ -107,11 +111,14 @@ def plan(path: Path, starts_record: StartsRecord, min_split: int = 0) -> list[Sp
 def guided(size: int, processes: int) -> list[int]:
     """Where the spans should start: each span a ``2 * processes``-th of the file from its
     start on (within the span bounds), so they shrink towards the end of the file."""
+    most, least = MAX_SPAN_BYTES, MIN_SPAN_BYTES
+    if mode() is Mode.ALWAYS:  # a small file too is cut into several spans
+        most, least = max(1, size // 4), max(1, size // 16)
     offsets = [0]
     while True:
         left = size - offsets[-1]
-        step = min(MAX_SPAN_BYTES, max(MIN_SPAN_BYTES, left // (2 * processes)))
-        if left - step < MIN_SPAN_BYTES:  # the rest is the last span
+        step = min(most, max(least, left // (2 * processes)))
+        if left - step < least:  # the rest is the last span
             return offsets
         offsets.append(offsets[-1] + step)
 
@@ -170,7 +177,10 @@ def parse_in_parts(path: Path, parse_span: ParseSpan, spans: Sequence[Span]) -> 
         parts = {k: parse_span(path, spans[k]) for k in _taken(claims, len(spans))}
         for future in theirs:
             parts.update((k, shipped.unpack()) for k, shipped in future.result())
-    except Exception:  # a broken pool, or a parse error the sequential parse raises again
+    except (BrokenProcessPool, OSError, pickle.PicklingError) as exc:  # the workers, not the log
+        fell_back(SPLIT_PARSE, repr(exc))
+        return None
+    except Exception:  # a span's parse failed: the sequential parse reports it as it would
         return None
     finally:
         _take_all(claims, len(spans))  # a worker stops after its span, not at the file's end

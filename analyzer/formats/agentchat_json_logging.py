@@ -25,8 +25,8 @@ from ._agentchat_records import (
     MODEL_RETRY,
     RecordParser,
     first_contentless,
+    wanted,
 )
-from ._agentchat_records import WANTED as RECORD_WANTED
 from ._line_batches import Span, numbered_lines
 from ._record_layout import LOGGER_NAMES
 from ._split_parse import Part, Spanned, span_sink
@@ -41,7 +41,7 @@ MESSAGE_KEYS = ("message", "msg", "event", "@message", "log.message")
 TRACE_KEYS = ("exc_info", "exc_text", "exception", "error.stack_trace", "stack_trace", "stack_info")
 # A record with none of these can produce no event (see RecordParser.record); JSON formatters
 # often write the level in lower case.
-WANTED = rf"{RECORD_WANTED}|(?i:error|critical|fatal)"
+ERROR_LEVELS = "(?i:error|critical|fatal)"
 _SNIFF_LINES = 50
 
 Record = tuple[str, str, str | None, list[str]]  # logger, level, time as written, message lines
@@ -81,8 +81,8 @@ def _parse_span(path: Path, span: Span) -> Part:
     """The events of the records in ``span`` (see ``_split_parse``)."""
     sink = span_sink(AgentchatJsonLogging.name, span)
     parser = RecordParser(sink)
-    wanted = pl.col("text").str.contains(WANTED)
-    for number, line in numbered_lines(path, span, lambda lf: lf.filter(wanted)):
+    keep = wanted(pl.col("text"), ERROR_LEVELS)
+    for number, line in numbered_lines(path, span, lambda lf: lf.filter(keep)):
         try:
             record = loads(line)
         except orjson.JSONDecodeError:

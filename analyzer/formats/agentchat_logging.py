@@ -20,14 +20,15 @@ from typing import Any, ClassVar
 
 import polars as pl
 
+from ..fastpaths import Mode, declare, mode, take
 from ._agentchat_records import (
     EVENTS_LOGGER,
     HEAD_BYTES,
     MODEL_RETRY,
     RecordParser,
     first_contentless,
+    wanted,
 )
-from ._agentchat_records import WANTED as RECORD_WANTED
 from ._line_batches import Span, line_batches, numbered_lines
 from ._log_format import RecordFormat, compile_format
 from ._record_layout import (
@@ -59,8 +60,14 @@ SEPARATORS = re.compile(SEPARATOR_RUN)
 _PREFIX_LIMIT = 160  # the logger name must sit in the prefix, not deep inside a message
 _LEVEL_GAP = 12  # a level after the name counts only if it follows within this many characters
 LEARN_LINES = 2000  # lines a learned layout must split exactly as the slow splitter does
+FEW_LINES = 20  # learned from with every fast path taken: the layout then splits the rest alone
+# A file the sample covers gets the slow splitter's answer on every line either way (the
+# layout must agree with it on all of them); checking a layout would cost more than that.
+LEARNED_LAYOUT = declare(
+    "learned-layout", LEARN_LINES, "lines", "a layout learned, split in polars"
+)
 # A record with none of these can produce no event (see RecordParser.record): bulk-dropped.
-WANTED = rf"{RECORD_WANTED}|ERROR|CRITICAL|FATAL"
+ERROR_LEVELS = "ERROR|CRITICAL|FATAL"
 
 
 class AgentchatLogging:
@@ -188,15 +195,16 @@ def _records(path: Path, span: Span) -> Iterator[Row]:
     layout learned (and checked) from the file's first lines, polars also splits the rest.
     """
     stat = path.stat()
-    layout = _layout_of(path, (stat.st_ino, stat.st_size, stat.st_mtime_ns))
+    version = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    layout = _layout_of(path, version, mode())
     text = pl.col("text")
-    wanted = text.str.contains(WANTED) | ~is_record_start(text, _PREFIX_LIMIT)
+    keep = wanted(text, ERROR_LEVELS) | ~is_record_start(text, _PREFIX_LIMIT)
     if layout is None:
-        for number, line in numbered_lines(path, span, lambda lf: lf.filter(wanted)):
+        for number, line in numbered_lines(path, span, lambda lf: lf.filter(keep)):
             yield number, line, _split(line), 0
         return
     columns = ("line", "text", "logger", "level", "when", "message_at")
-    for batch in line_batches(path, lambda lf: layout.split(lf.filter(wanted)), span=span):
+    for batch in line_batches(path, lambda lf: layout.split(lf.filter(keep)), span=span):
         for number, line, logger, level, when, at in zip(
             *(batch[c].to_list() for c in columns), strict=True
         ):
@@ -211,13 +219,13 @@ def _records(path: Path, span: Span) -> Iterator[Row]:
 
 
 @lru_cache(maxsize=4)
-def _layout_of(path: Path, version: tuple[int, int, int]) -> Layout | None:
+def _layout_of(path: Path, version: tuple[int, int, int], current: Mode) -> Layout | None:
     """The layout learned from the file's first lines, once per ``version`` of the file
-    (inode, size, mtime), not once per span: ~24 ms each, and a large file has ~30 spans."""
-    sample = [text for _, text in islice(iter_lines(path), LEARN_LINES)]
-    # A file the sample covers gets the slow splitter's answer on every line either way (the
-    # layout must agree with it on all of them); checking a layout would cost more than that.
-    return _learn(sample) if len(sample) == LEARN_LINES else None
+    (inode, size, mtime) and fast-path mode, not once per span: ~24 ms each, and a large file
+    has ~30 spans."""
+    few = current is Mode.ALWAYS
+    sample = [text for _, text in islice(iter_lines(path), FEW_LINES if few else LEARN_LINES)]
+    return _learn(sample) if few or take(LEARNED_LAYOUT, len(sample)) else None
 
 
 def _learn(lines: list[str]) -> Layout | None:

@@ -17,6 +17,7 @@ import orjson
 import polars as pl
 
 from ..errors import LogFormatError
+from ..fastpaths import declare, take
 from ..schema import EVENT_SCHEMA
 from ._container_logs import ContainerLog, line_times, unwrapper
 from ._streams import DerivedStream
@@ -312,7 +313,7 @@ def parse_ts(text: str | None) -> datetime | None:
 
 Stamp = datetime | str | None  # a time, or its text as written (read as ``parse_ts`` reads it)
 TS_TYPE = pl.Datetime("us", "UTC")
-BULK_STAMPS = 2000  # fewer times are read one by one
+BULK_STAMPS = declare("bulk-stamps", 2000, "times", "times parsed by one polars expression")
 # The shape nearly every logged time has (naive or UTC, "," or "." before the fraction), which
 # polars parses in bulk as ``parse_ts`` would; years before 1000, hour 24 and leap seconds
 # (which polars would take) and any other text go through ``parse_ts`` one by one.
@@ -325,7 +326,7 @@ def parse_stamps(values: Sequence[Stamp]) -> pl.Series:
     """``values`` as a UTC time column, texts read as ``parse_ts`` reads them but in bulk
     (110,000 runtime-log times: 0.03 s, against 0.28 s one by one, most of which went on
     building the column from Python datetimes); anything neither text nor time is null."""
-    if len(values) < BULK_STAMPS:  # polars' fixed cost (~2 ms) exceeds a small log's parse
+    if not take(BULK_STAMPS, len(values)):  # polars' fixed cost (~2 ms) exceeds a small parse
         return pl.Series(
             [parse_ts(v) if isinstance(v, str) else _time_or_none(v) for v in values],
             dtype=TS_TYPE,

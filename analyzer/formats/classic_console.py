@@ -14,12 +14,14 @@ from typing import ClassVar
 
 import polars as pl
 
+from ..fastpaths import declare, take
 from ..schema import CODE_TOOL
 from ._console_lanes import ANSI, FRAMEWORK_LOG, LANE, NAME_LIMIT, Batch, tables
 from ._line_batches import BLOCK_BYTES, Span, line_tables
 from ._tracebacks import FRAME, TRACEBACK_START, PythonWarnings, TracebackCollector
 from .base import EventSink, ParsedLog, canonical_json, iter_lines, require_events
 
+CONSOLE_BLOCKS = declare("console-blocks", 0, "lines", "marked lines only through the parser")
 # Agent names may hold spaces, dots, dashes and any letter: the API allows them.
 RULE = re.compile(r"^-{80}\s*$")
 NEXT_SPEAKER = re.compile(r"^Next speaker: (\S.*?)\s*$")
@@ -133,6 +135,8 @@ class _ConsoleParser:
         """Block by block (``_console_lanes``): only the marked lines go through ``line``, the
         plain lines between them join what is being read in one step, and a lane's events
         are taken as polars built them. Equal to ``run_by_line``, at a fraction of the calls."""
+        if not take(CONSOLE_BLOCKS, 0):
+            return self.run_by_line()
         span = Span()
         batches = line_tables(self.path, tables, self.block_bytes, span, universal_newlines=True)
         for tabled in batches:

@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from analyzer import fastpaths
 from analyzer.config import DEFAULT
 from analyzer.detectors import reentrant_tool_call, slow_tool_call
 from analyzer.detectors.base import TOOL_TRAFFIC, Detector
@@ -92,27 +93,22 @@ def every_relevant_row(events: pl.DataFrame) -> pl.DataFrame:
     return events.filter(TOOL_TRAFFIC | (pl.col("kind") == "message"))
 
 
-PREFILTERS: list[
-    tuple[type[Detector], Any, str, Callable[..., pl.DataFrame], Callable[[], pl.DataFrame]]
-] = [
-    (ReentrantToolCall, reentrant_tool_call, "_suspect_rows", every_relevant_row, nesting_runs),
-    (SlowToolCall, slow_tool_call, "_runs_with_a_slow_answer", lambda t, cfg: t, timed_tool_runs),
+PREFILTERS: list[tuple[type[Detector], Callable[[], pl.DataFrame]]] = [
+    (ReentrantToolCall, nesting_runs),
+    (SlowToolCall, timed_tool_runs),
 ]
 
 
-@pytest.mark.parametrize(("detector", "module", "name", "no_filter", "runs"), PREFILTERS)
+@pytest.mark.parametrize(("detector", "runs"), PREFILTERS)
 def test_a_prefilter_never_changes_a_finding(
     detector: type[Detector],
-    module: Any,
-    name: str,
-    no_filter: Callable[..., pl.DataFrame],
     runs: Callable[[], pl.DataFrame],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     events = runs()
-    monkeypatch.setattr(reentrant_tool_call, "_WALK_ALL", 0)  # narrow however small
+    monkeypatch.setenv(fastpaths.ENV_MODE, "always")  # narrowed however small
     fast = dict(detector().check(events, DEFAULT))
-    monkeypatch.setattr(module, name, no_filter)
+    monkeypatch.setenv(fastpaths.ENV_MODE, "off")
     slow = dict(detector().check(events, DEFAULT))
     assert fast == slow
     # The comparison covers runs where the detector fires, each sign alone.
@@ -124,9 +120,9 @@ def test_the_prefilters_drop_the_rows_of_runs_that_cannot_fire(
 ) -> None:
     events = parse_log(SAMPLES / "agentchat/loop_swarm_pingpong/events.log")[1].events
     relevant = every_relevant_row(events).height
-    assert 100 < relevant <= reentrant_tool_call._WALK_ALL
+    assert 100 < relevant < reentrant_tool_call.NARROWING.limit
     assert reentrant_tool_call._suspect_rows(events).height == relevant  # small: walked whole
-    monkeypatch.setattr(reentrant_tool_call, "_WALK_ALL", 0)
+    monkeypatch.setenv(fastpaths.ENV_MODE, "always")
     assert reentrant_tool_call._suspect_rows(events).height == 0
     timed = events.filter(pl.col("ts").is_not_null() & pl.col("tool_call_id").is_not_null())
     assert timed.height > 0

@@ -2,16 +2,15 @@ from __future__ import annotations
 
 import pytest
 
+from analyzer import fastpaths
 from analyzer.formats import _split_parse as split_parse
 
 
 @pytest.fixture
 def tiny_spans(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any file of a few KB is "large": planned in spans of 1-4 KB on two processes."""
+    """Any file is "large": planned in spans of a 16th to a 4th of it on two processes."""
     monkeypatch.setenv(split_parse.ENV_PROCESSES, "2")
-    monkeypatch.setattr(split_parse, "MIN_SPLIT_BYTES", 1)
-    monkeypatch.setattr(split_parse, "MAX_SPAN_BYTES", 4096)
-    monkeypatch.setattr(split_parse, "MIN_SPAN_BYTES", 1024)
+    monkeypatch.setenv(fastpaths.ENV_MODE, fastpaths.Mode.ALWAYS.value)
 
 
 @pytest.fixture

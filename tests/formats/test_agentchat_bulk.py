@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from analyzer import fastpaths
 from analyzer.formats import _agentchat_records as records
 from analyzer.formats import agentchat_logging as logging_format
 from analyzer.formats._agentchat_records import RecordParser
-from analyzer.formats._line_batches import Span
+from analyzer.formats._split_parse import ENV_PROCESSES
 from analyzer.formats.agentchat_logging import AgentchatLogging
 from analyzer.formats.base import iter_lines
 
@@ -40,26 +40,21 @@ SCENARIOS = [
 @pytest.fixture(autouse=True)
 def learn_from_a_few_lines(monkeypatch: pytest.MonkeyPatch) -> None:
     """The samples are shorter than LEARN_LINES, and a file the sample covers is read by the
-    slow splitter alone: learn from their first lines so the learned layout splits the rest."""
-    monkeypatch.setattr(logging_format, "LEARN_LINES", 20)
-
-
-def slow_records(path: Path, span: Span) -> Iterator[logging_format.Row]:
-    """The reference: every line, split one by one (so no hop is read in place)."""
-    assert span == Span()
-    for number, text in iter_lines(path):
-        yield number, text, logging_format._split(text), 0
+    slow splitter alone: with every fast path taken, a layout is learned from the first
+    ``FEW_LINES`` and splits the rest. One process: splitting is test_split_parse's."""
+    monkeypatch.setenv(fastpaths.ENV_MODE, fastpaths.Mode.ALWAYS.value)
+    monkeypatch.setenv(ENV_PROCESSES, "1")
 
 
 def reference(path: Path, monkeypatch: pytest.MonkeyPatch) -> pl.DataFrame:
+    """The reference paths: every line split one by one, every hop decoded."""
     with monkeypatch.context() as m:
-        m.setattr(logging_format, "_records", slow_records)
-        m.setattr(RecordParser, "known_hop", lambda self, hop: False)
+        m.setenv(fastpaths.ENV_MODE, fastpaths.Mode.OFF.value)
         return AgentchatLogging.parse(path).events
 
 
 def head(path: Path) -> list[str]:
-    return [text for _, text in islice(iter_lines(path), logging_format.LEARN_LINES)]
+    return [text for _, text in islice(iter_lines(path), logging_format.FEW_LINES)]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -78,7 +73,7 @@ def test_a_file_the_sample_covers_is_split_line_by_line_with_the_same_result(
 ) -> None:
     path = AC / "loop_swarm_pingpong/events.log"
     learned = AgentchatLogging.parse(path).events  # 20-line sample: layout learned and used
-    monkeypatch.setattr(logging_format, "LEARN_LINES", 10_000)
+    monkeypatch.setenv(fastpaths.ENV_MODE, fastpaths.Mode.AUTO.value)
     monkeypatch.setattr(logging_format, "_learn", lambda lines: pytest.fail("learned"))
     assert AgentchatLogging.parse(path).events.equals(learned)
 

@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from analyzer import analyze_file
+from analyzer import analyze_file, fastpaths
 from analyzer.errors import UnknownFormatError
 from analyzer.formats import _split_parse as split_parse
 from analyzer.formats import agentchat_json_logging as json_layout
@@ -200,13 +200,8 @@ def test_spans_give_the_sequential_parse(json_runs: Path, parts: int) -> None:
     assert skipped == want_skipped
 
 
-def test_a_large_file_is_parsed_by_worker_processes(
-    json_runs: Path, merges: list[int], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(split_parse.ENV_PROCESSES, "2")
-    monkeypatch.setattr(split_parse, "MIN_SPLIT_BYTES", 1)
-    monkeypatch.setattr(split_parse, "MAX_SPAN_BYTES", json_runs.stat().st_size // 2)
-    monkeypatch.setattr(split_parse, "MIN_SPAN_BYTES", json_runs.stat().st_size // 4)
+@pytest.mark.usefixtures("tiny_spans")
+def test_a_large_file_is_parsed_by_worker_processes(json_runs: Path, merges: list[int]) -> None:
     parsed = AgentchatJsonLogging.parse(json_runs)
     assert merges == [len(split_parse.guided(json_runs.stat().st_size, 2))]
     assert merges[0] > 2
@@ -251,7 +246,7 @@ def test_hops_under_the_usual_keys_skip_the_field_search(
     fast = AgentchatJsonLogging.parse(path).events
     records = len(path.read_text().splitlines())
     assert 0 < len(searched) < 0.6 * records  # most records are hops, read in place
-    monkeypatch.setattr(json_logging, "_hop_read", lambda parser, line, record: False)
+    monkeypatch.setenv(fastpaths.ENV_MODE, "off")  # every record decoded and searched
     assert fast.equals(AgentchatJsonLogging.parse(path).events)
 
 

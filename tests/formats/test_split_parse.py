@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from polars.testing import assert_frame_equal
 
+from analyzer import fastpaths
+from analyzer.fastpaths import FallbackError
 from analyzer.formats import _split_parse as split_parse
 from analyzer.formats._line_batches import Span
 from analyzer.formats._split_parse import cut, guided, merge, parse_in_parts, plan
@@ -181,12 +183,14 @@ def test_no_room_for_the_workers_files_means_a_sequential_parse(
     many_runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
-    assert parse_in_parts(many_runs, _parse_span, cut(many_runs, 2, _starts_record)) is None
+    with pytest.raises(FallbackError, match="split-parse fell back: FileNotFoundError"):
+        parse_in_parts(many_runs, _parse_span, cut(many_runs, 2, _starts_record))
 
 
 @pytest.mark.parametrize(
     ("parse_span", "parts"), [(fails_here, 3), (dies_in_a_worker, 2)], ids=["failed", "killed"]
 )
+@pytest.mark.usefixtures("fallbacks")
 def test_a_failed_parse_or_killed_worker_leaves_no_worker_files(
     parse_span: split_parse.ParseSpan,
     parts: int,
@@ -200,6 +204,7 @@ def test_a_failed_parse_or_killed_worker_leaves_no_worker_files(
     assert not list(tmp_path.glob("autogen-postmortem-*"))
 
 
+@pytest.mark.usefixtures("fallbacks")
 def test_a_failed_parse_here_stops_the_workers_taking_more_spans(tmp_path: Path) -> None:
     # The sequential parse that follows would report the error: the workers parsing the rest
     # of the file first would only delay it.
@@ -208,26 +213,20 @@ def test_a_failed_parse_here_stops_the_workers_taking_more_spans(tmp_path: Path)
     assert len(list(path.parent.glob("*.worker-span-*"))) <= 1
 
 
-def small_spans(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
-    """Span bounds scaled to a test file of ``size`` bytes."""
-    monkeypatch.setattr(split_parse, "MAX_SPAN_BYTES", size // 4)
-    monkeypatch.setattr(split_parse, "MIN_SPAN_BYTES", size // 16)
-
-
 def test_parse_splits_large_files_only(
     many_runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(split_parse.ENV_PROCESSES, "3")
     size = many_runs.stat().st_size
-    small_spans(monkeypatch, size)
-    spans = plan(many_runs, _starts_record, min_split=size)
+    assert size < split_parse.SPLIT_PARSE.limit and len(plan(many_runs, _starts_record)) == 1
+    monkeypatch.setenv(fastpaths.ENV_MODE, "always")  # as if it were large
+    spans = plan(many_runs, _starts_record)
     assert len(spans) == len(guided(size, 3)) > 4
-    assert len(plan(many_runs, _starts_record, min_split=size + 1)) == 1
     packed = tmp_path / "all.log.gz"
     packed.write_bytes(gzip.compress(many_runs.read_bytes()))  # gzip cannot be cut by offset
-    assert len(plan(packed, _starts_record, min_split=1)) == 1
+    assert len(plan(packed, _starts_record)) == 1
     monkeypatch.setenv(split_parse.ENV_PROCESSES, "1")
-    assert len(plan(many_runs, _starts_record, min_split=1)) == 1
+    assert len(plan(many_runs, _starts_record)) == 1
 
 
 def failing(path: Path, span: Span) -> split_parse.Part:
@@ -237,16 +236,15 @@ def failing(path: Path, span: Span) -> split_parse.Part:
     raise MemoryError if span.start else ValueError("cannot parse this span")
 
 
+@pytest.mark.usefixtures("tiny_spans")
 def test_parse_uses_the_spans_and_falls_back_when_a_part_fails(
     many_runs: Path, merges: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     want = sequential(many_runs)
-    monkeypatch.setenv(split_parse.ENV_PROCESSES, "2")
-    monkeypatch.setattr(split_parse, "MIN_SPLIT_BYTES", 1)
-    small_spans(monkeypatch, many_runs.stat().st_size)
     assert_same(AgentchatLogging.parse(many_runs), want)
     assert merges == [len(guided(many_runs.stat().st_size, 2))] and merges[0] > 4
 
+    # A span's parse error is the log's: the sequential parse reports it, no fallback.
     assert parse_in_parts(many_runs, failing, cut(many_runs, 2, _starts_record)) is None
     monkeypatch.setattr(split_parse, "parse_in_parts", lambda *a: None)
     assert_same(AgentchatLogging.parse(many_runs), want)

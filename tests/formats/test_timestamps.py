@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta, timezone
 import polars as pl
 import pytest
 
-from analyzer.formats import base
 from analyzer.formats.base import TS_TYPE, EventSink, Stamp, parse_stamps, parse_ts
 
 TEXTS = [
@@ -33,10 +32,9 @@ def one_by_one(values: Sequence[Stamp]) -> list[datetime | None]:
     return [parse_ts(v) if isinstance(v, str) else v for v in values]
 
 
-@pytest.fixture(params=["bulk", "one by one"])
-def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def reading(fast_paths: object) -> None:
     """Both ways ``parse_stamps`` reads: in bulk (large logs) and one by one (small ones)."""
-    monkeypatch.setattr(base, "BULK_STAMPS", 0 if request.param == "bulk" else 10**9)
 
 
 @pytest.mark.usefixtures("reading")
