@@ -17,7 +17,7 @@ import multiprocessing as mp
 import os
 import signal
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,8 +30,9 @@ from . import __version__
 from .config import DEFAULT, Thresholds
 from .cost import PRICES
 from .detectors import selected
-from .errors import AnalyzerError, UnknownFormatError, display_path
+from .errors import display_path
 from .inputs import kind_of
+from .outcome import Outcome, failed, judge
 from .pipeline import AnalysisResult, iter_analyses
 from .redact import redact
 from .report.atomic import atomic_write_bytes, atomic_write_text
@@ -100,20 +101,9 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class FileOutcome:
-    """What happened to one input file."""
-
-    source: str
-    rows: tuple[dict[str, Any], ...] = ()
-    error: str | None = None
-    skipped: str | None = None  # not an AutoGen log (found while walking)
-    cached: bool = False
-
-
 @dataclass
 class BatchResult:
-    outcomes: list[FileOutcome] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
 
     @property
     def rows(self) -> list[dict[str, Any]]:
@@ -136,7 +126,7 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _read_units(coverage: dict[str, Any] | None) -> str | None:
+def _read_units(coverage: Mapping[str, Any] | None) -> str | None:
     """``189/216 lines``: what the share is of."""
     return f"{coverage['read']}/{coverage['total']} {coverage['unit']}" if coverage else None
 
@@ -148,7 +138,16 @@ def summary_rows(result: AnalysisResult, reports: list[str], digest: str) -> lis
         top = next(
             (f for f in sorted(run.findings, key=lambda f: -f.score) if f.code in d.because), None
         )
-        loop01 = next((f for f in run.findings if f.code == "LOOP01"), None)
+        # The repeat a loop finding names (its subject, with a count): whichever detector
+        # found it, not one code looked up by name.
+        repeat = next(
+            (
+                f
+                for f in run.findings
+                if f.stall_class == "loop" and f.subject and "repeat_count" in f.metrics
+            ),
+            None,
+        )
         rows.append(
             {
                 "source": result.source,
@@ -157,27 +156,27 @@ def summary_rows(result: AnalysisResult, reports: list[str], digest: str) -> lis
                 "verdict": d.label,
                 "phase": d.phase,
                 "confidence": d.confidence,
-                "agents": ",".join(st["agents"]),
-                "n_agents": len(st["agents"]),
-                "turns": st["turns"],
-                "messages": st["messages"],
-                "tool_calls": st["tool_calls"],
-                "llm_calls": st["llm_calls"],
-                "prompt_tokens": st["prompt_tokens"],
-                "completion_tokens": st["completion_tokens"],
-                "duration_s": st["duration_s"],
-                "context_chars": st["context_chars"],
+                "agents": ",".join(st.agents),
+                "n_agents": len(st.agents),
+                "turns": st.turns,
+                "messages": st.messages,
+                "tool_calls": st.tool_calls,
+                "llm_calls": st.llm_calls,
+                "prompt_tokens": st.prompt_tokens,
+                "completion_tokens": st.completion_tokens,
+                "duration_s": st.duration_s,
+                "context_chars": st.context_chars,
                 "top_code": top.code if top else None,
                 "top_finding": top.summary if top else None,
-                "repeated_tool": loop01.subject if loop01 else None,
-                "repeat_count": int(loop01.metrics.get("repeat_count", 0)) if loop01 else 0,
+                "repeated_tool": repeat.subject if repeat else None,
+                "repeat_count": int(repeat.metrics.get("repeat_count", 0)) if repeat else 0,
                 "report": reports[i] if i < len(reports) else None,
                 "content_hash": digest,
                 "fix": d.fix or None,
-                "cost_usd": (st.get("cost") or {}).get("usd"),
-                "stall_cost_usd": ((st.get("cost") or {}).get("stall") or {}).get("usd"),
-                "coverage": (st.get("coverage") or {}).get("share"),
-                "read": _read_units(st.get("coverage")),
+                "cost_usd": (st.cost or {}).get("usd"),
+                "stall_cost_usd": ((st.cost or {}).get("stall") or {}).get("usd"),
+                "coverage": (st.coverage or {}).get("share"),
+                "read": _read_units(st.coverage),
                 "evidence": "; ".join(
                     e.cite(result.source)
                     for f in d.rests_on(run.findings)
@@ -190,19 +189,19 @@ def summary_rows(result: AnalysisResult, reports: list[str], digest: str) -> lis
     return [{k: redact(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows]
 
 
-def analyze_chunk(paths: list[str], opts: BatchOptions) -> list[FileOutcome]:
+def analyze_chunk(paths: list[str], opts: BatchOptions) -> list[Outcome]:
     """The unit of work, run in a worker process (or on a cluster worker): files whose cache
     entry is valid are answered from it, the others are analysed together (``iter_analyses``:
     small logs share the fixed cost of each analysis stage)."""
-    outcomes: dict[int, FileOutcome] = {}
+    outcomes: dict[int, Outcome] = {}
     todo: list[tuple[int, str, Stamp]] = []  # (index, path, its stat and content hash)
     for i, path in enumerate(paths):
         source = display_path(path)
         try:
             info = os.stat(path)
             if not stat.S_ISREG(info.st_mode):
-                outcomes[i] = FileOutcome(
-                    source, error=f"{source}: not a regular file ({kind_of(info.st_mode)})"
+                outcomes[i] = failed(
+                    source, f"{source}: not a regular file ({kind_of(info.st_mode)})"
                 )
                 continue
             stamp = Stamp(info.st_size, info.st_mtime_ns, "")
@@ -212,7 +211,7 @@ def analyze_chunk(paths: list[str], opts: BatchOptions) -> list[FileOutcome]:
                 continue
             stamp = stamp._replace(digest=content_hash(Path(path)))
         except OSError as exc:
-            outcomes[i] = FileOutcome(source, error=f"{source}: cannot read: {exc.strerror or exc}")
+            outcomes[i] = failed(source, f"{source}: cannot read: {exc.strerror or exc}")
             continue
         if entry is not None and entry.stamp.digest == stamp.digest:  # touched, same content
             _store(path, stamp, entry.rows, opts)
@@ -283,8 +282,10 @@ def _valid_row(row: object, opts: BatchOptions) -> bool:
     )
 
 
-def _from_cache(source: str, rows: tuple[dict[str, Any], ...]) -> FileOutcome:
-    return FileOutcome(source, rows=tuple({**r, "source": source} for r in rows), cached=True)
+def _from_cache(source: str, rows: tuple[dict[str, Any], ...]) -> Outcome:
+    return Outcome(
+        source, "analysed", rows=tuple({**r, "source": source} for r in rows), cached=True
+    )
 
 
 def _store(path: str, stamp: Stamp, rows: Iterable[dict[str, Any]], opts: BatchOptions) -> None:
@@ -300,25 +301,18 @@ def _store(path: str, stamp: Stamp, rows: Iterable[dict[str, Any]], opts: BatchO
 
 def _outcome(
     path: str, stamp: Stamp, result: AnalysisResult | Exception, opts: BatchOptions
-) -> FileOutcome:
+) -> Outcome:
     source = display_path(path)
-    if isinstance(result, UnknownFormatError):
-        if opts.fmt or opts.log_format:
-            return FileOutcome(source, error=str(result))
-        return FileOutcome(source, skipped=result.reason)
-    if isinstance(result, AnalyzerError):
-        return FileOutcome(source, error=str(result))
-    if isinstance(result, Exception):
-        return FileOutcome(source, error=f"{source}: internal error: {result!r}")
+    judged = judge(source, result, named=bool(opts.fmt or opts.log_format))
+    if judged.result is None:
+        return judged
     try:
-        reports = _write_reports(result, opts) if opts.reports else []
+        reports = _write_reports(judged.result, opts) if opts.reports else []
     except OSError as exc:
-        return FileOutcome(
-            source, error=f"{source}: cannot write its report: {exc.strerror or exc}"
-        )
-    rows = summary_rows(result, reports, stamp.digest)
+        return failed(source, f"{source}: cannot write its report: {exc.strerror or exc}")
+    rows = summary_rows(judged.result, reports, stamp.digest)
     _store(path, stamp, rows, opts)
-    return FileOutcome(source, rows=tuple(rows))
+    return Outcome(source, "analysed", rows=tuple(rows))
 
 
 def _write_reports(result: AnalysisResult, opts: BatchOptions) -> list[str]:
@@ -339,8 +333,8 @@ def run_batch(
     files: list[Path],
     opts: BatchOptions,
     workers: int | None = None,
-    progress: Callable[[FileOutcome], None] | None = None,
-    mapper: Callable[[list[str]], Iterator[FileOutcome]] | None = None,
+    progress: Callable[[Outcome], None] | None = None,
+    mapper: Callable[[list[str]], Iterator[Outcome]] | None = None,
 ) -> BatchResult:
     """Analyse ``files``; results come back in input order whatever the scheduling."""
     paths = [str(p) for p in files]
@@ -361,8 +355,8 @@ def chunks(paths: list[str], workers: int) -> list[list[str]]:
     return [paths[i : i + size] for i in range(0, len(paths), size)]
 
 
-def _local_mapper(opts: BatchOptions, workers: int) -> Callable[[list[str]], Iterator[FileOutcome]]:
-    def mapper(paths: list[str]) -> Iterator[FileOutcome]:
+def _local_mapper(opts: BatchOptions, workers: int) -> Callable[[list[str]], Iterator[Outcome]]:
+    def mapper(paths: list[str]) -> Iterator[Outcome]:
         tasks = chunks(paths, workers)
         if workers <= 1 or len(tasks) <= 1:
             for task in tasks:

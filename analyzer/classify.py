@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from .config import Thresholds
 from .ending import RunEnding
-from .findings import PROBLEM_CLASSES, Diagnosis, Evidence, Finding
+from .findings import PROBLEM_CLASSES, Diagnosis, Evidence, Finding, Verdict
 from .formats.base import Coverage
 
 PRECEDENCE = (
@@ -47,8 +47,8 @@ LABELS = {
 }
 
 
-def class_scores(findings: Sequence[Finding]) -> dict[str, float]:
-    scores: dict[str, float] = {}
+def class_scores(findings: Sequence[Finding]) -> dict[Verdict, float]:
+    scores: dict[Verdict, float] = {}
     for cls in PROBLEM_CLASSES:
         mine = sorted((f.score for f in findings if f.stall_class == cls), reverse=True)
         if mine:

@@ -30,7 +30,6 @@ from .gate import EXIT_GATE
 
 if TYPE_CHECKING:
     from .gate import Gate
-    from .inputs import Inputs
     from .report.ci import RunVerdict
     from .settings import Settings
 
@@ -241,8 +240,9 @@ def analyze(
     """Analyse log files (or every log under directories)."""
     import json
 
-    from .errors import AnalyzerError, UnknownFormatError
+    from .errors import display_path
     from .inputs import gather
+    from .outcome import failed, judge, walked
     from .pipeline import AnalysisResult, analyze_file
     from .report.ci import from_analysis
     from .report.json_report import document
@@ -256,11 +256,10 @@ def analyze(
     charted = {"worst": CHARTED_RUNS, "all": None, "none": 0}[charts]
     found = gather(paths)
     results: list[AnalysisResult] = []
-    errors = [(src, f"{src}: {why}") for src, why in found.errors]
-    skipped = list(found.skipped)
+    outcomes = walked(found)
     for path, explicit in found.files.items():
         try:
-            result = analyze_file(
+            analysed: AnalysisResult | Exception = analyze_file(
                 path,
                 settings.thresholds,
                 fmt,
@@ -269,14 +268,11 @@ def analyze(
                 prices=settings.prices,
                 log_format=judging.log_format,
             )
-        except UnknownFormatError as exc:
-            if explicit or fmt:
-                errors.append((exc.path, str(exc)))
-            else:  # found while walking a directory: not ours to judge, but say so
-                skipped.append((exc.path, exc.reason))
-            continue
-        except AnalyzerError as exc:
-            errors.append((exc.path, str(exc)))
+        except Exception as exc:  # judged below: the file's own error, or an internal one
+            analysed = exc
+        outcome = judge(display_path(path), analysed, named=bool(explicit or fmt))
+        outcomes.append(outcome)
+        if (result := outcome.result) is None:
             continue
         try:
             written = (
@@ -285,11 +281,14 @@ def analyze(
                 else write_reports(result, out_dir, settings.thresholds, charted, html)
             )
         except OSError as exc:
-            errors.append((result.source, f"{result.source}: cannot write its report: {_why(exc)}"))
+            why = f"{result.source}: cannot write its report: {_why(exc)}"
+            outcomes.append(failed(result.source, why))
             written = []
         results.append(result)
         if output == "text":
             click.echo("\n".join(summary_lines(result, [str(p) for p in written])))
+    errors = [(o.source, o.error) for o in outcomes if o.error]
+    skipped = [(o.source, o.skipped) for o in outcomes if o.skipped]
     verdicts = [v for r in results for v in from_analysis(r, gate)]
     if output == "json":
         doc = document(results, errors, skipped)
@@ -346,8 +345,9 @@ def batch(
     """Analyse many logs (files, directories, globs; .gz too) into one summary."""
     import json
 
-    from .batch import BatchOptions, FileOutcome, run_batch, write_outputs
+    from .batch import BatchOptions, run_batch, write_outputs
     from .inputs import gather
+    from .outcome import walked
     from .report.ci import from_row
 
     fmt, settings, gate = judging.fmt, judging.settings, judging.gate
@@ -385,7 +385,7 @@ def batch(
     else:  # quiet in pipelines and CI logs
         result = run_batch(files, opts, workers, mapper=mapper)
     # What the walk could not take is listed with what the analysis could not.
-    result.outcomes[:0] = _walk_outcomes(found, FileOutcome)
+    result.outcomes[:0] = walked(found)
     try:
         written = write_outputs(result, out_dir, html)
     except OSError as exc:
@@ -480,7 +480,7 @@ def list_detectors() -> None:
 
 def _check_format(fmt: str | None, log_format: str | None = None) -> None:
     from .formats import FORMATS_BY_NAME
-    from .formats._log_format import compile_format
+    from .formats.agentchat_logging.format_strings import compile_format
 
     if fmt is not None and fmt not in FORMATS_BY_NAME:
         raise click.BadParameter(
@@ -510,12 +510,6 @@ def _cache_usable(out_dir: Path) -> bool:
         click.echo(f"Warning: {cache} is not a directory: results are not cached", err=True)
         return False
     return True
-
-
-def _walk_outcomes(found: Inputs, outcome: Any) -> list[Any]:
-    return [outcome(src, error=f"{src}: {why}") for src, why in found.errors] + [
-        outcome(src, skipped=why) for src, why in found.skipped
-    ]
 
 
 def _echo_skipped(skipped: list[tuple[str, str]]) -> None:

@@ -13,17 +13,18 @@ from collections.abc import Callable, Iterator
 
 from distributed import Client, as_completed
 
-from .batch import BatchOptions, FileOutcome, analyze_chunk, chunks
+from .batch import BatchOptions, analyze_chunk, chunks
+from .outcome import Outcome
 
 
-def dask_mapper(address: str, opts: BatchOptions) -> Callable[[list[str]], Iterator[FileOutcome]]:
-    def mapper(paths: list[str]) -> Iterator[FileOutcome]:
+def dask_mapper(address: str, opts: BatchOptions) -> Callable[[list[str]], Iterator[Outcome]]:
+    def mapper(paths: list[str]) -> Iterator[Outcome]:
         with Client(address) as client:
             workers = max(1, sum(client.nthreads().values()))
             tasks = chunks(paths, workers)
             futures = client.map(analyze_chunk, tasks, opts=opts, pure=False)
             order = {f.key: i for i, f in enumerate(futures)}
-            done: dict[int, list[FileOutcome]] = {}
+            done: dict[int, list[Outcome]] = {}
             for future in as_completed(futures):
                 done[order[future.key]] = future.result()
             for i in range(len(tasks)):

@@ -26,7 +26,7 @@ from .detectors.base import (
     progress,
     rows,
 )
-from .findings import Evidence
+from .findings import Evidence, Phase
 from .redact import excerpt
 from .traceback_frames import TEARDOWN, final, raised_at
 
@@ -96,7 +96,7 @@ class RunEnding:
     type; interrupted: ``SIGINT``; otherwise None."""
     summary: str
     """One clause a person can read: "the run terminated: Maximum turns (2) reached"."""
-    phase: str
+    phase: Phase
     """Where the run was at its last activity (a member of ``PHASES``)."""
     evidence: tuple[Evidence, ...]
     records_end: bool
@@ -152,7 +152,7 @@ def describe(row: Mapping[str, Any]) -> str:
     return f"{kind.replace('_', ' ')} ({where})"
 
 
-def phase_after(last: Mapping[str, Any] | None) -> str:
+def phase_after(last: Mapping[str, Any] | None) -> Phase:
     """The phase a run stopping right after ``last`` (its last activity) was in."""
     if last is None:
         return "none"

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal, get_args
 
-STALL_CLASSES = (
+# The verdict vocabulary as types mypy checks (a misspelt class is a type error), and as
+# tuples for code that iterates them.
+StallClass = Literal[
     "loop",
     "blocking_tool",
     "blocking_model",
     "input_wait",
     "context_explosion",
     "recursive_reentry",
-)
-PROBLEM_CLASSES = (*STALL_CLASSES, "error")
+]
+ProblemClass = Literal[StallClass, "error"]
 """What a run can be found to suffer from: a stall, or an exception that killed it."""
-VERDICTS = (*PROBLEM_CLASSES, "healthy", "unknown")
-PHASES = ("model_call", "tool_execution", "speaker_selection", "human_input", "none")
+Verdict = Literal[ProblemClass, "healthy", "unknown"]
+Phase = Literal["model_call", "tool_execution", "speaker_selection", "human_input", "none"]
+STALL_CLASSES: tuple[StallClass, ...] = get_args(StallClass)
+PROBLEM_CLASSES: tuple[ProblemClass, ...] = get_args(ProblemClass)
+VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
+PHASES: tuple[Phase, ...] = get_args(Phase)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +59,9 @@ class Finding:
     """Stable detector code, e.g. ``LOOP01``."""
     detector: str
     """Kebab-case detector name (``--select``/``--ignore`` take codes or names)."""
-    stall_class: str
+    stall_class: Verdict
     """A member of ``VERDICTS``: the class this finding argues for."""
-    phase: str
+    phase: Phase
     """A member of ``PHASES``: where the run was when this happened."""
     score: float
     """Strength of the signal in [0, 1]."""
@@ -80,9 +87,9 @@ class Finding:
 class Diagnosis:
     """The verdict for one run."""
 
-    label: str
+    label: Verdict
     """A member of ``VERDICTS``."""
-    phase: str
+    phase: Phase
     """A member of ``PHASES``."""
     confidence: float
     """In [0, 1]."""
@@ -96,3 +103,39 @@ class Diagnosis:
     def rests_on(self, findings: Iterable[Finding]) -> list[Finding]:
         """The findings the verdict rests on, in their order."""
         return [f for f in findings if f.code in self.because]
+
+
+@dataclass(frozen=True, slots=True)
+class RunStats:
+    """A run's counts and totals, for the reports and the batch summary. ``as_dict`` is what
+    the JSON output's ``stats`` holds, its keys in this order."""
+
+    events: int
+    turns: int
+    agents: tuple[str, ...]
+    messages: int
+    tool_calls: int
+    tool_results: int
+    llm_calls: int
+    input_requests: int
+    errors: int
+    context_chars: int
+    """The characters of every turn's content, added up: the context the run built."""
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    duration_s: float | None
+    """From the first to the last event with a time (None: the log has no clock)."""
+    terminated: bool
+    termination_reason: str | None
+    first_line: int | None
+    last_line: int | None
+    cost: Mapping[str, Any] | None = None
+    """``cost.run_costs``' record for the run."""
+    coverage: Mapping[str, Any] | None = None
+    """How much of the file the parser understood (``pipeline.coverage_stats``)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON types."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["agents"] = list(self.agents)
+        return out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from .detectors import UNPARSED_CODE, Detector, run_detectors, selected
 from .ending import RunEnding, find_endings
 from .errors import display_path
 from .fastpaths import declare, fell_back, take
-from .findings import STALL_CLASSES, Diagnosis, Evidence, Finding
+from .findings import STALL_CLASSES, Diagnosis, Evidence, Finding, RunStats
 from .formats import parse_log
 from .formats.base import Coverage, ParsedLog, Skipped
 from .schema import frames_by_run, validate_events
@@ -32,7 +32,7 @@ class RunResult:
     turns: pl.DataFrame
     findings: tuple[Finding, ...]
     diagnosis: Diagnosis
-    stats: dict[str, Any]
+    stats: RunStats
     ending: RunEnding
 
 
@@ -228,15 +228,17 @@ def _analyze(
         if tagged:
             run_events = run_events.with_columns(run_id=pl.lit(own_id))
             run_turns = run_turns.with_columns(run_id=pl.lit(own_id))
-        stats[run_id]["cost"] = costs.get(run_id)
-        own = stats[run_id]
+        own = replace(
+            stats[run_id],
+            cost=costs.get(run_id),
+            coverage=coverage_stats(logs[k].parsed.coverage),
+        )
         verdicts[run_id] = limit_worked(
             verdicts[run_id],
             endings[run_id],
-            own["turns"],
-            (own["prompt_tokens"] or 0) + (own["completion_tokens"] or 0),
+            own.turns,
+            (own.prompt_tokens or 0) + (own.completion_tokens or 0),
         )
-        stats[run_id]["coverage"] = coverage_stats(logs[k].parsed.coverage)
         runs[k].append(
             RunResult(
                 str(own_id),
@@ -244,7 +246,7 @@ def _analyze(
                 run_turns,
                 tuple(found[run_id]),
                 verdicts[run_id],
-                stats[run_id],
+                own,
                 endings[run_id],
             )
         )
@@ -305,8 +307,8 @@ _COUNTED = {
 }
 
 
-def run_stats(events: pl.DataFrame, turns: pl.DataFrame) -> dict[str, dict[str, Any]]:
-    """Per run id: counts and totals for the report and the batch summary (plain JSON types)."""
+def run_stats(events: pl.DataFrame, turns: pl.DataFrame) -> dict[str, RunStats]:
+    """Per run id: counts and totals for the report and the batch summary."""
     kind, ends = pl.col("kind"), pl.col("kind") == "termination"
     per_run = events.group_by("run_id", maintain_order=True).agg(
         events=pl.len(),
@@ -324,20 +326,20 @@ def run_stats(events: pl.DataFrame, turns: pl.DataFrame) -> dict[str, dict[str, 
         agents=pl.col("agent").drop_nulls().unique().sort(),
         context_chars=pl.col("cum_content_chars").max(),
     )
-    stats: dict[str, dict[str, Any]] = {}
+    stats: dict[str, RunStats] = {}
     for row in per_run.join(per_turns, on="run_id", how="left").iter_rows(named=True):
-        stats[row["run_id"]] = {
-            "events": row["events"],
-            "turns": row["turns"] or 0,
-            "agents": row["agents"] or [],
+        stats[row["run_id"]] = RunStats(
+            events=row["events"],
+            turns=row["turns"] or 0,
+            agents=tuple(row["agents"] or ()),
             **{name: row[name] for name in _COUNTED},
-            "context_chars": row["context_chars"] or 0,
-            "prompt_tokens": row["prompt_tokens"],
-            "completion_tokens": row["completion_tokens"],
-            "duration_s": round(row["span"], 3) if row["span"] else None,
-            "terminated": row["terminated"],
-            "termination_reason": row["termination_reason"],
-            "first_line": row["first_line"],
-            "last_line": row["last_line"],
-        }
+            context_chars=row["context_chars"] or 0,
+            prompt_tokens=row["prompt_tokens"],
+            completion_tokens=row["completion_tokens"],
+            duration_s=round(row["span"], 3) if row["span"] else None,
+            terminated=row["terminated"],
+            termination_reason=row["termination_reason"],
+            first_line=row["first_line"],
+            last_line=row["last_line"],
+        )
     return stats

@@ -23,9 +23,10 @@ from typing import Any
 from .config import Thresholds
 from .cost import PRICES, Price
 from .errors import AnalyzerError, UnknownFormatError
-from .formats import SPANNED, agentchat_logging, detect_format
-from .formats._incremental import IncrementalParse
-from .formats.base import SNIFF_BYTES, is_plain
+from .formats import SPANNED, detect_format
+from .formats.agentchat_logging import text as agentchat_logging
+from .formats.io.files import SNIFF_BYTES, is_plain
+from .formats.io.incremental import IncrementalParse
 from .gate import Gate
 from .inputs import gather
 from .pipeline import AnalysisResult, analyze_file, analyze_parsed
@@ -143,7 +144,7 @@ class Watcher:
             text = f"{d.label}, {d.phase}, confidence {d.confidence:.2f}: {excerpt(d.summary, 200)}"
             return d.label, (f"silent for {silent:.0f} s; " + text) if ends_inside else text
         waiting = _in_model_call(run)
-        if waiting and silent >= self.silence_s and not run.stats.get("terminated"):
+        if waiting and silent >= self.silence_s and not run.stats.terminated:
             return "model_call", f"silent for {silent:.0f} s inside a model call of {waiting}"
         return None, ""
 
@@ -159,7 +160,7 @@ class Watcher:
                 followed.format = name
                 plain = name in SPANNED and is_plain(path)
                 reader = (
-                    agentchat_logging.spanned(self.log_format)
+                    agentchat_logging.given_format(self.log_format)
                     if self.log_format
                     else SPANNED.get(name)
                 )
@@ -205,11 +206,11 @@ class Watcher:
                     )
                     out.append(notice)
             elif said is not None and said != "ended":
-                if run.stats.get("terminated"):
+                if run.stats.terminated:
                     followed.stalled[run.run_id] = "ended"
                 else:
                     del followed.stalled[run.run_id]
-                why = "the run terminated" if run.stats.get("terminated") else "the log moved on"
+                why = "the run terminated" if run.stats.terminated else "the log moved on"
                 out.append(
                     Notice(
                         "stall ends",
@@ -220,9 +221,9 @@ class Watcher:
                         f"{said} over: {why} ({d.label})",
                     )
                 )
-            if run.stats.get("terminated") and followed.stalled.get(run.run_id) is None:
+            if run.stats.terminated and followed.stalled.get(run.run_id) is None:
                 followed.stalled[run.run_id] = "ended"
-                reason = excerpt(run.stats.get("termination_reason") or "", 120)
+                reason = excerpt(run.stats.termination_reason or "", 120)
                 out.append(
                     Notice(
                         "run ended",

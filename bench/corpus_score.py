@@ -42,7 +42,7 @@ def score(half: str | None, show: str) -> None:
                 rows.append((label, path, UNREAD, 0.0, 0.0, str(exc)))
                 continue
             d = run.diagnosis
-            share = (run.stats.get("coverage") or {}).get("share", 1.0)
+            share = (run.stats.coverage or {}).get("share", 1.0)
             rows.append((label, path, d.label, d.confidence, share, d.summary))
     halves: dict[str, list] = defaultdict(list)
     for row in rows:

@@ -46,7 +46,7 @@ def test_a_logged_cost_is_the_cost() -> None:
         for line in RUNTIME.read_text().splitlines()
         if line.startswith("{") and '"cost"' in line
     ]
-    cost = analyze_file(RUNTIME).runs[0].stats["cost"]
+    cost = analyze_file(RUNTIME).runs[0].stats.cost
     assert cost["logged_calls"] == len(logged) == cost["calls"]
     assert cost["usd"] == pytest.approx(sum(logged), abs=1e-6)
     assert "gpt-4o-mini-2024-07-18" in cost["models"]
@@ -59,7 +59,7 @@ def test_tokens_times_the_table_where_nothing_was_logged() -> None:
     expected = (
         calls["prompt_tokens"].sum() * p_in + calls["completion_tokens"].sum() * p_out
     ) / 1e6
-    cost = run.stats["cost"]
+    cost = run.stats.cost
     assert cost["priced_calls"] == calls.height and cost["logged_calls"] == 0
     assert cost["usd"] == pytest.approx(expected, abs=1e-6)
     assert sum(cost["by_agent"].values()) == pytest.approx(cost["usd"], abs=1e-5)
@@ -67,17 +67,17 @@ def test_tokens_times_the_table_where_nothing_was_logged() -> None:
 
 def test_the_stall_window_starts_at_the_verdicts_first_evidence() -> None:
     run = analyze_file(AGENTCHAT).runs[0]
-    stall = run.stats["cost"]["stall"]
+    stall = run.stats.cost["stall"]
     first = min(e.seq for f in run.findings if f.code in run.diagnosis.because for e in f.evidence)
     calls = run.events.filter((pl.col("kind") == "llm_call") & (pl.col("seq") >= first))
     assert stall["from_seq"] == first and stall["calls"] == calls.height
     assert stall["prompt_tokens"] == calls["prompt_tokens"].sum()
-    assert 0 < stall["usd"] <= run.stats["cost"]["usd"]
+    assert 0 < stall["usd"] <= run.stats.cost["usd"]
 
 
 def test_a_healthy_run_has_no_stall_window() -> None:
     run = analyze_file(SAMPLES / "classic" / "healthy_tool_terminate" / "runtime.log").runs[0]
-    assert run.diagnosis.label == "healthy" and run.stats["cost"]["stall"] is None
+    assert run.diagnosis.label == "healthy" and run.stats.cost["stall"] is None
 
 
 def test_prices_from_settings_override_the_table(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ def test_a_verdict_from_a_file_mostly_not_understood_says_so_and_is_not_confiden
     noise = "".join(f"step {i}: loaded shard {i} of the corpus\n" for i in range(400))
     noisy.write_text(noise + HEALTHY.read_text())
     run = analyze_file(noisy).runs[0]
-    cov = run.stats["coverage"]
+    cov = run.stats.coverage
     assert cov["unit"] == "lines" and cov["read"] < cov["total"] / 2
     assert cov["unread"][0]["count"] == 400 and cov["unread"][0]["lines"] == [1, 2, 3, 4, 5]
     assert run.diagnosis.label == whole.label
@@ -49,7 +49,7 @@ def test_a_verdict_from_a_file_mostly_not_understood_says_so_and_is_not_confiden
 
 def test_a_fully_read_file_keeps_its_confidence() -> None:
     run = analyze_file(HEALTHY).runs[0]
-    assert run.stats["coverage"]["share"] == 1.0
+    assert run.stats.coverage["share"] == 1.0
     assert "understood" not in run.diagnosis.summary
 
 
@@ -89,6 +89,6 @@ def test_unknown_event_types_are_counted_as_not_read(tmp_path: Path) -> None:
     )
     path = tmp_path / "events.log"
     path.write_text(extra * 3 + src.read_text())
-    cov = analyze_file(path).runs[0].stats["coverage"]
+    cov = analyze_file(path).runs[0].stats.coverage
     kinds = {u["kind"]: u for u in cov["unread"]}
     assert kinds["autogen_core.events record of unknown type FutureEvent"]["count"] == 3

@@ -9,9 +9,11 @@ import pkgutil
 import re
 from pathlib import Path
 
+import analyzer
 import analyzer.formats as formats_pkg
 from analyzer.detectors import ALL_DETECTORS
 from analyzer.formats import ALL_FORMATS
+from analyzer.formats.base import LogFormat
 
 README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
 _NUMBERS = "zero one two three four five six seven eight nine ten eleven twelve thirteen "
@@ -28,12 +30,13 @@ def _first_cells(section: str) -> list[str]:
     return re.findall(r"^\| `?([^|`]+?)`? \|", section, re.M)
 
 
-def test_every_format_module_holds_one_registered_format() -> None:
-    registered = {f.__module__ for f in ALL_FORMATS}
-    for info in pkgutil.iter_modules(formats_pkg.__path__):
-        if info.name.startswith("_") or info.name == "base":
-            continue  # helpers (streams, records, layouts) and the shared base
-        module = importlib.import_module(f"analyzer.formats.{info.name}")
+def test_every_format_class_is_registered_and_alone_in_its_module() -> None:
+    """Any module of formats/ (its packages too) that defines a format class defines one, and
+    it is in ALL_FORMATS; the helpers (io/, records, layouts...) define none."""
+    registered = {f.__module__: f for f in ALL_FORMATS}
+    seen = set()
+    for info in pkgutil.walk_packages(formats_pkg.__path__, "analyzer.formats."):
+        module = importlib.import_module(info.name)
         classes = [
             v
             for v in vars(module).values()
@@ -41,9 +44,13 @@ def test_every_format_module_holds_one_registered_format() -> None:
             and v.__module__ == module.__name__
             and callable(getattr(v, "sniff", None))
             and callable(getattr(v, "parse", None))
+            and v is not LogFormat  # the interface itself
         ]
-        assert len(classes) == 1, f"{info.name}: one format class per file"
-        assert module.__name__ in registered, f"{info.name} is not in ALL_FORMATS"
+        assert len(classes) <= 1, f"{info.name}: one format class per file"
+        if classes:
+            assert registered.get(info.name) is classes[0], f"{info.name}: not in ALL_FORMATS"
+            seen.add(info.name)
+    assert seen == set(registered)
 
 
 def test_the_format_table_lists_every_registered_format() -> None:
@@ -58,3 +65,44 @@ def test_the_detector_table_lists_every_detector_under_its_name() -> None:
     assert listed == {d.code: d.name for d in ALL_DETECTORS}
     count = _NUMBERS.split()[len(ALL_DETECTORS)]
     assert f"{count.capitalize()} detectors, one per file" in section
+
+
+def _architecture_tree() -> tuple[set[str], set[str]]:
+    """The modules the README's tree names (paths under analyzer/), and the packages it says
+    hold one module per detector (``<one per file>.py``)."""
+    section = _section("How it is built")
+    start = section.index("```\nanalyzer/\n") + 4
+    block = section[start : section.index("\n```", start)]
+    named: set[str] = set()
+    one_per_file: set[str] = set()
+    folders: list[str] = []
+    for line in block.splitlines()[1:]:
+        depth = (len(line) - len(line.lstrip())) // 2 - 1
+        first = line.split()[0] if line.strip() else ""
+        if not (first.endswith((".py", "/")) or first.startswith("<")):
+            continue  # a description carried over from the line above
+        folders = folders[:depth]
+        if first.endswith("/"):
+            folders.append(first.rstrip("/"))
+            continue
+        prefix = "/".join(folders)
+        if "<one per file>.py" in line:
+            one_per_file.add(prefix)
+            continue
+        for token in re.findall(r"(?<!\S)(\w+\.py)(?!\S)", line):
+            named.add(f"{prefix}/{token}".lstrip("/"))
+    return named, one_per_file
+
+
+def test_the_architecture_tree_names_every_module_of_analyzer() -> None:
+    root = Path(analyzer.__file__).parent
+    actual = {str(p.relative_to(root)) for p in root.rglob("*.py")}
+    named, one_per_file = _architecture_tree()
+    detector_modules = {
+        f"{d.__module__.replace('analyzer.', '').replace('.', '/')}.py" for d in ALL_DETECTORS
+    }
+    for package in one_per_file:
+        assert package == "detectors"
+        named |= detector_modules
+    assert sorted(actual - named) == [], "modules the README's tree leaves out"
+    assert sorted(named - actual) == [], "modules the README's tree names that do not exist"

@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 from analyzer import analyze_file, fastpaths
+from analyzer.formats import ALL_FORMATS, detect_format
+from analyzer.formats.base import Sniff
+from analyzer.formats.io.files import read_head
 from analyzer.report.markdown import render_markdown
 
 from .conftest import ROOT, labelled_samples
@@ -50,6 +53,26 @@ def test_findings_golden(
         f"{len(changed)} sample(s) read differently (make golden to accept):\n"
         + json.dumps(changed, indent=1)
     )
+
+
+def claim(path: Path) -> list[str]:
+    """The format that claims ``path``, and the sniff tier it claims it with."""
+    head = read_head(path)
+    fmt = detect_format(path)
+    score = fmt.sniff(head)
+    return [fmt.name, score.name if isinstance(score, Sniff) else f"graded {score:.2f}"]
+
+
+def test_every_sample_is_claimed_by_its_format_at_a_named_tier(update_golden: bool) -> None:
+    actual = {str(p.relative_to(ROOT)): claim(p) for p, _ in labelled_samples()}
+    target = GOLDEN / "formats.json"
+    if update_golden:
+        target.write_text(json.dumps(actual, indent=1, sort_keys=True) + "\n")
+    expected = json.loads(target.read_text())
+    changed = {n: [expected.get(n), actual.get(n)] for n in actual.keys() | expected.keys()}
+    changed = {n: pair for n, pair in sorted(changed.items()) if pair[0] != pair[1]}
+    assert not changed, f"claimed differently (make golden to accept): {json.dumps(changed)}"
+    assert {fmt for fmt, _ in actual.values()} == {f.name for f in ALL_FORMATS}
 
 
 @pytest.mark.parametrize(

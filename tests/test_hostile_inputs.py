@@ -145,9 +145,9 @@ def test_a_gzip_bomb_is_refused_in_bounded_memory(
 ) -> None:
     import gzip
 
-    from analyzer.formats import base
+    from analyzer.formats.io import files
 
-    monkeypatch.setattr(base, "GZIP_MIN_LIMIT", 8 << 20)
+    monkeypatch.setattr(files, "GZIP_MIN_LIMIT", 8 << 20)
     bomb = tmp_path / "bomb.log.gz"
     with gzip.open(bomb, "wb") as fh:
         fh.write(LOOP.read_bytes())
@@ -413,8 +413,8 @@ def test_a_name_that_decodes_to_a_deeply_nested_value_costs_nothing(
     started = time.monotonic()
     result = analyze_file(path)
     assert time.monotonic() - started < 5
-    names = (
-        result.runs[0].events["tool_name"].drop_nulls().to_list() + result.runs[0].stats["agents"]
+    names = result.runs[0].events["tool_name"].drop_nulls().to_list() + list(
+        result.runs[0].stats.agents
     )
     assert any(n.startswith("[[[[") and len(n) < 100 for n in names)
 

@@ -11,6 +11,8 @@ from analyzer.detectors import ALL_DETECTORS
 from analyzer.detectors.base import Detector
 from analyzer.findings import VERDICTS
 
+from .detectors.cases import own_tests
+
 
 def test_every_detector_module_is_registered() -> None:
     registered = {d.__module__ for d in ALL_DETECTORS}
@@ -52,3 +54,14 @@ def test_every_detector_has_a_fix_for_each_framework() -> None:
     for det in ALL_DETECTORS:
         assert set(det.fix) == {"classic", "agentchat", "agent_framework"}
         assert all(len(text) > 40 for text in det.fix.values())
+
+
+def test_every_detector_has_its_own_cases_where_it_fires_and_where_it_is_silent() -> None:
+    """sqlfluff's rule fixtures: ``tests/detectors/test_<detector module>.py`` holds the
+    detector's ``CASES`` (what, events, evidence seqs; [] = silent), at least one of each."""
+    for det in ALL_DETECTORS:
+        module = own_tests(det)
+        cases = getattr(module, "CASES", [])
+        assert any(seqs for _, _, seqs in cases), f"{det.code}: no case where it fires"
+        if not getattr(module, "ALWAYS_REPORTS", False):
+            assert any(not seqs for _, _, seqs in cases), f"{det.code}: no silent case"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from analyzer import analyze_file
-from analyzer.formats.base import iter_lines
+from analyzer.formats.io.files import iter_lines
 
 from .conftest import ROOT, labelled_samples
 

@@ -14,7 +14,7 @@ import orjson
 import polars as pl
 
 from ..config import Thresholds
-from ..findings import Evidence, Finding
+from ..findings import Evidence, Finding, Phase, Verdict
 from ..redact import excerpt
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ class Detector:
     """``^[A-Z]+\\d{2}$``, stable across versions."""
     name: ClassVar[str]
     """kebab-case, for --select/--ignore."""
-    stall_class: ClassVar[str]
+    stall_class: ClassVar[Verdict]
     """The verdict class its findings argue for."""
     fix: ClassVar[dict[str, str]]
     """Framework family ("classic", "agentchat") -> the remedy for this cause."""
@@ -141,19 +141,20 @@ class Detector:
     def finding(
         self,
         *,
-        phase: str,
+        phase: Phase,
         score: float,
         summary: str,
         evidence: Iterable[Evidence],
         metrics: Mapping[str, float] | None = None,
         fix: str = "",
         subject: str | None = None,
+        stall_class: Verdict | None = None,
     ) -> Finding:
-        """A finding of this detector, its code, name and class filled in."""
+        """A finding of this detector, its code, name and class (unless given) filled in."""
         return Finding(
             code=self.code,
             detector=self.name,
-            stall_class=self.stall_class,
+            stall_class=stall_class or self.stall_class,
             phase=phase,
             score=score,
             summary=summary,

@@ -25,7 +25,7 @@ import polars as pl
 
 from .. import ending as stage
 from ..config import Thresholds
-from ..findings import Finding
+from ..findings import Finding, Verdict
 from .base import Detector, RunFinding, family_text
 
 # Crashes a stall detector explains (CTX02, REENT02, INPUT01's EOF, a two-agent loop's
@@ -116,7 +116,8 @@ class RunEnd(Detector):
             yield run_id, self.reading(endings[run_id])
 
     def reading(self, end: stage.RunEnding) -> Finding:
-        cls, score, fix = "unknown", 0.5, ""
+        cls: Verdict = "unknown"
+        score, fix = 0.5, ""
         if end.kind == "terminated":
             cls, score = "healthy", KEYWORD_END if end.inferred else _SCORES["terminated"]
         elif end.kind == "crashed" and not STALL_CRASHES.search(end.error_text):
@@ -126,10 +127,8 @@ class RunEnd(Detector):
         summary = end.summary
         if end.kind == "cut_off" or (end.kind == "crashed" and cls != "error"):
             summary = f"no termination was logged; {summary}"
-        return Finding(
-            code=self.code,
-            detector=self.name,
-            stall_class=cls,
+        return self.finding(
+            stall_class=cls,  # this detector's class is the ending's: healthy, error or unknown
             phase=end.phase,
             score=score,
             summary=summary,

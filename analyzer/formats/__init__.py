@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import stat
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,17 +12,17 @@ import polars as pl
 
 from ..errors import AnalyzerError, LogFormatError, UnknownFormatError
 from ..inputs import kind_of
-from . import agentchat_json_logging, agentchat_logging, classic_events_json, classic_runtime_file
-from ._split_parse import Spanned
 from .agentchat_console import AgentchatConsole
-from .agentchat_json_logging import AgentchatJsonLogging
-from .agentchat_logging import AgentchatLogging
-from .base import LogFormat, ParsedLog, parse_stamps, read_head, runtime_times
+from .agentchat_logging.json_lines import AgentchatJsonLogging
+from .agentchat_logging.text import AgentchatLogging, given_format
+from .base import LogFormat, ParsedLog, parse_stamps
 from .chat_history_json import ChatHistoryJson
 from .classic_console import ClassicConsole
 from .classic_events_json import ClassicEventsJson
 from .classic_runtime_file import ClassicRuntimeFile
 from .classic_runtime_sqlite import ClassicRuntimeSqlite
+from .io.files import read_head, runtime_times
+from .io.split_parse import Spanned
 from .otel_spans import OtelSpans
 from .otlp_json import OtlpJson
 from .phoenix_traces import PhoenixTraces
@@ -40,12 +41,12 @@ ALL_FORMATS: tuple[type[LogFormat], ...] = (
     PhoenixTraces,
 )
 FORMATS_BY_NAME = {fmt.name: fmt for fmt in ALL_FORMATS}
-# The line-record formats, which a growing file can be parsed of span by span (``watch``).
+# The line-record formats, which a growing file can be parsed of span by span (``watch``):
+# those whose module says how (its ``SPANNED``).
 SPANNED: dict[str, Spanned] = {
-    AgentchatLogging.name: agentchat_logging.SPANNED,
-    AgentchatJsonLogging.name: agentchat_json_logging.SPANNED,
-    ClassicEventsJson.name: classic_events_json.SPANNED,
-    ClassicRuntimeFile.name: classic_runtime_file.SPANNED,
+    fmt.name: spanned
+    for fmt in ALL_FORMATS
+    if isinstance(spanned := getattr(sys.modules[fmt.__module__], "SPANNED", None), Spanned)
 }
 
 
@@ -105,7 +106,7 @@ def parse_log(
         chosen = detect_format(path)
     try:
         if log_format is not None:
-            return chosen, agentchat_logging.spanned(log_format).parse(path)
+            return chosen, given_format(log_format).parse(path)
         return chosen, _with_runtime_times(path, chosen.parse(path))
     except AnalyzerError:
         raise

@@ -17,16 +17,8 @@ import orjson
 import polars as pl
 
 from ..fastpaths import declare, take
-from .base import (
-    EventSink,
-    ParsedLog,
-    Stamp,
-    add_message_with_calls,
-    canonical_json,
-    loads,
-    parse_ts,
-    text_of,
-)
+from ._openai_messages import add_message_with_calls, add_tool_responses, is_tool_response, text_of
+from .base import EventSink, ParsedLog, Stamp, canonical_json, loads, parse_ts
 
 _USAGE = {
     "prompt_tokens": re.compile(r"prompt_tokens['\"]?\s*[=:]\s*(\d+)"),
@@ -132,25 +124,11 @@ class RuntimeRecords:
                 content=text,
             )
             return
-        responses = msg.get("tool_responses") or []
-        if responses or msg.get("role") in ("tool", "function"):
-            for resp in responses or [msg]:
-                call_id = resp.get("tool_call_id")
-                body = text_of(resp.get("content"))
-                add(
-                    "tool_result",
-                    line,
-                    ref=ref,
-                    ts=ts,
-                    agent=sender,
-                    recipient=receiver,
-                    tool_call_id=call_id,
-                    tool_name=msg.get("name"),  # the call's name, once resolved, wins
-                    content=body,
-                    is_error=body.startswith("Error:"),
-                )
-            return
         where = {"ref": ref, "ts": ts, "agent": sender, "recipient": receiver}
+        if is_tool_response(msg):
+            # the message's name until the call's, once resolved, wins
+            add_tool_responses(self.sink, line, msg, tool_name=msg.get("name"), **where)
+            return
         add_message_with_calls(self.sink, line, text, msg, fallback_ids=True, **where)
 
     def _selection(

@@ -13,15 +13,16 @@ import re
 from pathlib import Path
 from typing import ClassVar
 
-from ._agentchat_messages import (
+from ._tracebacks import FRAME, TRACEBACK_START, PythonWarnings, TracebackCollector
+from .agentchat_logging.messages import (
     CODE_KINDS,
     TOOL_REPR_KINDS,
     emit_code_step,
     emit_tool_reprs,
     text_subkind,
 )
-from ._tracebacks import FRAME, TRACEBACK_START, PythonWarnings, TracebackCollector
-from .base import EventSink, ParsedLog, iter_lines, require_events
+from .base import EventSink, ParsedLog, Sniff, require_events
+from .io.files import iter_lines
 
 HEADER = re.compile(r"^-{10} (\S+?) \((.+)\) -{10}\s*$")
 SOURCE_HEADER = re.compile(r"^-{10} (\S+) -{10}\s*$")  # 0.4.x: no class (Summary is matched first)
@@ -55,10 +56,10 @@ class AgentchatConsole:
     @staticmethod
     def sniff(head: str) -> float:
         headers = re.findall(r"(?m)^-{10} (?:\S+ \(.+\)|(?!Summary )\S+) -{10}\s*$", head)
-        if headers:
-            return min(1.0, 0.5 + 0.1 * len(headers))
+        if headers:  # a message header: as sure as a fragment, surer with each more
+            return Sniff.graded(len(headers), Sniff.FRAGMENT, 0.1)
         # A pasted traceback of an AgentChat run: what it is, though not a transcript.
-        return 0.15 if AGENTCHAT_FRAME.search(head) else 0.0
+        return Sniff.TRACE if AGENTCHAT_FRAME.search(head) else Sniff.NONE
 
     @staticmethod
     def parse(path: Path) -> ParsedLog:

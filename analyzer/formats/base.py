@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import io
 import json
 import reprlib
 from collections.abc import Iterator, Sequence, Sized
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import Enum
 from pathlib import Path
-from typing import IO, Any, ClassVar, Protocol, cast
+from typing import Any, ClassVar, Protocol
 
 import orjson
 import polars as pl
@@ -19,13 +18,6 @@ import polars as pl
 from ..errors import LogFormatError
 from ..fastpaths import declare, take
 from ..schema import EVENT_SCHEMA
-from ._container_logs import ContainerLog, line_times, unwrapper
-from ._streams import DerivedStream
-from ._transcode import Utf16AsUtf8, is_utf16, skips_utf8_bom
-
-SNIFF_BYTES = 64 * 1024
-_PEEK_BYTES = 64  # enough to tell a container log's first record
-_GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +84,41 @@ class ParsedLog:
     coverage: Coverage | None = None
 
 
+class Sniff(float, Enum):
+    """How sure a sniffer is that a file's head is in its format, named for the evidence: the
+    highest claims the file (a tie goes to the earlier format in ``ALL_FORMATS``). A sniffer
+    returns a tier, or ``graded`` evidence between two tiers; a new format picks the tier its
+    evidence earns instead of a number that has to outbid the others."""
+
+    SIGNATURE = 1.0
+    """Bytes or a first record no other writer produces (SQLite's header, a session line)."""
+    OWN_SHAPE = 0.95
+    """A document shape only this format writes, though it may fit a more general format's
+    too (OTLP's ``resourceSpans``, JSON records naming AutoGen's loggers)."""
+    SHAPE = 0.9
+    """The format's record shape, seen whole (a ConsoleSpanExporter span, an IOStream event)."""
+    KEYS = 0.8
+    """Records with the format's keys, but not its opening."""
+    PIECE = 0.7
+    """Records of its shape from the middle of a file (a fragment pasted into an issue)."""
+    FRAGMENT = 0.6
+    """A piece that other content could also be: one record longer than the head, a bare list
+    of chat messages."""
+    LINE = 0.45
+    """A line of the format among other text (one logging record in a console transcript)."""
+    TRACE = 0.15
+    """Only a trace of the framework (a traceback frame in its code): better than no reader."""
+    NONE = 0.0
+
+    @staticmethod
+    def graded(hits: int, first: Sniff, each: float) -> float:
+        """Counted evidence: ``first`` for one hit, ``each`` more for every further one, up to
+        ``SIGNATURE``; ``NONE`` without a hit."""
+        if hits <= 0:
+            return Sniff.NONE
+        return min(float(Sniff.SIGNATURE), float(first) + each * (hits - 1))
+
+
 class LogFormat(Protocol):
     """One input format: how to recognise it and how to turn it into events."""
 
@@ -101,112 +128,14 @@ class LogFormat(Protocol):
 
     @staticmethod
     def sniff(head: str) -> float:
-        """Confidence in [0, 1] that a file starting with ``head`` is in this format."""
+        """Confidence in [0, 1] that a file starting with ``head`` is in this format: a
+        ``Sniff`` tier (or ``Sniff.graded``)."""
         ...
 
     @staticmethod
     def parse(path: Path) -> ParsedLog:
         """All events of the file, ``EVENT_SCHEMA``; several runs are told apart by run_id."""
         ...
-
-
-def is_gzip(path: Path) -> bool:
-    with path.open("rb") as fh:
-        return fh.read(2) == _GZIP_MAGIC
-
-
-def open_bytes(path: Path) -> IO[bytes]:
-    """Open a log's bytes as UTF-8 text: .gz content decompressed, UTF-16 (with a BOM)
-    transcoded, a UTF-8 BOM skipped, and a container runtime's log file (Docker json-file,
-    Kubernetes CRI) unwrapped, all transparently."""
-    fh = _open_utf8(path)
-    unwrap = unwrapper(fh.peek(_PEEK_BYTES))  # type: ignore[attr-defined]
-    if unwrap is None:
-        return fh
-    return cast(IO[bytes], io.BufferedReader(ContainerLog(fh, unwrap), buffer_size=1 << 20))
-
-
-def _open_utf8(path: Path) -> IO[bytes]:
-    """The file's bytes as UTF-8: decompressed, UTF-16 transcoded, a UTF-8 BOM skipped."""
-    fh = _open_stored(path)
-    head = fh.peek(_PEEK_BYTES)  # type: ignore[attr-defined]
-    if skips_utf8_bom(head):
-        fh.read(3)
-    elif is_utf16(head):
-        fh = cast(IO[bytes], io.BufferedReader(Utf16AsUtf8(fh), buffer_size=1 << 20))
-    return fh
-
-
-def _open_stored(path: Path) -> IO[bytes]:
-    """The file's bytes, decompressed if it is gzip."""
-    if is_gzip(path):
-        limit = max(GZIP_MIN_LIMIT, GZIP_MAX_RATIO * path.stat().st_size)
-        raw = cast(IO[bytes], gzip.open(path, "rb"))  # noqa: SIM115 (closed by the stream)
-        bounded = BoundedGzip(raw, path, limit)
-        return cast(IO[bytes], io.BufferedReader(bounded, buffer_size=1 << 20))
-    return path.open("rb")
-
-
-# A log compresses 5-150x (a looping agent's repeats are the most compressible text there
-# is); a gzip bomb, 1000x and more. Past the limit the file is refused, not read into memory.
-GZIP_MAX_RATIO = 1000
-GZIP_MIN_LIMIT = 1 << 30
-
-
-class BoundedGzip(DerivedStream):
-    """A gzip file's content, refused with a one-line error past ``limit`` bytes."""
-
-    def __init__(self, raw: IO[bytes], path: Path, limit: int) -> None:
-        super().__init__(raw)
-        self._path, self._limit, self._read = path, limit, 0
-
-    def _next(self) -> bytes | None:
-        piece = self._raw.read(1 << 20)
-        if not piece:
-            return None
-        self._read += len(piece)
-        if self._read > self._limit:
-            raise LogFormatError(
-                self._path,
-                f"decompresses to more than {self._limit >> 20} MiB "
-                f"({GZIP_MAX_RATIO}x its size): refused as a gzip bomb",
-            )
-        return piece
-
-
-def runtime_times(path: Path) -> list[str] | None:
-    """A container log's time of each output line (see ``_container_logs``); None otherwise."""
-    with _open_utf8(path) as fh:
-        unwrap = unwrapper(fh.peek(_PEEK_BYTES))  # type: ignore[attr-defined]
-        return None if unwrap is None else line_times(fh, unwrap)
-
-
-def is_plain(path: Path) -> bool:
-    """The file's bytes are the log's own text from its first byte (not compressed, transcoded,
-    behind a BOM or wrapped), so byte offsets can cut it."""
-    with path.open("rb") as fh:
-        head = fh.read(_PEEK_BYTES)
-    return not (
-        head.startswith(_GZIP_MAGIC) or skips_utf8_bom(head) or is_utf16(head) or unwrapper(head)
-    )
-
-
-def open_text(path: Path) -> IO[str]:
-    """Open a log as text, as ``open_bytes`` reads it; bad bytes are replaced."""
-    return io.TextIOWrapper(open_bytes(path), encoding="utf-8", errors="replace", newline="")
-
-
-def read_head(path: Path, size: int = SNIFF_BYTES) -> str:
-    """The first ``size`` characters of the log, as ``open_text`` reads it."""
-    with open_text(path) as fh:
-        return fh.read(size)
-
-
-def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """(1-based line number, line without its newline), streamed."""
-    with open_text(path) as fh:
-        for number, line in enumerate(fh, 1):
-            yield number, line.rstrip("\r\n")
 
 
 def loads(text: str | bytes) -> Any:
@@ -245,57 +174,6 @@ def canonical_json(value: Any) -> str:
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
     except TypeError:
         return str(value)
-
-
-def text_of(content: Any) -> str:
-    """A message's content as text: strings as they are, multimodal parts joined, else JSON."""
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # multimodal parts
-        return "\n".join(str(p.get("text", "")) if isinstance(p, dict) else str(p) for p in content)
-    return orjson.dumps(content, default=str).decode()
-
-
-Call = tuple[str | None, str | None, str]  # (call id, tool name, canonical JSON arguments)
-
-
-def add_message_with_calls(
-    sink: EventSink,
-    line: int,
-    text: str,
-    msg: dict[str, Any],
-    *,
-    fallback_ids: bool = False,
-    **where: Any,
-) -> list[Call]:
-    """An OpenAI-style assistant message: its text (or an empty message when it has no tool
-    calls) and one tool_call row per ``tool_calls`` entry (or legacy ``function_call``).
-    ``fallback_ids`` names id-less calls ``<tool>@<line>``. ``where``: agent, recipient, ts, ref.
-    """
-    raw = msg.get("tool_calls") or (
-        [{"function": msg["function_call"]}] if msg.get("function_call") else []
-    )
-    calls: list[Call] = []
-    for call in raw:
-        fn = call.get("function") or {}
-        name = fn.get("name")
-        call_id = call.get("id") or (f"{name}@{line}" if fallback_ids else None)
-        calls.append((call_id, name, canonical_json(fn.get("arguments") or "{}")))
-    if text or not calls:
-        sink.add("message", line, content=text, **where)
-    for call_id, name, args in calls:
-        sink.add(
-            "tool_call",
-            line,
-            tool_name=name,
-            tool_call_id=call_id,
-            tool_args=args,
-            content=args,
-            **where,
-        )
-    return calls
 
 
 def parse_ts(text: str | None) -> datetime | None:

@@ -16,7 +16,9 @@ from typing import Any, ClassVar
 import orjson
 
 from ..errors import LogFormatError
-from .base import EventSink, ParsedLog, add_message_with_calls, loads, open_text, text_of
+from ._openai_messages import add_message_with_calls, add_tool_responses, is_tool_response, text_of
+from .base import EventSink, ParsedLog, Sniff, loads
+from .io.files import open_text
 
 _MAX_DEPTH = 6
 # The tokens that decide nesting: strings (whose brackets do not count) and brackets.
@@ -32,10 +34,10 @@ class ChatHistoryJson:
     @staticmethod
     def sniff(head: str) -> float:
         if not re.match(r"\s*(\[\s*\{|\{)", head):
-            return 0.0
+            return Sniff.NONE
         if '"role"' in head and '"content"' in head:
-            return 0.6
-        return 0.0
+            return Sniff.FRAGMENT
+        return Sniff.NONE
 
     @staticmethod
     def parse(path: Path) -> ParsedLog:
@@ -139,16 +141,7 @@ def _closed_at(
 
 def _add(sink: EventSink, line: int, msg: dict[str, Any], text: str) -> None:
     agent = msg.get("name") or msg.get("role")
-    if msg.get("tool_responses") or msg.get("role") in ("tool", "function"):
-        for resp in msg.get("tool_responses") or [msg]:
-            body = text_of(resp.get("content"))
-            sink.add(
-                "tool_result",
-                line,
-                agent=agent,
-                tool_call_id=resp.get("tool_call_id"),
-                content=body,
-                is_error=body.startswith("Error:"),
-            )
+    if is_tool_response(msg):
+        add_tool_responses(sink, line, msg, agent=agent)
         return
     add_message_with_calls(sink, line, text, msg, agent=agent)

@@ -17,9 +17,10 @@ import polars as pl
 from ..fastpaths import declare, take
 from ..schema import CODE_TOOL
 from ._console_lanes import ANSI, FRAMEWORK_LOG, LANE, NAME_LIMIT, Batch, tables
-from ._line_batches import BLOCK_BYTES, Span, line_tables
 from ._tracebacks import FRAME, TRACEBACK_START, PythonWarnings, TracebackCollector
-from .base import EventSink, ParsedLog, canonical_json, iter_lines, require_events
+from .base import EventSink, ParsedLog, Sniff, canonical_json, require_events
+from .io.files import iter_lines
+from .io.line_batches import BLOCK_BYTES, Span, line_tables
 
 CONSOLE_BLOCKS = declare("console-blocks", 0, "lines", "marked lines only through the parser")
 # Agent names may hold spaces, dots, dashes and any letter: the API allows them.
@@ -85,6 +86,16 @@ def _header(text: str) -> tuple[str, str] | None:
 EXEC_REPORT = re.compile(r"exitcode: -?\d+ \(execution (?:failed|succeeded)\)")
 
 
+# What a transcript shows, each sign adding to the sniff (the sum capped at certainty): a
+# message header is most of it, the 80-dash rule and a speaker or banner line the rest.
+_SIGNS = (
+    (re.compile(r"(?m)^\S+ \(to \S+\):\s*$"), 0.5),
+    (re.compile(r"(?m)^-{80}\s*$"), 0.3),
+    (re.compile(r"(?m)^(Next speaker: |>>>>>>>> )"), 0.2),
+    (NESTED_BANNER, 0.3),  # a nested or sequential chat's banner
+)
+
+
 class ClassicConsole:
     name: ClassVar[str] = "classic-console"
     family: ClassVar[str] = "classic"
@@ -95,18 +106,11 @@ class ClassicConsole:
     @staticmethod
     def sniff(head: str) -> float:
         text = ANSI.sub("", head)
-        score = 0.0
-        if re.search(r"(?m)^\S+ \(to \S+\):\s*$", text):
-            score += 0.5
-        if re.search(r"(?m)^-{80}\s*$", text):
-            score += 0.3
-        if re.search(r"(?m)^(Next speaker: |>>>>>>>> )", text):
-            score += 0.2
-        if NESTED_BANNER.search(text):  # a nested or sequential chat's banner
-            score += 0.3
-        if not score and CLASSIC_FRAME.search(text):  # a pasted traceback of a classic run
-            score = 0.2
-        return min(score, 1.0)
+        score = sum(weight for sign, weight in _SIGNS if sign.search(text))
+        if score:
+            return min(Sniff.SIGNATURE, score)
+        # A pasted traceback of a classic run: what it is, though not a transcript.
+        return Sniff.TRACE if CLASSIC_FRAME.search(text) else Sniff.NONE
 
     @staticmethod
     def parse(path: Path) -> ParsedLog:

@@ -11,16 +11,10 @@ from typing import Any, ClassVar
 
 import orjson
 
-from ._line_batches import Span, numbered_lines
-from ._split_parse import Part, Spanned, span_sink
-from .base import (
-    EventSink,
-    ParsedLog,
-    add_message_with_calls,
-    canonical_json,
-    loads,
-    text_of,
-)
+from ._openai_messages import add_message_with_calls, add_tool_responses, text_of
+from .base import EventSink, ParsedLog, Sniff, canonical_json, loads
+from .io.line_batches import Span, numbered_lines
+from .io.split_parse import Part, Spanned, span_sink
 
 _SKIP = frozenset({"print", "stream", "usage_summary", "clear_agents_history"})
 
@@ -35,8 +29,8 @@ class ClassicEventsJson:
     def sniff(head: str) -> float:
         first = head.lstrip().split("\n", 1)[0]
         if first.startswith('{"type"') and '"content"' in first and '"uuid"' in first:
-            return 0.9
-        return 0.0
+            return Sniff.SHAPE
+        return Sniff.NONE
 
     @staticmethod
     def parse(path: Path) -> ParsedLog:
@@ -45,7 +39,7 @@ class ClassicEventsJson:
 
 
 def _parse_span(path: Path, span: Span) -> Part:
-    """The events of the lines in ``span`` (see ``_split_parse``)."""
+    """The events of the lines in ``span`` (see ``io.split_parse``)."""
     sink = span_sink(ClassicEventsJson.name, span)
     seen = 0
     for number, line in numbered_lines(path, span):
@@ -71,17 +65,7 @@ def _add(sink: EventSink, line: int, kind: str, c: dict[str, Any]) -> None:
         text = text_of(c.get("content"))
         add_message_with_calls(sink, line, text, c, agent=sender, recipient=recipient)
     elif kind in ("tool_response", "function_response"):
-        for resp in c.get("tool_responses") or [c]:
-            body = text_of(resp.get("content"))
-            add(
-                "tool_result",
-                line,
-                agent=sender,
-                recipient=recipient,
-                tool_call_id=resp.get("tool_call_id"),
-                content=body,
-                is_error=body.startswith("Error:"),
-            )
+        add_tool_responses(sink, line, c, agent=sender, recipient=recipient)
     elif kind in ("execute_function", "executed_function"):
         started = kind == "execute_function"
         add(

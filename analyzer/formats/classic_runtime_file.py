@@ -13,10 +13,10 @@ from typing import Any, ClassVar
 
 import orjson
 
-from ._line_batches import Span, numbered_lines
 from ._runtime_records import RuntimeRecords, resolved
-from ._split_parse import Part, Spanned, span_sink
-from .base import ParsedLog, loads
+from .base import ParsedLog, Sniff, loads
+from .io.line_batches import Span, numbered_lines
+from .io.split_parse import Part, Spanned, span_sink
 
 SESSION = re.compile(r"Started new session with Session ID: (\S+)")
 _KEYS = ('"event_name"', '"invocation_id"', '"source_name"', '"agent_name"', '"input_args"')
@@ -36,14 +36,14 @@ class ClassicRuntimeFile:
     @staticmethod
     def sniff(head: str) -> float:
         if SESSION.search(head[:2000]):
-            return 1.0
+            return Sniff.SIGNATURE
         first = head.lstrip()[:4000]
         if first.startswith("{") and any(k in first for k in _KEYS) and '"json_state"' in head:
-            return 0.8
+            return Sniff.KEYS
         # A fragment from the middle (no session line first): records of the logger's shapes.
         if RECORD_SHAPE.search(head):
-            return 0.7
-        return 0.0
+            return Sniff.PIECE
+        return Sniff.NONE
 
     @staticmethod
     def parse(path: Path) -> ParsedLog:
@@ -52,7 +52,7 @@ class ClassicRuntimeFile:
 
 
 def _parse_span(path: Path, span: Span) -> Part:
-    """The events of the records in ``span`` (see ``_split_parse``)."""
+    """The events of the records in ``span`` (see ``io.split_parse``)."""
     sink = span_sink(ClassicRuntimeFile.name, span)
     records = RuntimeRecords(sink)
     seen = 0

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from ..errors import LogFormatError
 from ._runtime_records import RuntimeRecords, resolved
-from .base import EventSink, ParsedLog, require_events
+from .base import EventSink, ParsedLog, Sniff, require_events
 
 _QUERIES = {
     # table -> (query, columns mapped into the file-log record shape)
@@ -35,7 +35,7 @@ class ClassicRuntimeSqlite:
 
     @staticmethod
     def sniff(head: str) -> float:
-        return 1.0 if head.startswith("SQLite format 3\x00") else 0.0
+        return Sniff.SIGNATURE if head.startswith("SQLite format 3\x00") else Sniff.NONE
 
     @staticmethod
     def parse(path: Path) -> ParsedLog:

@@ -24,9 +24,10 @@ import orjson
 
 from ..errors import LogFormatError
 from ..traceback_frames import TEARDOWN, final
-from ._agentchat_messages import agent_name
 from ._span_vocab import KNOWN, OUTPUT, as_genai
-from .base import EventSink, ParsedLog, canonical_json, json_documents, open_text, parse_ts
+from .agentchat_logging.messages import agent_name
+from .base import EventSink, ParsedLog, Sniff, canonical_json, json_documents, parse_ts
+from .io.files import open_text
 
 _OPERATION = re.compile(
     r"^(invoke_agent|create_agent|execute_tool|chat|await_human_input|conversation) ?(.*)$"
@@ -53,8 +54,8 @@ class OtelSpans:
             and '"span_id"' in text
             and '"start_time"' in text
         ):
-            return 0.9
-        return 0.0
+            return Sniff.SHAPE
+        return Sniff.NONE
 
     @staticmethod
     def parse(path: Path) -> ParsedLog:

@@ -23,7 +23,8 @@ from typing import Any, ClassVar
 
 import orjson
 
-from .base import EventSink, ParsedLog, json_documents, open_text
+from .base import EventSink, ParsedLog, Sniff, json_documents
+from .io.files import open_text
 from .otel_spans import Span, read_spans, span_lines
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -43,8 +44,8 @@ class OtlpJson:
     def sniff(head: str) -> float:
         text = head.lstrip()[:3000]
         if text.startswith("{") and ('"resourceSpans"' in text or '"resource_spans"' in text):
-            return 0.95
-        return 0.0
+            return Sniff.OWN_SHAPE
+        return Sniff.NONE
 
     @staticmethod
     def parse(path: Path) -> ParsedLog:

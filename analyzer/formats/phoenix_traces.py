@@ -21,7 +21,8 @@ from typing import Any, ClassVar
 import orjson
 
 from ._span_vocab import OI_KIND
-from .base import EventSink, ParsedLog, json_documents, open_text
+from .base import EventSink, ParsedLog, Sniff, json_documents
+from .io.files import open_text
 from .otel_spans import Span, read_spans, span_lines
 
 
@@ -39,8 +40,8 @@ class PhoenixTraces:
             and '"spans"' in text
             and ('"span_kind"' in text or '"status_code"' in text)
         ):
-            return 0.95  # above otel-spans, whose span shape the trace's spans share
-        return 0.0
+            return Sniff.OWN_SHAPE  # its spans have otel-spans' shape too
+        return Sniff.NONE
 
     @staticmethod
     def parse(path: Path) -> ParsedLog:

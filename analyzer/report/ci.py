@@ -72,7 +72,7 @@ def from_analysis(result: Any, gate: Gate | None) -> list[RunVerdict]:
                 d.summary,
                 d.fix,
                 tuple(cited[:_CITED]),
-                run.stats.get("duration_s"),
+                run.stats.duration_s,
                 bool(gate and gate.fails(d.label, d.confidence)),
             )
         )

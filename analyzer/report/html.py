@@ -93,7 +93,7 @@ def render_html(
         body.append(f"<p class='muted'>{_t(charts_note or 'Not drawn.')}</p>")
     body += ["<h2>Findings</h2>", *_findings(result.source, run.findings)]
     body += ["<h2>Turn timeline</h2>", *_turns(run)]
-    body += ["<h2>Stats</h2>", *_stats(run.stats)]
+    body += ["<h2>Stats</h2>", *_stats(run.stats.as_dict())]
     return _page(f"Post-mortem: {_t(result.source)}", body)
 
 

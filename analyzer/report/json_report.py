@@ -56,7 +56,7 @@ def run_to_dict(result: AnalysisResult, run: RunResult) -> dict[str, Any]:
             }
             for f in run.findings
         ],
-        "stats": run.stats,
+        "stats": run.stats.as_dict(),
     }
 
 

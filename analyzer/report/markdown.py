@@ -127,7 +127,7 @@ def _turns(run: RunResult) -> list[str]:
 
 def _coverage(run: RunResult) -> list[str]:
     """How much of the file the verdict rests on: what was read, what was not and where."""
-    coverage = run.stats.get("coverage")
+    coverage = run.stats.coverage
     if not coverage:
         return []
     out = ["## How much was read", "", md(coverage_text(coverage)) + ".", ""]
@@ -143,5 +143,5 @@ def _coverage(run: RunResult) -> list[str]:
 
 def _stats(run: RunResult) -> list[str]:
     out = ["## Stats", "", "| metric | value |", "| --- | --- |"]
-    out += [f"| {label} | {md(text)} |" for label, text in stat_rows(run.stats)]
+    out += [f"| {label} | {md(text)} |" for label, text in stat_rows(run.stats.as_dict())]
     return [*out, ""]

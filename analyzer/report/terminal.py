@@ -23,10 +23,10 @@ def summary_lines(result: AnalysisResult, reports: list[str]) -> list[str]:
         lines.append(f"  why: {terminal(d.summary)}")
         if d.fix:
             lines.append(f"  fix: {terminal(d.fix)}")
-        if run.stats.get("coverage"):
-            lines.append(f"  coverage: {terminal(coverage_text(run.stats['coverage']))}")
-        if run.stats.get("cost"):
-            lines.append(f"  cost: {describe(run.stats['cost'])}")
+        if run.stats.coverage:
+            lines.append(f"  coverage: {terminal(coverage_text(run.stats.coverage))}")
+        if run.stats.cost:
+            lines.append(f"  cost: {describe(run.stats.cost)}")
         if i < len(reports):
             lines.append(f"  report: {terminal(reports[i])}")
     if len(result.runs) > 1:  # the tally, where a long file's scroll ends

@@ -17,7 +17,7 @@ from analyzer.pipeline import run_stats
 from analyzer.timeline import build_turns
 
 from ..conftest import labelled_samples, make_events
-from .test_detectors import CASES
+from .cases import every_case
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def interleaved_runs() -> pl.DataFrame:
     for i, (path, _) in enumerate(labelled_samples()):
         events = parse_log(path)[1].events
         frames.append(events.with_columns(run_id=pl.lit(f"{i:03d}:") + pl.col("run_id")))
-    for code, case, rows, _ in CASES:
+    for code, case, rows, _ in every_case():
         frames.append(make_events(*rows).with_columns(run_id=pl.lit(f"{code} {case}")))
     # Sorting on seq alone (stable) deals the runs' rows out one by one.
     return pl.concat(frames).sort("seq", maintain_order=True)

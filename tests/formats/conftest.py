@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from analyzer import fastpaths
-from analyzer.formats import _split_parse as split_parse
+from analyzer.formats.io import split_parse
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ def test_logging_is_read_whatever_the_format_string(
 def test_times_are_read_from_the_prefix() -> None:
     run = analyze_file(AC / "blocking_tool_sync/events.log").runs[0]
     assert run.events["ts"].null_count() == 0
-    assert run.stats["duration_s"] > 3  # the SIGINTs came seconds after the tool call
+    assert run.stats.duration_s > 3  # the SIGINTs came seconds after the tool call
 
 
 def test_two_team_runs_in_one_logging_file_are_two_runs(tmp_path: Path) -> None:
@@ -109,7 +109,7 @@ def test_tool_calls_are_read_from_reprs_and_json_alike() -> None:
 
 def test_error_termination_is_an_error_not_a_clean_end() -> None:
     run = analyze_file(AC / "context_explosion_tool/events.log").runs[0]
-    assert not run.stats["terminated"]
+    assert not run.stats.terminated
     assert run.diagnosis.label == "context_explosion"
 
 

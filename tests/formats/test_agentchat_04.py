@@ -12,7 +12,7 @@ import pytest
 from analyzer.formats import detect_format
 from analyzer.formats._pyrepr import execution_results
 from analyzer.formats.agentchat_console import AgentchatConsole
-from analyzer.formats.agentchat_logging import AgentchatLogging
+from analyzer.formats.agentchat_logging.text import AgentchatLogging
 
 from ..conftest import SAMPLES
 

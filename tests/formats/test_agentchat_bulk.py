@@ -12,12 +12,12 @@ import polars as pl
 import pytest
 
 from analyzer import fastpaths
-from analyzer.formats import _agentchat_records as records
-from analyzer.formats import agentchat_logging as logging_format
-from analyzer.formats._agentchat_records import RecordParser
-from analyzer.formats._split_parse import ENV_PROCESSES
-from analyzer.formats.agentchat_logging import AgentchatLogging
-from analyzer.formats.base import iter_lines
+from analyzer.formats.agentchat_logging import records
+from analyzer.formats.agentchat_logging import text as logging_format
+from analyzer.formats.agentchat_logging.records import RecordParser
+from analyzer.formats.agentchat_logging.text import AgentchatLogging
+from analyzer.formats.io.files import iter_lines
+from analyzer.formats.io.split_parse import ENV_PROCESSES
 
 from ..conftest import SAMPLES
 from .test_agentchat import REWRITES, rewrite

@@ -18,15 +18,16 @@ from polars.testing import assert_frame_equal
 
 from analyzer import analyze_file, fastpaths
 from analyzer.errors import UnknownFormatError
-from analyzer.formats import _split_parse as split_parse
-from analyzer.formats import agentchat_json_logging as json_layout
-from analyzer.formats import agentchat_logging as text_layout
 from analyzer.formats import detect_format
-from analyzer.formats._line_batches import Span
-from analyzer.formats._split_parse import cut, merge
-from analyzer.formats.agentchat_json_logging import AgentchatJsonLogging
-from analyzer.formats.agentchat_logging import AgentchatLogging
-from analyzer.formats.base import iter_lines, parse_ts
+from analyzer.formats.agentchat_logging import json_lines as json_layout
+from analyzer.formats.agentchat_logging import text as text_layout
+from analyzer.formats.agentchat_logging.json_lines import AgentchatJsonLogging
+from analyzer.formats.agentchat_logging.text import AgentchatLogging
+from analyzer.formats.base import parse_ts
+from analyzer.formats.io import split_parse
+from analyzer.formats.io.files import iter_lines
+from analyzer.formats.io.line_batches import Span
+from analyzer.formats.io.split_parse import cut, merge
 
 from ..conftest import SAMPLES, team_logs
 
@@ -235,7 +236,7 @@ def test_times_as_written_or_as_epoch_numbers() -> None:
 def test_hops_under_the_usual_keys_skip_the_field_search(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from analyzer.formats import agentchat_json_logging as json_logging
+    from analyzer.formats.agentchat_logging import json_lines as json_logging
 
     path = as_json_lines(
         AC / "loop_swarm_pingpong/events.log", tmp_path / "app.jsonl", SHAPES["python-json-logger"]
@@ -251,8 +252,8 @@ def test_hops_under_the_usual_keys_skip_the_field_search(
 
 
 def test_a_hop_message_over_two_lines_is_read_as_a_record(tmp_path: Path) -> None:
-    from analyzer.formats import agentchat_json_logging as json_logging
-    from analyzer.formats._agentchat_records import RecordParser
+    from analyzer.formats.agentchat_logging import json_lines as json_logging
+    from analyzer.formats.agentchat_logging.records import RecordParser
     from analyzer.formats.base import EventSink
 
     hop = (

@@ -6,9 +6,9 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from analyzer.formats import _agentchat_records as records
-from analyzer.formats import agentchat_json_logging as json_logging
-from analyzer.formats._agentchat_records import RecordParser
+from analyzer.formats.agentchat_logging import json_lines as json_logging
+from analyzer.formats.agentchat_logging import records
+from analyzer.formats.agentchat_logging.records import RecordParser
 from analyzer.formats.base import EventSink
 
 from ..conftest import SAMPLES

@@ -16,9 +16,9 @@ import pytest
 
 from analyzer import analyze_file
 from analyzer.formats import detect_format
-from analyzer.formats._line_batches import line_batches
-from analyzer.formats._split_parse import plan
-from analyzer.formats.base import is_plain
+from analyzer.formats.io.files import is_plain
+from analyzer.formats.io.line_batches import line_batches
+from analyzer.formats.io.split_parse import plan
 
 from ..conftest import SAMPLES
 
@@ -71,7 +71,7 @@ def summary(path: Path) -> str:
             run.run_id,
             run.findings,
             run.diagnosis,
-            {k: v for k, v in run.stats.items() if k != "duration_s"},
+            {k: v for k, v in run.stats.as_dict().items() if k != "duration_s"},
             run.events.drop("ts").rows(),
             run.turns.drop("ts_start", "ts_end", "gap_before_s").rows(),
         )

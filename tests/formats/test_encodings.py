@@ -9,9 +9,9 @@ import pytest
 
 from analyzer import analyze_file
 from analyzer.formats import detect_format
-from analyzer.formats._line_batches import line_batches
-from analyzer.formats._split_parse import plan
-from analyzer.formats.base import iter_lines
+from analyzer.formats.io.files import iter_lines
+from analyzer.formats.io.line_batches import line_batches
+from analyzer.formats.io.split_parse import plan
 
 from ..conftest import SAMPLES
 

@@ -11,7 +11,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from analyzer.formats import SPANNED, detect_format
-from analyzer.formats._incremental import IncrementalParse
+from analyzer.formats.io.incremental import IncrementalParse
 
 from ..conftest import FIXTURES, SAMPLES
 

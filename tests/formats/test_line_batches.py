@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.formats._line_batches import Span, line_batches
+from analyzer.formats.io.line_batches import Span, line_batches
 
 
 def numbered(path: Path, block_bytes: int, span: Span | None = None) -> list[tuple[int, str]]:
@@ -63,7 +63,7 @@ def test_spans_number_their_lines_from_one_and_count_them(tmp_path: Path) -> Non
 
 
 def test_a_block_goes_whole_unless_cut_inside_a_character(tmp_path: Path) -> None:
-    from analyzer.formats._line_batches import _blocks
+    from analyzer.formats.io.line_batches import _blocks
 
     ascii_path, utf8_path = tmp_path / "ascii.log", tmp_path / "utf8.log"
     ascii_path.write_bytes(b"".join(f"line {i:04d}\n".encode() for i in range(100)))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 import re
 
-from analyzer.formats import _agentchat_records, _pyrepr, _runtime_records
+from analyzer.formats import _pyrepr, _runtime_records
+from analyzer.formats.agentchat_logging import records
 
 PLAIN = r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*\""""  # a branch per character: the reference
 TOKENS = [
@@ -32,7 +33,7 @@ def test_quoted_matches_the_plain_pattern() -> None:
         (re.compile(f"({PLAIN})"), re.compile(f"({_pyrepr.QUOTED})")),
         (
             re.compile(rf"GroupChatTermination.*?StopMessage\(.*?content=({PLAIN})", re.S),
-            _agentchat_records.TERMINATION,
+            records.TERMINATION,
         ),
         (
             re.compile(r"""content='((?:[^'\\]|\\.)*)'|"content":\s*"((?:[^"\\]|\\.)*)\""""),

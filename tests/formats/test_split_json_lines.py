@@ -10,12 +10,12 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from analyzer.formats import _split_parse as split_parse
 from analyzer.formats import classic_events_json, classic_runtime_file
-from analyzer.formats._line_batches import Span
 from analyzer.formats._runtime_records import resolve_tool_names
-from analyzer.formats._split_parse import cut, merge
 from analyzer.formats.base import EventSink, ParsedLog
+from analyzer.formats.io import split_parse
+from analyzer.formats.io.line_batches import Span
+from analyzer.formats.io.split_parse import cut, merge
 
 from ..conftest import SAMPLES
 

@@ -17,11 +17,11 @@ from polars.testing import assert_frame_equal
 
 from analyzer import fastpaths
 from analyzer.fastpaths import FallbackError
-from analyzer.formats import _split_parse as split_parse
-from analyzer.formats._line_batches import Span
-from analyzer.formats._split_parse import cut, guided, merge, parse_in_parts, plan
-from analyzer.formats.agentchat_logging import AgentchatLogging, _parse_span, _starts_record
+from analyzer.formats.agentchat_logging.text import AgentchatLogging, _parse_span, _starts_record
 from analyzer.formats.base import ParsedLog
+from analyzer.formats.io import split_parse
+from analyzer.formats.io.line_batches import Span
+from analyzer.formats.io.split_parse import cut, guided, merge, parse_in_parts, plan
 
 from ..conftest import SAMPLES
 from .test_agentchat import rewrite

@@ -78,7 +78,7 @@ def _seed_names(seed: Path, cache: dict[Path, tuple[str, ...]]) -> tuple[str, ..
     if seed not in cache:
         try:
             result = analyze_file(seed)
-            names = {a for run in result.runs for a in run.stats["agents"]}
+            names = {a for run in result.runs for a in run.stats.agents}
             names |= {
                 t for run in result.runs for t in run.events["tool_name"].drop_nulls().to_list()
             }

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from analyzer.formats._log_format import compile_format
+from analyzer.formats.agentchat_logging.format_strings import compile_format
 
 # Format strings real applications use; each one is a row of the metamorphic suite.
 LOG_FORMATS = {

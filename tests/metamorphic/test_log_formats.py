@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from analyzer.formats._log_format import compile_format
+from analyzer.formats.agentchat_logging.format_strings import compile_format
 from analyzer.pipeline import AnalysisResult, analyze_file
 from tests.metamorphic.rewrite import LOG_FORMATS, records, reformat
 

@@ -1,5 +1,5 @@
 """A growing log parsed by its growth: each update parses only the records appended since the
-last one, and the parts merge into what one parse of the whole file gives (``_split_parse``).
+last one, and the parts merge into what one parse of the whole file gives (``io.split_parse``).
 
 The records up to the last record start are committed: parsed once, kept. The last record may
 still be growing (a partial line, a message whose other lines are coming), so it is parsed
@@ -13,10 +13,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import LogFormatError
-from ._line_batches import Span
-from ._split_parse import Part, Spanned, merge
-from .base import ParsedLog, require_events
+from ...errors import LogFormatError
+from ..base import ParsedLog, require_events
+from .line_batches import Span
+from .split_parse import Part, Spanned, merge
 
 _READ = 1 << 20
 

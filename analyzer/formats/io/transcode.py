@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 from typing import IO
 
-from ._streams import DerivedStream
+from .streams import DerivedStream
 
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _READ = 1 << 16

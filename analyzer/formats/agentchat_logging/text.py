@@ -20,18 +20,13 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from ..fastpaths import Mode, declare, mode, take
-from ._agentchat_records import (
-    EVENTS_LOGGER,
-    HEAD_BYTES,
-    MODEL_RETRY,
-    RecordParser,
-    first_contentless,
-    wanted,
-)
-from ._line_batches import Span, line_batches, numbered_lines
-from ._log_format import RecordFormat, compile_format
-from ._record_layout import (
+from ...fastpaths import Mode, declare, mode, take
+from ..base import ParsedLog, Sniff
+from ..io.files import iter_lines, read_head
+from ..io.line_batches import Span, line_batches, numbered_lines
+from ..io.split_parse import Part, Spanned, span_sink
+from .format_strings import RecordFormat, compile_format
+from .layouts import (
     LEVEL_NAMES,
     LOGGER_NAMES,
     SEPARATOR_RUN,
@@ -42,8 +37,7 @@ from ._record_layout import (
     is_record_start,
     learn,
 )
-from ._split_parse import Part, Spanned, span_sink
-from .base import ParsedLog, iter_lines, read_head
+from .records import EVENTS_LOGGER, HEAD_BYTES, MODEL_RETRY, RecordParser, first_contentless, wanted
 
 LOGGER = re.compile(rf"(?<![\w./\\])({LOGGER_NAMES})(?::\d+)?(?![\w./\\])")
 LEVEL = re.compile(rf"(?<!\w)(?P<level>{LEVEL_NAMES})(?!\w)")
@@ -77,20 +71,21 @@ class AgentchatLogging:
 
     @staticmethod
     def sniff(head: str) -> float:
-        # A line that is a JSON object is a JSON formatter's record (agentchat_json_logging).
+        # A line that is a JSON object is a JSON formatter's record (json_lines).
         hits = sum(
             1
             for line in head.splitlines()[:200]
             if not line.startswith('{"') and _split(line) is not None
         )
-        return min(1.0, 0.4 + 0.05 * hits) if hits else 0.0
+        # Another library's records can name autogen too: sure only as they add up.
+        return Sniff.graded(hits, Sniff.LINE, 0.05) if hits else Sniff.NONE
 
     @staticmethod
     def parse(path: Path) -> ParsedLog:
         return SPANNED.parse(path)
 
 
-def spanned(log_format: str | None) -> Spanned:
+def given_format(log_format: str | None) -> Spanned:
     """The parse of files written with ``log_format`` (a logging format string), or of any
     format, sniffed record by record, when None."""
     if log_format is None:
@@ -105,7 +100,7 @@ def spanned(log_format: str | None) -> Spanned:
 
 
 def _parse_span(path: Path, span: Span, log_format: str | None = None) -> Part:
-    """The events of the records that start in ``span`` (see ``_split_parse``)."""
+    """The events of the records that start in ``span`` (see ``io.split_parse``)."""
     sink = span_sink(AgentchatLogging.name, span)
     parser = RecordParser(sink)
     record: list[Any] | None = None  # [line, logger, level, time, message lines]

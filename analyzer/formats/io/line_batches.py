@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from .base import open_bytes
+from .files import open_bytes
 
 Prepare = Callable[[pl.LazyFrame], pl.LazyFrame]
 # Several tables of the same lines (collected together, sharing their common work).

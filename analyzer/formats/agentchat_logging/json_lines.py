@@ -5,7 +5,7 @@ What teams that ship logs to a log platform write: python-json-logger (``asctime
 structlog (``event``, ``logger``, ``level``), ECS and cloud formatters (``@timestamp``,
 ``log.logger``, ``log.level``, ``severity``, ``error.stack_trace``). The fields are found by
 their usual names, the logger name also by its value; each record then means what it means in
-the text layout (``_agentchat_records``). Records of other loggers are passed over.
+the text layout (``records``). Records of other loggers are passed over.
 """
 
 from __future__ import annotations
@@ -19,18 +19,12 @@ from typing import Any, ClassVar
 import orjson
 import polars as pl
 
-from ._agentchat_records import (
-    EVENTS_LOGGER,
-    HEAD_BYTES,
-    MODEL_RETRY,
-    RecordParser,
-    first_contentless,
-    wanted,
-)
-from ._line_batches import Span, numbered_lines
-from ._record_layout import LOGGER_NAMES
-from ._split_parse import Part, Spanned, span_sink
-from .base import ParsedLog, loads, read_head
+from ..base import ParsedLog, Sniff, loads
+from ..io.files import read_head
+from ..io.line_batches import Span, numbered_lines
+from ..io.split_parse import Part, Spanned, span_sink
+from .layouts import LOGGER_NAMES
+from .records import EVENTS_LOGGER, HEAD_BYTES, MODEL_RETRY, RecordParser, first_contentless, wanted
 
 KNOWN_LOGGER = re.compile(rf"(?:{LOGGER_NAMES})")
 AUTOGEN_VALUE = re.compile(r'"(?:autogen_core|autogen_agentchat|autogen_ext)(?:\.\w+)*"')
@@ -66,10 +60,10 @@ class AgentchatJsonLogging:
                 found = _fields(_flat(record))
                 hits += found is not None and found[0].startswith("autogen")
         if not objects and lines and lines[0].startswith('{"') and AUTOGEN_VALUE.search(lines[0]):
-            return 0.6  # one record longer than the head (a rotated file opening on an LLMCall)
+            return Sniff.FRAGMENT  # one record longer than the head (a rotated file, an LLMCall)
         if not hits or objects < 0.8 * len(lines[:-1] or lines):
-            return 0.0
-        return 0.95  # JSON objects naming AutoGen loggers: nothing else looks like this
+            return Sniff.NONE
+        return Sniff.OWN_SHAPE  # JSON objects naming AutoGen loggers
 
     @staticmethod
     def parse(path: Path) -> ParsedLog:
@@ -78,7 +72,7 @@ class AgentchatJsonLogging:
 
 
 def _parse_span(path: Path, span: Span) -> Part:
-    """The events of the records in ``span`` (see ``_split_parse``)."""
+    """The events of the records in ``span`` (see ``io.split_parse``)."""
     sink = span_sink(AgentchatJsonLogging.name, span)
     parser = RecordParser(sink)
     keep = wanted(pl.col("text"), ERROR_LEVELS)

@@ -6,9 +6,10 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from ..schema import CODE_TOOL
-from ._pyrepr import execution_results, function_calls
-from .base import EventSink, Stamp, canonical_json, text_of
+from ...schema import CODE_TOOL
+from .._openai_messages import text_of
+from .._pyrepr import execution_results, function_calls
+from ..base import EventSink, Stamp, canonical_json
 
 TEAM_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 CHAT_TYPES = frozenset(

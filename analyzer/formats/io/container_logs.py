@@ -17,7 +17,7 @@ from typing import IO
 
 import orjson
 
-from ._streams import DerivedStream
+from .streams import DerivedStream
 
 _DOCKER = re.compile(rb'^\{\s*"log"\s*:\s*"')
 _CRI = re.compile(rb"^(\d{4}-\d{2}-\d{2}T\S+) (?:stdout|stderr) ([FP]) ?")

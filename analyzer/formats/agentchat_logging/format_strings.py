@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ._record_layout import LEVEL_NAMES
+from .layouts import LEVEL_NAMES
 
 # What each LogRecord attribute looks like when written; anything else is lazy text. Widths
 # and padding (``%(levelname)-8s``) add spaces around a field, which the pattern allows.

@@ -3,7 +3,7 @@
 ``RecordParser.record`` takes one logging record (logger name, level, time as written, message
 lines) and adds its events: the JSON events of ``autogen_core.events``, the pydantic reprs of
 ``autogen_agentchat.events``, selector lines, group-chat termination and error tracebacks.
-The text layout (``agentchat_logging``) and JSON-lines layout (``agentchat_json_logging``)
+The text layout (``text``) and JSON-lines layout (``json_lines``)
 parsers only find the records.
 """
 
@@ -18,8 +18,11 @@ from typing import Any
 import orjson
 import polars as pl
 
-from ..fastpaths import declare, take
-from ._agentchat_messages import (
+from ...fastpaths import declare, take
+from .._openai_messages import text_of
+from .._pyrepr import QUOTED, unquote
+from ..base import EventSink, canonical_json, loads
+from .messages import (
     TEAM_ID,
     TOOL_REPR_KINDS,
     agent_name,
@@ -27,8 +30,6 @@ from ._agentchat_messages import (
     emit_tool_reprs,
     find_chat_messages,
 )
-from ._pyrepr import QUOTED, unquote
-from .base import EventSink, canonical_json, loads, text_of
 
 EVENTS_LOGGER = "autogen_core.events"  # one JSON event per record
 # What a record needs for ``RecordParser.record`` to read anything from it (besides an error

@@ -32,9 +32,10 @@ from typing import Any, BinaryIO
 
 import polars as pl
 
-from ..fastpaths import Mode, declare, fell_back, mode, take
-from ._line_batches import Span
-from .base import Coverage, EventSink, ParsedLog, Skipped, is_plain, require_events
+from ...fastpaths import Mode, declare, fell_back, mode, take
+from ..base import Coverage, EventSink, ParsedLog, Skipped, require_events
+from .files import is_plain
+from .line_batches import Span
 
 PENDING_RUN = "\x00pending"  # a span's run before it names one; never a real run id
 # Below its limit a worker's start-up (~0.35 s, imports) is not repaid.
@@ -301,7 +302,7 @@ class Spanned:
     """A format whose records are lines (or start at lines it can tell): how it parses a
     span, which lines start a record, what its records are called, and what it does to the
     merged events. ``parse`` is the format's whole parse; ``watch`` parses growth span by span
-    with the same pieces (``_incremental``)."""
+    with the same pieces (``io.incremental``)."""
 
     parse_span: ParseSpan
     starts_record: StartsRecord
