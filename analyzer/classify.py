@@ -28,6 +28,7 @@ PRECEDENCE = (
     "loop",
     "error",
 )
+THRESHOLDS = ("verdict_min_score", "coverage_confident")  # of config.Thresholds, read here
 CORROBORATION = 0.05
 UNKNOWN_CEILING = 0.5
 PRECEDENCE_MARGIN = 0.1

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import inspect
 import pkgutil
 import re
 
 import analyzer.detectors as pkg
+from analyzer.classify import THRESHOLDS as CLASSIFIER_THRESHOLDS
+from analyzer.config import Thresholds
 from analyzer.detectors import ALL_DETECTORS
 from analyzer.detectors.base import Detector
 from analyzer.findings import VERDICTS
@@ -65,3 +69,19 @@ def test_every_detector_has_its_own_cases_where_it_fires_and_where_it_is_silent(
         assert any(seqs for _, _, seqs in cases), f"{det.code}: no case where it fires"
         if not getattr(module, "ALWAYS_REPORTS", False):
             assert any(not seqs for _, _, seqs in cases), f"{det.code}: no silent case"
+
+
+def test_each_detector_declares_the_thresholds_it_reads_and_every_one_is_read() -> None:
+    """A detector names the ``config.Thresholds`` fields it reads (through the shared helpers
+    too: ``caught_in_flight`` reads slow_tool_factor, the repetition scan similarity and
+    dup_window); every field is some detector's or the classifier's."""
+    helpers = {"caught_in_flight": {"slow_tool_factor"}, "scan(": {"similarity", "dup_window"}}
+    declared: set[str] = set(CLASSIFIER_THRESHOLDS)
+    for det in ALL_DETECTORS:
+        source = inspect.getsource(importlib.import_module(det.__module__))
+        read = set(re.findall(r"\bcfg\.([a-z_]+)", source))
+        for call, fields in helpers.items():
+            read |= fields if call in source else set()
+        assert read == set(det.thresholds), f"{det.code} reads {sorted(read)}"
+        declared |= set(det.thresholds)
+    assert declared == {f.name for f in dataclasses.fields(Thresholds)}

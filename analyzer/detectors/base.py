@@ -127,6 +127,9 @@ class Detector:
     """The verdict class its findings argue for."""
     fix: ClassVar[dict[str, str]]
     """Framework family ("classic", "agentchat") -> the remedy for this cause."""
+    thresholds: ClassVar[tuple[str, ...]] = ()
+    """The fields of ``config.Thresholds`` it reads (a test holds this to its code); the
+    values stay in that one documented object, which is what users set."""
 
     def __init__(
         self, endings: Mapping[str, RunEnding] | None = None, family: str = "classic"

@@ -76,6 +76,7 @@ class ContextGrowth(Detector):
     code = "CTX01"
     name = "context-growth"
     stall_class = "context_explosion"
+    thresholds = ("growth_ratio", "growth_min_steps", "context_floor_tokens", "context_floor_chars")
     fix: ClassVar[dict[str, str]] = {
         "classic": "The context grows geometrically: stop feeding whole outputs back (truncate or "
         "summarise tool results), limit history with transform_messages "

@@ -24,6 +24,7 @@ class EmptyReplies(Detector):
     code = "LOOP04"
     name = "empty-replies"
     stall_class = "loop"
+    thresholds = ("empty_reply_min",)
     fix: ClassVar[dict[str, str]] = {
         "classic": "Agents are exchanging empty messages: give the proxy a meaningful "
         "default_auto_reply or human_input_mode='NEVER' with is_termination_msg that treats an "

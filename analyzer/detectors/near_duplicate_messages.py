@@ -103,6 +103,7 @@ class NearDuplicateMessages(Detector):
     code = "LOOP02"
     name = "near-duplicate-messages"
     stall_class = "loop"
+    thresholds = ("similarity", "dup_window", "dup_min_repeats", "dup_min_share")
     fix: ClassVar[dict[str, str]] = {
         "classic": "Agents are repeating themselves: add a termination condition "
         "(is_termination_msg on every agent and the GroupChatManager), cap max_round / "

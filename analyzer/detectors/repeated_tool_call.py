@@ -37,6 +37,7 @@ class RepeatedToolCall(Detector):
     code = "LOOP01"
     name = "repeated-tool-call"
     stall_class = "loop"
+    thresholds = ("tool_repeat_min", "tool_args_similarity")
     fix: ClassVar[dict[str, str]] = {
         "classic": "The model keeps requesting the same tool call: make the tool result tell it what "
         "to do next (e.g. 'still pending, stop polling'), add a termination condition "

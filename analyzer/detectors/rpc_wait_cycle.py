@@ -55,6 +55,7 @@ class RpcWaitCycle(Detector):
     code = "REENT03"
     name = "rpc-wait-cycle"
     stall_class = "recursive_reentry"
+    thresholds = ("slow_tool_factor",)
     fix: ClassVar[dict[str, str]] = {
         "classic": "Agents are waiting on each other's replies: a reply function (or tool) that "
         "awaits another agent (a_initiate_chat, a_send with request_reply) whose answer needs "

@@ -31,6 +31,7 @@ class SlowToolCall(Detector):
     code = "BLOCK02"
     name = "slow-tool-call"
     stall_class = "blocking_tool"
+    thresholds = ("slow_tool_s", "slow_tool_factor")
     fix: ClassVar[dict[str, str]] = {
         "classic": "A tool took far longer than the rest of the run: add a timeout to its I/O and "
         "run it asynchronously so the chat is not frozen while it works.",

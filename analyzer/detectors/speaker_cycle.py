@@ -68,6 +68,7 @@ class SpeakerCycle(Detector):
     code = "LOOP03"
     name = "speaker-cycle"
     stall_class = "loop"
+    thresholds = ("speaker_cycle_min",)
     fix: ClassVar[dict[str, str]] = {
         "classic": "Speaker selection is stuck on the same members: use deterministic selection "
         "(speaker_selection_method='round_robin' or a custom function, or "

@@ -72,6 +72,7 @@ class UnansweredModelCall(Detector):
     code = "MODEL01"
     name = "unanswered-model-call"
     stall_class = "blocking_model"
+    thresholds = ("slow_tool_factor",)
     fix: ClassVar[dict[str, str]] = {
         "classic": "A model call never returned: set a request timeout and a retry budget in "
         'each config_list entry ("timeout": 60, "max_retries": 2; ag2 0.8.x refuses '

@@ -71,6 +71,7 @@ class UnfinishedToolCall(Detector):
     code = "BLOCK01"
     name = "unfinished-tool-call"
     stall_class = "blocking_tool"
+    thresholds = ("slow_tool_factor",)
     fix: ClassVar[dict[str, str]] = {
         "classic": "A tool never returned: give it a timeout (requests/httpx timeout=, "
         "subprocess timeout=, socket.settimeout), run slow work asynchronously (async def tool "
