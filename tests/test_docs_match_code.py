@@ -67,14 +67,14 @@ def test_the_detector_table_lists_every_detector_under_its_name() -> None:
     assert f"{count.capitalize()} detectors, one per file" in section
 
 
-def _architecture_tree() -> tuple[set[str], set[str]]:
+def _architecture_tree() -> tuple[set[str], dict[str, str]]:
     """The modules the README's tree names (paths under analyzer/), and the packages it says
-    hold one module per detector (``<one per file>.py``)."""
+    hold one module per format or detector (``<one per format>.py``): package -> which."""
     section = _section("How it is built")
     start = section.index("```\nanalyzer/\n") + 4
     block = section[start : section.index("\n```", start)]
     named: set[str] = set()
-    one_per_file: set[str] = set()
+    one_per: dict[str, str] = {}
     folders: list[str] = []
     for line in block.splitlines()[1:]:
         depth = (len(line) - len(line.lstrip())) // 2 - 1
@@ -86,23 +86,30 @@ def _architecture_tree() -> tuple[set[str], set[str]]:
             folders.append(first.rstrip("/"))
             continue
         prefix = "/".join(folders)
-        if "<one per file>.py" in line:
-            one_per_file.add(prefix)
+        if generic := re.match(r"<one per (\w+)>\.py", line.strip()):
+            one_per[prefix] = generic[1]
             continue
         for token in re.findall(r"(?<!\S)(\w+\.py)(?!\S)", line):
             named.add(f"{prefix}/{token}".lstrip("/"))
-    return named, one_per_file
+    return named, one_per
+
+
+def _module_path(module: str) -> str:
+    return module.removeprefix("analyzer.").replace(".", "/") + ".py"
 
 
 def test_the_architecture_tree_names_every_module_of_analyzer() -> None:
+    """Every module is named, or is one of the registered formats or detectors the tree says
+    its package holds one per file of."""
     root = Path(analyzer.__file__).parent
     actual = {str(p.relative_to(root)) for p in root.rglob("*.py")}
-    named, one_per_file = _architecture_tree()
-    detector_modules = {
-        f"{d.__module__.replace('analyzer.', '').replace('.', '/')}.py" for d in ALL_DETECTORS
+    named, one_per = _architecture_tree()
+    registered = {
+        "format": {_module_path(f.__module__) for f in ALL_FORMATS},
+        "detector": {_module_path(d.__module__) for d in ALL_DETECTORS},
     }
-    for package in one_per_file:
-        assert package == "detectors"
-        named |= detector_modules
+    assert one_per == {"formats": "format", "detectors": "detector"}
+    for package, kind in one_per.items():
+        named |= {m for m in registered[kind] if m.rsplit("/", 1)[0] == package}
     assert sorted(actual - named) == [], "modules the README's tree leaves out"
     assert sorted(named - actual) == [], "modules the README's tree names that do not exist"
