@@ -19,6 +19,7 @@ from .fastpaths import declare, fell_back, take
 from .findings import STALL_CLASSES, Diagnosis, Evidence, Finding, RunStats
 from .formats import parse_log
 from .formats.base import Coverage, ParsedLog, Skipped
+from .repetition import message_rows, scan
 from .schema import frames_by_run, validate_events
 from .timeline import build_turns
 
@@ -34,6 +35,8 @@ class RunResult:
     diagnosis: Diagnosis
     stats: RunStats
     ending: RunEnding
+    repeats: pl.DataFrame
+    """Each message's closest earlier one (``repetition.scan``): LOOP02's and the chart's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,9 +212,11 @@ def _analyze(
     # runs costs a few queries per stage, not a few per run.
     turns = build_turns(events)
     endings = find_endings(events)
-    found = run_detectors(events, cfg, logs[0].family, detectors, endings)
+    repeats = scan(message_rows(events), cfg)  # once: LOOP02 and the repetition chart read it
+    found = run_detectors(events, cfg, logs[0].family, detectors, endings, repeats)
     stats = run_stats(events, turns)
     turns_of = frames_by_run(turns)
+    repeats_of = frames_by_run(repeats)
     verdicts: dict[str, Diagnosis] = {}
     for run_id in stats:
         k = _untag(run_id)[0] if tagged else 0
@@ -225,9 +230,11 @@ def _analyze(
     for run_id, run_events in frames_by_run(events).items():
         k, own_id = _untag(run_id) if tagged else (0, run_id)
         run_turns = turns_of.get(run_id, turns.clear())
+        run_repeats = repeats_of.get(run_id, repeats.clear())
         if tagged:
             run_events = run_events.with_columns(run_id=pl.lit(own_id))
             run_turns = run_turns.with_columns(run_id=pl.lit(own_id))
+            run_repeats = run_repeats.with_columns(run_id=pl.lit(own_id))
         own = replace(
             stats[run_id],
             cost=costs.get(run_id),
@@ -248,6 +255,7 @@ def _analyze(
                 verdicts[run_id],
                 own,
                 endings[run_id],
+                run_repeats,
             )
         )
     return [

@@ -23,7 +23,7 @@ def test_plotted_series() -> None:
     run = analyze_file(SAMPLES / "classic/loop_tool_repeat/runtime.log").runs[0]
     points = timeline_points(run)
     assert len(points["tool_call"]) == 9
-    rep = repetition_series(run, DEFAULT)
+    rep = repetition_series(run)
     assert rep["tool_count"][0] == 9 and rep["tool"][0].startswith("check_status")
     ctx = context_series(run)
     assert ctx["prompt_tokens"] == sorted(ctx["prompt_tokens"])  # the context only grows

@@ -78,9 +78,11 @@ def run_detectors(
     family: str,
     detectors: Collection[type[Detector]] = ALL_DETECTORS,
     endings: Mapping[str, RunEnding] | None = None,
+    repeats: pl.DataFrame | None = None,
 ) -> dict[str, list[Finding]]:
     """Findings per run id for every run in ``events``, each run's sorted by code and place.
-    ``endings``: the ending stage's record per run (a detector that reads it finds it if not given).
+    ``endings``: the ending stage's record per run; ``repeats``: the repetition scan of every
+    run (a detector that reads either finds it itself if not given).
 
     Each detector sees all runs at once; if it crashes, it is run again run by run, so the
     crash is reported (as AZ99) on the runs it happens on and the other runs keep its findings.
@@ -92,7 +94,7 @@ def run_detectors(
     def check(det: type[Detector]) -> list[RunFinding]:
         fix = family_text(det.fix, family)
         try:
-            pairs = det(endings, family).check(events, cfg)
+            pairs = det(endings, family, repeats).check(events, cfg)
             return [(run_id, _with_fix(f, fix)) for run_id, f in pairs]
         except Exception:
             return _run_by_run(det, events, cfg, fix, family)

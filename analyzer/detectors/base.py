@@ -116,8 +116,8 @@ def rows_of(df: pl.DataFrame, picks: Sequence[Sequence[int]]) -> list[list[dict[
 
 class Detector:
     """One check. ``check`` yields (run id, finding) pairs; class attributes identify and
-    document it. ``endings`` (per run id, from the ending stage) and the log's ``family``
-    are there for detectors that read them."""
+    document it. ``endings`` (per run id, from the ending stage), ``repeats`` (the repetition
+    scan of every run) and the log's ``family`` are there for detectors that read them."""
 
     code: ClassVar[str]
     """``^[A-Z]+\\d{2}$``, stable across versions."""
@@ -132,10 +132,14 @@ class Detector:
     values stay in that one documented object, which is what users set."""
 
     def __init__(
-        self, endings: Mapping[str, RunEnding] | None = None, family: str = "classic"
+        self,
+        endings: Mapping[str, RunEnding] | None = None,
+        family: str = "classic",
+        repeats: pl.DataFrame | None = None,
     ) -> None:
         self.endings = endings
         self.family = family
+        self.repeats = repeats
 
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterable[RunFinding]:
         """Findings for every run in ``events`` (one run or many), each with its run id."""

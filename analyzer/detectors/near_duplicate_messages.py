@@ -123,8 +123,12 @@ class NearDuplicateMessages(Detector):
     def check(self, events: pl.DataFrame, cfg: Thresholds) -> Iterator[RunFinding]:
         msgs = message_rows(events)
         big = msgs.group_by("run_id").len().filter(pl.col("len") > cfg.dup_min_repeats)
-        msgs = msgs.filter(pl.col("run_id").is_in(big["run_id"].implode()))
-        found = scan(msgs, cfg).with_row_index("row")
+        wanted = pl.col("run_id").is_in(big["run_id"].implode())
+        msgs = msgs.filter(wanted)  # row for row with ``found``
+        # The pipeline's scan of every run, else this one's of the runs long enough to loop.
+        found = (
+            self.repeats.filter(wanted) if self.repeats is not None else scan(msgs, cfg)
+        ).with_row_index("row")
         paced = _paced_by_paging(found, events)
         runs = (
             found.filter(~pl.col("row").is_in(paced.implode()))

@@ -26,7 +26,6 @@ from ..classify import LABELS
 from ..config import Thresholds
 from ..detectors.base import progress
 from ..pipeline import RunResult
-from ..repetition import message_rows, scan
 from .atomic import atomic_write_bytes
 from .inert import chart_label
 
@@ -249,9 +248,9 @@ def _turn_of_seq(run: RunResult) -> Callable[[float], int]:
     return lambda seq: max(0, bisect.bisect_right(starts, seq) - 1)
 
 
-def repetition_series(run: RunResult, cfg: Thresholds) -> dict[str, list]:
+def repetition_series(run: RunResult) -> dict[str, list]:
     """Per message: seq, agent, best similarity to an earlier one; and tool-call counts."""
-    found = scan(message_rows(run.events), cfg)
+    found = run.repeats
     calls = run.events.filter(pl.col("kind") == "tool_call")
     counts = Counter(
         chart_label(f"{n}({a or ''})", 48)
@@ -272,7 +271,7 @@ def render_repetition(run: RunResult, path: Path, title: str, cfg: Thresholds) -
 
 
 def repetition_figure(run: RunResult, title: str, cfg: Thresholds) -> Figure:
-    s = repetition_series(run, cfg)
+    s = repetition_series(run)
     fig = Figure(figsize=SIZE)
     if s["tool"]:  # a run with no tool calls gets no empty panel for them
         ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
