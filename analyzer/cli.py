@@ -142,6 +142,18 @@ _OPTIONS: tuple[Callable[..., Any], ...] = (
 )
 
 
+def _out_option(default: Path, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--out``: where a command writes (analyze's and batch's differ in default and use)."""
+    return click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(path_type=Path),
+        default=default,
+        show_default=True,
+        help=help,
+    )
+
+
 class _Main(click.Group):
     """Ctrl-C ends with one line and exit 130, never a traceback."""
 
@@ -204,14 +216,7 @@ class _Stderr(logging.Handler):
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=Path("reports"),
-    show_default=True,
-    help="Where Markdown and PNG reports go.",
-)
+@_out_option(Path("reports"), "Where Markdown and PNG reports go.")
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON document on stdout instead of text."
 )
@@ -302,13 +307,8 @@ def analyze(
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=Path("reports/batch"),
-    show_default=True,
-    help="Summary, index.md, charts, per-run reports and the cache go here.",
+@_out_option(
+    Path("reports/batch"), "Summary, index.md, charts, per-run reports and the cache go here."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON lines on stdout.")
 @parsing_options
