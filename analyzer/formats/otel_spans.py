@@ -404,61 +404,39 @@ def _rows(
     if start is None or end is None:
         return rows
     status = span.get("status") or {}
-    order = 0
+    failed = status.get("status_code") == "ERROR"
+
+    def at(when: datetime, rank: int, kind: str, **fields: Any) -> Row:
+        """A row at ``when``; ``rank`` orders a span's rows that share a time (0 its start,
+        1 an answer, 2 an end, 3 its error)."""
+        return (when, rank, line, kind, {"ts": when, **fields})
+
     rows.extend(_rpc_rows(span, attrs, start, end, line, senders))
     rows.extend(_input_request_rows(attrs, start, line))
     message_type = attrs.get("messaging.message.type")
     if message_type == "GroupChatTermination":  # the team published its end
-        rows.append(
-            (end, order + 2, line, "termination", {"ts": end, "content": "GroupChatTermination"})
-        )
+        rows.append(at(end, 2, "termination", content="GroupChatTermination"))
     elif message_type == "GroupChatReset" and str(span.get("name")).startswith("autogen create "):
         # A team reset of one member: Magentic-One resets every member when it re-plans.
         target = _runtime_agent(str(span["name"])[len("autogen create ") :])
-        reset = {"ts": start, "subkind": "reset", "recipient": target, "content": "GroupChatReset"}
-        rows.append((start, order, line, "other", reset))
+        rows.append(at(start, 0, "other", subkind="reset", recipient=target, content=message_type))
     if m:
         op, target = m[1], m[2]
         owner = _owner(span, by_id)
         duration = (end - start).total_seconds() * 1000
         if op == "invoke_agent":
-            rows.append(
-                (
-                    start,
-                    order,
-                    line,
-                    "other",
-                    {
-                        "ts": start,
-                        "subkind": "speaker_selected",
-                        "recipient": target,
-                        "content": f"invoke_agent {target}",
-                        "duration_ms": duration,
-                    },
-                )
-            )
+            said = f"invoke_agent {target}"
+            selected = {"subkind": "speaker_selected", "recipient": target}
+            rows.append(at(start, 0, "other", **selected, content=said, duration_ms=duration))
             rows.extend(_said(attrs.get("gen_ai.output.messages"), target, end, line))
             if _agent_returned(span):
                 reasons = attrs["gen_ai.response.finish_reasons"]
-                ended = {"ts": end, "agent": target, "content": f"{target} returned ({reasons})"}
-                rows.append((end, order + 2, line, "termination", ended))
+                said = f"{target} returned ({reasons})"
+                rows.append(at(end, 2, "termination", agent=target, content=said))
         elif op == "create_agent":
-            rows.append(
-                (
-                    start,
-                    order,
-                    line,
-                    "other",
-                    {
-                        "ts": start,
-                        "subkind": "agent_config",
-                        "agent": target,
-                        "content": orjson.dumps(
-                            {"description": attrs.get("gen_ai.agent.description")}
-                        ).decode(),
-                    },
-                )
-            )
+            described = {"description": attrs.get("gen_ai.agent.description")}
+            config = orjson.dumps(described).decode()
+            rows.append(at(start, 0, "other", subkind="agent_config", agent=target, content=config))
         elif op == "execute_tool":
             tool = attrs.get("gen_ai.tool.name") or target
             cid = attrs.get("gen_ai.tool.call.id")
@@ -470,24 +448,23 @@ def _rows(
                 "tool_args": canonical_json(args) if args is not None else None,
             }
             if tool.startswith("transfer_to_"):
+                to = tool[len("transfer_to_") :]
+                said = f"handoff via {tool}"
                 rows.append(
-                    (
+                    at(
                         end,
-                        order,
-                        line,
+                        0,
                         "message",
-                        {
-                            "ts": end,
-                            "agent": owner,
-                            "subkind": "handoff",
-                            "recipient": tool[len("transfer_to_") :],
-                            "content": f"handoff via {tool}",
-                        },
+                        agent=owner,
+                        subkind="handoff",
+                        recipient=to,
+                        content=said,
                     )
                 )
                 if cid is not None and cid in requested:  # the call asked for is answered
-                    result = {"ts": end, **common, "duration_ms": duration, "content": ""}
-                    rows.append((end, order + 1, line, "tool_result", result))
+                    rows.append(
+                        at(end, 1, "tool_result", **common, duration_ms=duration, content="")
+                    )
             else:
                 # A call its agent's output messages asked for: this span is it running.
                 ran = cid is not None and cid in requested
@@ -496,86 +473,50 @@ def _rows(
                 )
                 # A call's row shows its arguments; its execution's names the tool too, as a
                 # console's "EXECUTING FUNCTION" line does.
-                said = f"{tool}({args if args is not None else ''})" if ran else args
+                shown = f"{tool}({args if args is not None else ''})" if ran else args
+                rows.append(at(start, 0, kind, **common, **extra, content=shown))
+                answer = str(attrs.get("gen_ai.tool.call.result") or "")
                 rows.append(
-                    (start, order, line, kind, {"ts": start, **common, **extra, "content": said})
-                )
-                rows.append(
-                    (
+                    at(
                         end,
-                        order + 1,
-                        line,
+                        1,
                         "tool_result",
-                        {
-                            "ts": end,
-                            **common,
-                            "duration_ms": duration,
-                            "content": str(attrs.get("gen_ai.tool.call.result") or ""),
-                            "is_error": status.get("status_code") == "ERROR",
-                        },
+                        **common,
+                        duration_ms=duration,
+                        content=answer,
+                        is_error=failed,
                     )
                 )
         elif op == "chat":
+            speaker = attrs.get("gen_ai.agent.name") or owner
             rows.append(
-                (
+                at(
                     end,
-                    order,
-                    line,
+                    0,
                     "llm_call",
-                    {
-                        "ts": end,
-                        "agent": attrs.get("gen_ai.agent.name") or owner,
-                        "duration_ms": duration,
-                        "prompt_tokens": attrs.get("gen_ai.usage.input_tokens"),
-                        "completion_tokens": attrs.get("gen_ai.usage.output_tokens"),
-                        "is_error": status.get("status_code") == "ERROR",
-                        "content": target,
-                    },
+                    agent=speaker,
+                    duration_ms=duration,
+                    prompt_tokens=attrs.get("gen_ai.usage.input_tokens"),
+                    completion_tokens=attrs.get("gen_ai.usage.output_tokens"),
+                    is_error=failed,
+                    content=target,
                 )
             )
-            speaker = attrs.get("gen_ai.agent.name") or owner
             rows.extend(_said(attrs.get(OUTPUT), speaker, end, line))
         elif op == "await_human_input":
-            rows.append(
-                (
-                    start,
-                    order,
-                    line,
-                    "input_request",
-                    {
-                        "ts": start,
-                        "agent": target,
-                        "content": str(attrs.get("ag2.human_input.prompt") or op),
-                    },
-                )
-            )
+            asked = str(attrs.get("ag2.human_input.prompt") or op)
+            rows.append(at(start, 0, "input_request", agent=target, content=asked))
             reply = attrs.get("ag2.human_input.response")
             if reply is not None:  # the person answered (AG2 records it as the span ends)
-                answer = {"ts": end, "agent": target, "content": str(reply)}
-                rows.append((end, order + 1, line, "input_reply", answer))
+                rows.append(at(end, 1, "input_reply", agent=target, content=str(reply)))
                 if str(reply).strip() == "exit":  # check_termination_and_human_reply ends it
-                    ended = {"ts": end, "agent": target, "content": "a person typed exit"}
-                    rows.append((end, order + 2, line, "termination", ended))
-        elif op == "conversation" and status.get("status_code") != "ERROR":
-            rows.append(
-                (
-                    end,
-                    order + 2,
-                    line,
-                    "termination",
-                    {"ts": end, "agent": target, "content": f"conversation {target} ended"},
-                )
-            )
-    if status.get("status_code") == "ERROR":
-        rows.append(
-            (
-                end,
-                order + 3,
-                line,
-                "error",
-                {"ts": end, "is_error": True, "content": _error_text(span, status)},
-            )
-        )
+                    said = "a person typed exit"
+                    rows.append(at(end, 2, "termination", agent=target, content=said))
+        elif op == "conversation" and not failed:
+            said = f"conversation {target} ended"
+            rows.append(at(end, 2, "termination", agent=target, content=said))
+    if failed:
+        rows.append(at(end, 3, "error", is_error=True, content=_error_text(span, status)))
     return _cut_short(rows, span, start, end, line, interrupted) if interrupted else rows
 
 
