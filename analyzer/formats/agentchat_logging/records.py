@@ -22,8 +22,8 @@ from ...fastpaths import declare, take
 from .._openai_messages import text_of
 from .._pyrepr import QUOTED, unquote
 from ..base import EventSink, canonical_json, loads
+from .hops import PAYLOAD_START, SOURCE_KEY, Hop, KnownHops, hop_of, route_of, team_of
 from .messages import (
-    TEAM_ID,
     TOOL_REPR_KINDS,
     agent_name,
     emit_chat_message,
@@ -73,14 +73,7 @@ ORCHESTRATOR = "MagenticOneOrchestrator"
 # SelectorGroupChat's warning when the model named no valid speaker in max_selector_attempts.
 SELECTOR_FALLBACK = "Model failed to select a speaker after "
 TERMINATION = re.compile(rf"GroupChatTermination.*?StopMessage\(.*?content=({QUOTED})", re.S)
-# Raw-text view of a Message event (see RecordParser.known_hop): its payload (a JSON string, so
-# its quotes are escaped: the first unescaped quote ends it), the ids inside it and the
-# receiver/sender after it.
-_PAYLOAD_START, _PAYLOAD_END, _MESSAGE_END = '{"payload": "', '", "sender": ', '"type": "Message"}'
-_ERROR_KEY, _SOURCE_KEY = '\\"error\\"', '\\"source\\":'
 _TYPE_KEY = '\\"type\\":'
-HOP_ID = re.compile(r'\\"id\\":\\"([^"\\]+)\\"')
-ROUTE_KEYS = ('"receiver": "', '"sender": "')  # top-level keys, after the payload
 _PUBLISH, _SENT = "MessageKind.PUBLISH", "DeliveryStage.SEND"
 _DIRECT, _RESPOND = "MessageKind.DIRECT", "MessageKind.RESPOND"
 REPR_ID = re.compile(r"^id='([^']+)' source='([^']*)'")
@@ -114,54 +107,12 @@ TEXT_REPR = re.compile(
     rf"\bcontent=({QUOTED})(?:, target=({QUOTED}))?"
 )
 CALL_ID_IN_REPR = re.compile(r"(?:FunctionCall\(id|call_id)='([^']+)'")
-RECENT_PAYLOADS = 256  # hops of one message follow each other closely
-KNOWN_ROUTES = 4096  # distinct routes: a few per agent of each team
 # Model-call events carry the whole prompt (``messages``, which grows with the conversation:
 # most of a long run's log) ahead of the few keys read from them; autogen-core writes the keys
 # in this order (0.4 and 0.7): the key that follows the prompt, per event type.
 _PROMPT_AT = '", "messages": ['
 _AFTER_PROMPT = {"LLMCall": ', "response": ', "LLMStreamStart": ', "agent_id": '}
 _TOOL_REPR_ENDS = tuple((f"type='{kind}'", kind) for kind in TOOL_REPR_KINDS)
-Hop = tuple[str, str]  # a Message event's payload and the rest after it (the route), as raw text
-
-
-def _hop(message: str, at: int = 0) -> Hop | None:
-    """The raw view ``RecordParser.known_hop`` works on, of the message at ``message[at:]``
-    (None if not of the usual shape)."""
-    if not (message.startswith(_PAYLOAD_START, at) and message.endswith(_MESSAGE_END)):
-        return None
-    start = at + len(_PAYLOAD_START)
-    end = message.find(_PAYLOAD_END, start)
-    return (message[start:end], message[end:]) if end > 0 else None
-
-
-def _route(route: str) -> list[str | None]:
-    """(receiver, sender) of the raw text after a Message event's payload."""
-    found: list[str | None] = []
-    for key in ROUTE_KEYS:
-        at = route.find(key)
-        start = at + len(key)
-        found.append(route[start : route.find('"', start)] if at >= 0 else None)
-    return found
-
-
-def _team_of(*ids: str | None) -> str | None:
-    """The team uuid inside the first of ``ids`` that has one; else, for agents registered
-    outside any team (``planner/default``: autogen-core agents talking by direct messages),
-    a run of their own per runtime key, so their traffic never joins a team's run."""
-    for value in ids:
-        if value and (team := _team_in(value)):
-            return team
-    for value in ids:
-        if value and "/" in value and not value.startswith(("output_topic", "group_topic")):
-            return f"agents/{value.rsplit('/', 1)[1]}"
-    return None
-
-
-@lru_cache(maxsize=4096)  # agent and topic ids repeat on every event of a team
-def _team_in(value: str) -> str | None:
-    found = TEAM_ID.search(value)
-    return found[0] if found else None
 
 
 _EVENT_LOGGERS = (EVENTS_LOGGER, "autogen_agentchat.events")
@@ -194,10 +145,7 @@ class RecordParser:
         self.sink = sink
         self.seen: set[str] = set()  # chat message ids already emitted (logged once per hop)
         self.firsts: list[tuple[str, int, int]] = []  # (id, rows it emitted), for merging spans
-        # Payloads (raw text) whose every hop is known to add nothing: their repeats are
-        # skipped without the id count, which doubts some payloads whatever was seen.
-        self.recent: dict[str, None] = {}
-        self.teams: dict[str, str | None] = {}  # route -> the team ``_run_of`` finds in it
+        self.hops = KnownHops()  # speed only: which hops add nothing, each route's team
         # Whether this log's payloads leave chat messages' text out (0.5.x), learned from
         # the first payload naming a source; id-less published texts wait until then.
         self.contentless: bool | None = None
@@ -210,7 +158,7 @@ class RecordParser:
         message = lines[0]
         logger = canonical_logger(logger)
         if logger == EVENTS_LOGGER and message.startswith("{"):
-            hop = _hop(message)
+            hop = hop_of(message)
             self._learn(hop)
             if not self.known_hop(hop):
                 self._core_event(line, when, message, hop)
@@ -282,7 +230,7 @@ class RecordParser:
         """``record`` of a one-line ``autogen_core.events`` record whose message is
         ``text[at:]``, if it is a Message hop (True), read without copying the message unless
         its payload must be decoded; False if not a hop (the caller reads it as a record)."""
-        hop = _hop(text, at) if self.in_place else None
+        hop = hop_of(text, at) if self.in_place else None
         if hop is None:
             return False
         self._learn(hop)
@@ -306,7 +254,7 @@ class RecordParser:
             stage = f"{event.get('kind')} {event.get('delivery_stage')}"
             self._rpc(stage, line, when, event.get("sender"), event.get("receiver"))
         if isinstance(event, dict) and self.event(event, line, when) and hop:
-            self._remember(hop[0])
+            self.hops.remember(hop[0])
 
     def _rpc(
         self,
@@ -325,7 +273,7 @@ class RecordParser:
         if kind is None:
             return
         if sender is None and receiver is None:
-            receiver, sender = _route(route)
+            receiver, sender = route_of(route)
         self.sink.add(
             "other",
             line,
@@ -338,42 +286,16 @@ class RecordParser:
         )
 
     def known_hop(self, hop: Hop | None) -> bool:
-        """A Message event carrying no chat message not yet emitted (each is logged once per
-        hop): its decode is skipped, the run it belongs to still followed. Either its payload
-        was read moments ago (same text, same messages: all keyed in ``seen`` then), or every
-        id in it is known. The latter is conservative: every chat message has a ``source``, so
-        there must be at least as many distinct known ids as ``source`` keys. Any doubt (``hop``
-        is None, an error payload) means decoding it."""
-        if hop is None or not self.skip_known:
+        """A Message event whose decode can be skipped (``KnownHops.adds_nothing``), the run it
+        belongs to still followed. Any doubt (``hop`` is None) means decoding it."""
+        if hop is None or not self.skip_known or not self.hops.adds_nothing(hop[0], self.seen):
             return False
-        payload, route = hop
-        if payload not in self.recent:
-            if _ERROR_KEY in payload:
-                return False
-            sources = payload.count(_SOURCE_KEY)
-            if sources and len(self.seen.intersection(HOP_ID.findall(payload))) < sources:
-                return False
-            self._remember(payload)
-        self._follow(route)
+        if team := self.hops.team_of_route(hop[1]):
+            self.sink.run_id = team
         return True
 
-    def _follow(self, route: str) -> None:
-        """``_run_of`` the route's receiver and sender, memoised: the routes repeat."""
-        team = self.teams.get(route, "")  # "" (no uuid is empty): not looked at yet
-        if team == "":
-            if len(self.teams) >= KNOWN_ROUTES:
-                self.teams.clear()
-            team = self.teams[route] = _team_of(*_route(route))
-        if team:
-            self.sink.run_id = team
-
-    def _remember(self, payload: str) -> None:
-        self.recent[payload] = None
-        if len(self.recent) > RECENT_PAYLOADS:
-            del self.recent[next(iter(self.recent))]
-
     def _run_of(self, *ids: str | None) -> None:
-        if team := _team_of(*ids):
+        if team := team_of(*ids):
             self.sink.run_id = team
 
     def event(self, e: dict[str, Any], line: int, when: str | None) -> bool:
@@ -553,7 +475,7 @@ def ledger_summary(message: str) -> str:
 def contentless(hop: Hop | None) -> bool | None:
     """Whether a Message hop's chat message was serialised as its base class (0.5.x: no
     ``type``, no content); None if the hop names no source."""
-    if hop is None or _SOURCE_KEY not in hop[0]:
+    if hop is None or SOURCE_KEY not in hop[0]:
         return None
     return _TYPE_KEY not in hop[0]
 
@@ -564,8 +486,8 @@ HEAD_BYTES = 1 << 20  # of a file, looked at for its first payload naming a sour
 def first_contentless(messages: Iterable[str]) -> bool | None:
     """``contentless`` of the first of ``messages`` (autogen_core.events texts) that says."""
     for message in messages:
-        at = message.find(_PAYLOAD_START)
-        if at >= 0 and (found := contentless(_hop(message, at))) is not None:
+        at = message.find(PAYLOAD_START)
+        if at >= 0 and (found := contentless(hop_of(message, at))) is not None:
             return found
     return None
 
