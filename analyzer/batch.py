@@ -32,7 +32,7 @@ from .cost import PRICES
 from .detectors import selected
 from .errors import display_path
 from .inputs import kind_of
-from .outcome import Outcome, failed, judge
+from .outcome import Outcome, failed, failures, judge, skips
 from .pipeline import AnalysisResult, iter_analyses
 from .redact import redact
 from .report.atomic import atomic_write_bytes, atomic_write_text
@@ -111,11 +111,11 @@ class BatchResult:
 
     @property
     def errors(self) -> list[tuple[str, str]]:
-        return [(o.source, o.error) for o in self.outcomes if o.error]
+        return failures(self.outcomes)
 
     @property
     def skipped(self) -> list[tuple[str, str]]:
-        return [(o.source, o.skipped) for o in self.outcomes if o.skipped]
+        return skips(self.outcomes)
 
 
 def content_hash(path: Path) -> str:

@@ -26,6 +26,7 @@ import click
 from . import __version__
 from .config import CHARTED_RUNS
 from .fastpaths import ENV_MODE, Mode
+from .fastpaths import use as use_fast_paths
 from .gate import EXIT_GATE
 
 if TYPE_CHECKING:
@@ -184,27 +185,12 @@ class _Main(click.Group):
 )
 def main(verbose: bool, fast_paths: str) -> None:
     """Explain why an AutoGen run froze, looped or died, from its saved logs."""
-    _set_env(ENV_MODE, fast_paths)  # the one setting, seen by worker processes too
+    # The one setting, in the environment (worker processes see it) until the command ends.
+    click.get_current_context().with_resource(use_fast_paths(fast_paths))
     logger = logging.getLogger("analyzer")
     if verbose and not any(isinstance(h, _Stderr) for h in logger.handlers):
         logger.addHandler(_Stderr())
         logger.setLevel(logging.INFO)
-
-
-def _set_env(name: str, value: str) -> None:
-    """``name=value`` in the environment until the command ends (a CliRunner test's too)."""
-    old = os.environ.get(name)
-    if old == value:
-        return
-    os.environ[name] = value
-
-    def restore() -> None:
-        if old is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = old
-
-    click.get_current_context().call_on_close(restore)
 
 
 class _Stderr(logging.Handler):
@@ -247,7 +233,7 @@ def analyze(
 
     from .errors import display_path
     from .inputs import gather
-    from .outcome import failed, judge, walked
+    from .outcome import failed, failures, judge, skips, walked
     from .pipeline import AnalysisResult, analyze_file
     from .report.ci import from_analysis
     from .report.json_report import document
@@ -292,8 +278,7 @@ def analyze(
         results.append(result)
         if output == "text":
             click.echo("\n".join(summary_lines(result, [str(p) for p in written])))
-    errors = [(o.source, o.error) for o in outcomes if o.error]
-    skipped = [(o.source, o.skipped) for o in outcomes if o.skipped]
+    errors, skipped = failures(outcomes), skips(outcomes)
     verdicts = [v for r in results for v in from_analysis(r, gate)]
     if output == "json":
         doc = document(results, errors, skipped)
@@ -553,7 +538,6 @@ def _gate(settings: Settings, fail_on: str | None, min_confidence: float | None)
 
 def _ci_output(output: str, verdicts: list[RunVerdict], errors: list[tuple[str, str]]) -> None:
     """JUnit, SARIF or GitHub annotations on stdout (and GitHub's step summary)."""
-    import os
 
     from .report import ci
 

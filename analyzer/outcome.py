@@ -4,6 +4,7 @@ with the file). One type and one ``judge``, so both commands say the same of the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -54,6 +55,16 @@ def judge(source: str, result: AnalysisResult | Exception, named: bool) -> Outco
     if isinstance(result, Exception):
         return failed(source, f"{source}: internal error: {result!r}")
     return Outcome(source, "analysed", result=result)
+
+
+def failures(outcomes: Iterable[Outcome]) -> list[tuple[str, str]]:
+    """(source, error line) of each failed outcome, in order."""
+    return [(o.source, o.reason) for o in outcomes if o.error]
+
+
+def skips(outcomes: Iterable[Outcome]) -> list[tuple[str, str]]:
+    """(source, why) of each skipped outcome, in order."""
+    return [(o.source, o.reason) for o in outcomes if o.skipped]
 
 
 def walked(found: Inputs) -> list[Outcome]:
